@@ -1,0 +1,597 @@
+//! `allowlist.toml`: which symbols are legacy-pulled, by which modules, and the few layout facts the
+//! tree cannot tell us. Loaded with serde (unknown fields are errors, with line and column), written
+//! with toml_edit so the file stays readable.
+
+use crate::annotation::BlockText;
+use crate::error::{Error, Pos, Result};
+use crate::gotree::check_inside;
+use serde::Deserialize;
+use std::collections::HashSet;
+use toml::Spanned;
+
+/// Where the push directive sits among the declaration's other `//go:` lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirectivePos {
+    /// Before any other `//go:` line (the tree's usual choice).
+    #[default]
+    First,
+    /// After the other `//go:` lines.
+    Last,
+    /// The block documents a declaration that does not carry the directive.
+    None,
+}
+
+/// One place where a symbol's block sits in a declaration's doc comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocSite {
+    /// File relative to the tree; `None`: the one file of `push_package` declaring `local`.
+    pub file: Option<String>,
+    /// The Go identifier the directive names (and the declaration that carries it).
+    pub local: String,
+    /// Import path of the package holding the push.
+    pub push_package: String,
+    /// Key of the declaration documented, when it is not the declaration of `local`.
+    pub doc_of: Option<String>,
+    pub directive: DirectivePos,
+    /// The block follows the previous doc text without a `//` line between.
+    pub glued: bool,
+    pub text: BlockText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symbol {
+    pub package: String,
+    pub name: String,
+    pub modules: Vec<String>,
+    pub sites: Vec<DocSite>,
+    /// Where the entry starts in the allowlist, for messages.
+    pub pos: Pos,
+}
+
+impl Symbol {
+    pub fn linker_name(&self) -> String {
+        format!("{}.{}", self.package, self.name)
+    }
+
+    /// The directive a site renders: one argument when the local name is the symbol's own.
+    pub fn directive_line(&self, site: &DocSite) -> String {
+        if site.local == self.name && site.push_package == self.package {
+            format!("//go:linkname {}", site.local)
+        } else {
+            format!("//go:linkname {} {}", site.local, self.linker_name())
+        }
+    }
+}
+
+/// Verbatim source that exists only for legacy pulls and cannot be tied to one declaration's
+/// doc comment: method stubs, standalone directives, whole badlinkname files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub file: String,
+    /// Key of the declaration the region follows; `None`: the region is the whole file.
+    pub after: Option<String>,
+    pub symbols: Vec<String>,
+    /// The source lines. A line `{{block SYMBOL}}` stands for that symbol's rendered block.
+    pub text: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allowlist {
+    /// Free text: where the list came from.
+    pub source: Option<String>,
+    pub symbols: Vec<Symbol>,
+    pub regions: Vec<Region>,
+}
+
+impl Allowlist {
+    pub fn symbol(&self, linker_name: &str) -> Option<&Symbol> {
+        self.symbols.iter().find(|s| s.linker_name() == linker_name)
+    }
+
+    /// Number of entries whose prose is carried as text, and regions: what `extract` reports.
+    pub fn irregular_counts(&self) -> (usize, usize) {
+        let prose = self
+            .symbols
+            .iter()
+            .filter(|s| s.sites.iter().any(|site| site.text.is_irregular()))
+            .count();
+        (prose, self.regions.len())
+    }
+}
+
+// ---- reading -------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    source: Option<String>,
+    #[serde(default, rename = "symbol")]
+    symbols: Vec<Spanned<SymbolSpec>>,
+    #[serde(default, rename = "region")]
+    regions: Vec<Spanned<RegionSpec>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SymbolSpec {
+    package: String,
+    name: String,
+    #[serde(default)]
+    modules: Vec<String>,
+    #[serde(default)]
+    files: Vec<String>,
+    #[serde(default, rename = "site")]
+    sites: Vec<SiteSpec>,
+    // The fields of a single site, written on the symbol itself (serde's flatten cannot be
+    // combined with deny_unknown_fields, so they are repeated here).
+    file: Option<String>,
+    local: Option<String>,
+    #[serde(rename = "in")]
+    push_package: Option<String>,
+    doc_of: Option<String>,
+    directive: Option<String>,
+    #[serde(default)]
+    glued: bool,
+    lead_name: Option<String>,
+    lead: Option<String>,
+    header: Option<bool>,
+    tail: Option<String>,
+    block: Option<String>,
+}
+
+impl SymbolSpec {
+    fn own_site(&self) -> SiteSpec {
+        SiteSpec {
+            file: self.file.clone(),
+            local: self.local.clone(),
+            push_package: self.push_package.clone(),
+            doc_of: self.doc_of.clone(),
+            directive: self.directive.clone(),
+            glued: self.glued,
+            lead_name: self.lead_name.clone(),
+            lead: self.lead.clone(),
+            header: self.header,
+            tail: self.tail.clone(),
+            block: self.block.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SiteSpec {
+    file: Option<String>,
+    local: Option<String>,
+    #[serde(rename = "in")]
+    push_package: Option<String>,
+    doc_of: Option<String>,
+    directive: Option<String>,
+    #[serde(default)]
+    glued: bool,
+    lead_name: Option<String>,
+    lead: Option<String>,
+    header: Option<bool>,
+    tail: Option<String>,
+    block: Option<String>,
+}
+
+impl SiteSpec {
+    fn is_empty(&self) -> bool {
+        self.file.is_none()
+            && self.local.is_none()
+            && self.push_package.is_none()
+            && self.doc_of.is_none()
+            && self.directive.is_none()
+            && !self.glued
+            && self.lead_name.is_none()
+            && self.lead.is_none()
+            && self.header.is_none()
+            && self.tail.is_none()
+            && self.block.is_none()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionSpec {
+    file: String,
+    after: Option<String>,
+    symbols: Vec<String>,
+    text: String,
+}
+
+/// Line and column (1-based) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
+    (line, col)
+}
+
+pub fn load(path: &str) -> Result<Allowlist> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse(path, &text)
+}
+
+pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
+    let at = |offset: usize| {
+        let (line, col) = line_col(text, offset);
+        Pos {
+            file: path.to_string(),
+            line,
+            col,
+        }
+    };
+    let spec: FileSpec = toml::from_str(text).map_err(|e| Error::Allowlist {
+        pos: at(e.span().map_or(0, |s| s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    let mut list = Allowlist {
+        source: spec.source,
+        ..Default::default()
+    };
+    let mut seen = HashSet::new();
+    for entry in spec.symbols {
+        let pos = at(entry.span().start);
+        let s = entry.into_inner();
+        let own = s.own_site();
+        let bad = |message: String| Error::Allowlist {
+            pos: pos.clone(),
+            message,
+        };
+        check_package(&s.package).map_err(bad)?;
+        if s.name.is_empty() || s.name.contains(char::is_whitespace) {
+            return Err(bad(format!(
+                "symbol name {:?} is not a Go identifier or method symbol",
+                s.name
+            )));
+        }
+        let linker_name = format!("{}.{}", s.package, s.name);
+        if !seen.insert(linker_name.clone()) {
+            return Err(bad(format!("{linker_name} is listed twice")));
+        }
+        let mut modules = HashSet::new();
+        for m in &s.modules {
+            if !modules.insert(module_path(m)) {
+                return Err(bad(format!("module {m} is listed twice for {linker_name}")));
+            }
+        }
+        if !s.sites.is_empty() && !(own.is_empty() && s.files.is_empty()) {
+            return Err(bad(
+                "give site fields either on the symbol or in [[symbol.site]] tables, not both"
+                    .into(),
+            ));
+        }
+        let mut sites = Vec::new();
+        if s.files.is_empty() {
+            for spec in &s.sites {
+                sites
+                    .push(resolve_site(&s.package, &s.name, spec, spec.file.clone()).map_err(bad)?);
+            }
+            if s.sites.is_empty() && !own.is_empty() {
+                sites.push(resolve_site(&s.package, &s.name, &own, own.file.clone()).map_err(bad)?);
+            }
+        } else {
+            if own.file.is_some() {
+                return Err(bad("give either file or files".into()));
+            }
+            for f in &s.files {
+                sites.push(resolve_site(&s.package, &s.name, &own, Some(f.clone())).map_err(bad)?);
+            }
+        }
+        list.symbols.push(Symbol {
+            package: s.package,
+            name: s.name,
+            modules: s.modules,
+            sites,
+            pos,
+        });
+    }
+    for entry in spec.regions {
+        let pos = at(entry.span().start);
+        let r = entry.into_inner();
+        let bad = |message: String| Error::Allowlist {
+            pos: pos.clone(),
+            message,
+        };
+        check_inside(&r.file).map_err(|e| bad(e.to_string()))?;
+        for sym in &r.symbols {
+            if list.symbol(sym).is_none() {
+                return Err(bad(format!(
+                    "region names {sym}, which has no [[symbol]] entry"
+                )));
+            }
+        }
+        list.regions.push(Region {
+            file: r.file,
+            after: r.after,
+            symbols: r.symbols,
+            text: r.text,
+            pos,
+        });
+    }
+    // A symbol with no explicit site and no region gets the default doc site.
+    let in_region: HashSet<String> = list
+        .regions
+        .iter()
+        .flat_map(|r| r.symbols.iter().cloned())
+        .collect();
+    for s in &mut list.symbols {
+        if s.sites.is_empty() && !in_region.contains(&s.linker_name()) {
+            let site = resolve_site(&s.package, &s.name, &SiteSpec::default(), None).map_err(
+                |message| Error::Allowlist {
+                    pos: s.pos.clone(),
+                    message,
+                },
+            )?;
+            s.sites.push(site);
+        }
+    }
+    Ok(list)
+}
+
+/// The module path of a list item (`gvisor.dev/gvisor (from assembly)` -> `gvisor.dev/gvisor`).
+pub fn module_path(item: &str) -> &str {
+    item.split_whitespace().next().unwrap_or(item)
+}
+
+fn check_package(pkg: &str) -> std::result::Result<(), String> {
+    check_inside(pkg).map_err(|e| e.to_string())?;
+    if pkg.is_empty() || pkg.contains(char::is_whitespace) {
+        return Err(format!("package {pkg:?} is not an import path"));
+    }
+    Ok(())
+}
+
+fn resolve_site(
+    package: &str,
+    name: &str,
+    spec: &SiteSpec,
+    file: Option<String>,
+) -> std::result::Result<DocSite, String> {
+    if let Some(f) = &file {
+        check_inside(f).map_err(|e| e.to_string())?;
+        if !f.ends_with(".go") {
+            return Err(format!("file {f:?} is not a .go file"));
+        }
+    }
+    let push_package = spec
+        .push_package
+        .clone()
+        .unwrap_or_else(|| package.to_string());
+    check_package(&push_package)?;
+    let local = match &spec.local {
+        Some(l) => l.clone(),
+        None if is_identifier(name) => name.to_string(),
+        None => {
+            return Err(format!(
+                "{package}.{name} is not a plain identifier: say which stub pushes it with local"
+            ));
+        }
+    };
+    if !is_identifier(&local) {
+        return Err(format!("local {local:?} is not a Go identifier"));
+    }
+    let directive = match spec.directive.as_deref() {
+        None | Some("first") => DirectivePos::First,
+        Some("last") => DirectivePos::Last,
+        Some("none") => DirectivePos::None,
+        Some(other) => {
+            return Err(format!(
+                "directive = {other:?}: expected \"first\", \"last\" or \"none\""
+            ));
+        }
+    };
+    let text = BlockText {
+        lead_name: spec.lead_name.clone(),
+        lead: spec.lead.clone(),
+        header: spec.header.unwrap_or(true),
+        tail: spec.tail.clone(),
+        raw: spec.block.clone(),
+    };
+    Ok(DocSite {
+        file,
+        local,
+        push_package,
+        doc_of: spec.doc_of.clone(),
+        directive,
+        glued: spec.glued,
+        text,
+    })
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+/// Renders the allowlist as TOML. Multi-line text uses literal `'''` strings so it reads as the
+/// Go comments it came from.
+pub fn to_toml(list: &Allowlist, header_comment: &str) -> String {
+    use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
+    let mut doc = DocumentMut::new();
+    if let Some(source) = &list.source {
+        doc["source"] = value(source.as_str());
+    }
+    doc.decor_mut().set_prefix(header_comment);
+    let mut symbols = ArrayOfTables::new();
+    for s in &list.symbols {
+        let mut t = Table::new();
+        t["package"] = value(s.package.as_str());
+        t["name"] = value(s.name.as_str());
+        let mut modules = Array::new();
+        for m in &s.modules {
+            modules.push_formatted(toml_edit::Value::from(m.as_str()).decorated("\n    ", ""));
+        }
+        if !modules.is_empty() {
+            modules.set_trailing(",\n");
+        }
+        t["modules"] = value(modules);
+        let same_but_file = s.sites.len() > 1
+            && s.sites.iter().all(|x| {
+                DocSite {
+                    file: None,
+                    ..x.clone()
+                } == DocSite {
+                    file: None,
+                    ..s.sites[0].clone()
+                }
+            });
+        if s.sites.len() == 1 || same_but_file {
+            write_site(&mut t, s, &s.sites[0]);
+            if same_but_file {
+                t.remove("file");
+                let mut files = Array::new();
+                for site in &s.sites {
+                    files.push_formatted(
+                        toml_edit::Value::from(site.file.clone().unwrap_or_default())
+                            .decorated("\n    ", ""),
+                    );
+                }
+                files.set_trailing(",\n");
+                t["files"] = value(files);
+            }
+        } else if !s.sites.is_empty() {
+            let mut sites = ArrayOfTables::new();
+            for site in &s.sites {
+                let mut st = Table::new();
+                write_site(&mut st, s, site);
+                sites.push(st);
+            }
+            t["site"] = Item::ArrayOfTables(sites);
+        }
+        symbols.push(t);
+    }
+    doc["symbol"] = Item::ArrayOfTables(symbols);
+    let mut regions = ArrayOfTables::new();
+    for r in &list.regions {
+        let mut t = Table::new();
+        t["file"] = value(r.file.as_str());
+        if let Some(after) = &r.after {
+            t["after"] = value(after.as_str());
+        }
+        let mut syms = Array::new();
+        for s in &r.symbols {
+            syms.push(s.as_str());
+        }
+        t["symbols"] = value(syms);
+        t["text"] = multiline(&r.text);
+        regions.push(t);
+    }
+    if !regions.is_empty() {
+        doc["region"] = Item::ArrayOfTables(regions);
+    }
+    doc.to_string()
+}
+
+fn write_site(t: &mut toml_edit::Table, s: &Symbol, site: &DocSite) {
+    use toml_edit::value;
+    if let Some(f) = &site.file {
+        t["file"] = value(f.as_str());
+    }
+    if site.local != s.name {
+        t["local"] = value(site.local.as_str());
+    }
+    if site.push_package != s.package {
+        t["in"] = value(site.push_package.as_str());
+    }
+    if let Some(d) = &site.doc_of {
+        t["doc_of"] = value(d.as_str());
+    }
+    match site.directive {
+        DirectivePos::First => {}
+        DirectivePos::Last => t["directive"] = value("last"),
+        DirectivePos::None => t["directive"] = value("none"),
+    }
+    if site.glued {
+        t["glued"] = value(true);
+    }
+    let text = &site.text;
+    if let Some(n) = &text.lead_name {
+        t["lead_name"] = value(n.as_str());
+    }
+    if let Some(l) = &text.lead {
+        t["lead"] = multiline(l);
+    }
+    if !text.header {
+        t["header"] = value(false);
+    }
+    if let Some(tail) = &text.tail {
+        t["tail"] = multiline(tail);
+    }
+    if let Some(raw) = &text.raw {
+        t["block"] = multiline(raw);
+    }
+}
+
+/// A string item, as a `'''` literal when it spans lines and contains nothing that needs escaping.
+fn multiline(s: &str) -> toml_edit::Item {
+    if s.contains('\n') && !s.contains("'''") && !s.ends_with('\'') {
+        if let Ok(v) = format!("'''\n{s}'''").parse::<toml_edit::Value>() {
+            return toml_edit::Item::Value(v);
+        }
+    }
+    toml_edit::value(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_toml_names_line_and_column() {
+        let err = parse("a.toml", "[[symbol]]\npackage = \"runtime\"\nname = \n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("a.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_at_its_entry() {
+        let err = parse(
+            "a.toml",
+            "\n[[symbol]]\npackage = \"runtime\"\nname = \"x\"\nmodlues = []\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("a.toml:") && err.contains("modlues"), "{err}");
+    }
+
+    #[test]
+    fn escaping_package_is_refused() {
+        let err = parse("a.toml", "[[symbol]]\npackage = \"../etc\"\nname = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a.toml:1:1") && err.contains("escapes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let text = "[[symbol]]\npackage = \"runtime\"\nname = \"load_g\"\nmodules = [\"a.b/c\", \"d.e/f (from assembly)\"]\nfiles = [\"runtime/a.go\", \"runtime/b.go\"]\ntail = \"\"\n\n[[symbol]]\npackage = \"time\"\nname = \"now\"\n[[symbol.site]]\nfile = \"runtime/timestub.go\"\nlocal = \"time_now\"\nin = \"runtime\"\n[[symbol.site]]\nfile = \"time/time.go\"\ndoc_of = \"func now\"\ndirective = \"none\"\nlead = '''\nfree\ntext'''\n\n[[region]]\nfile = \"reflect/badlinkname.go\"\nsymbols = [\"time.now\"]\ntext = '''\npackage reflect\n'''\n";
+        let list = parse("a.toml", text).unwrap();
+        assert_eq!(list.symbols[0].sites.len(), 2);
+        assert_eq!(
+            list.symbols[1].sites[1].text.lead.as_deref(),
+            Some("free\ntext")
+        );
+        let again = parse("b.toml", &to_toml(&list, "")).unwrap();
+        let strip_pos = |l: &Allowlist| {
+            l.symbols
+                .iter()
+                .map(|s| (s.linker_name(), s.modules.clone(), s.sites.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip_pos(&again), strip_pos(&list));
+        assert_eq!(again.regions[0].text, list.regions[0].text);
+    }
+}

@@ -1,0 +1,187 @@
+//! `check`: where tree and allowlist disagree, each as `file:line:col: message`.
+
+use crate::allowlist::{Allowlist, DirectivePos, module_path};
+use crate::error::{Pos, Result};
+use crate::extract::extract;
+use crate::gotree::Tree;
+use crate::index::TreeIndex;
+use crate::plan::{self, Locator};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub pos: Pos,
+    /// A short stable word for tools: missing-block, stale-block, modules-differ, ...
+    pub kind: &'static str,
+    pub message: String,
+}
+
+pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Finding>> {
+    let found = extract(tree, index)?.list;
+    let mut findings = Vec::new();
+    let mut locator = Locator::new(tree);
+    let mut explained: HashSet<String> = HashSet::new();
+    for sym in &list.symbols {
+        let name = sym.linker_name();
+        match found.symbol(&name) {
+            None => {
+                for site in &sym.sites {
+                    let files = locator.files_for(site)?;
+                    match files.first() {
+                        None => {
+                            let err = plan::not_found_message(&mut locator, sym, site);
+                            findings.push(Finding {
+                                pos: sym.pos.clone(),
+                                kind: "symbol-not-found",
+                                message: err,
+                            });
+                        }
+                        Some(f) => {
+                            explained.extend(files.iter().cloned());
+                            findings.push(Finding {
+                                pos: decl_pos(tree, f, site).unwrap_or_else(|| Pos {
+                                    file: f.clone(),
+                                    line: 1,
+                                    col: 1,
+                                }),
+                                kind: "missing-block",
+                                message: format!("{name}: block missing (allowlist {})", sym.pos),
+                            });
+                        }
+                    }
+                }
+            }
+            Some(there) => {
+                if there.modules != sym.modules {
+                    let have: Vec<&str> = there.modules.iter().map(|m| module_path(m)).collect();
+                    let want: Vec<&str> = sym.modules.iter().map(|m| module_path(m)).collect();
+                    let missing: Vec<&str> =
+                        want.iter().filter(|m| !have.contains(m)).copied().collect();
+                    let extra: Vec<&str> =
+                        have.iter().filter(|m| !want.contains(m)).copied().collect();
+                    let detail = if missing.is_empty() && extra.is_empty() {
+                        "same modules, other order or notes".to_string()
+                    } else {
+                        format!(
+                            "missing [{}], not listed [{}]",
+                            missing.join(", "),
+                            extra.join(", ")
+                        )
+                    };
+                    findings.push(Finding {
+                        pos: there.pos.clone(),
+                        kind: "modules-differ",
+                        message: format!(
+                            "{name}: module list differs from the allowlist: {detail}"
+                        ),
+                    });
+                    explained.insert(there.pos.file.clone());
+                }
+                for site in &sym.sites {
+                    if site.directive == DirectivePos::None {
+                        continue;
+                    }
+                    let in_tree = index
+                        .scans
+                        .values()
+                        .flat_map(|s| &s.docs)
+                        .find(|d| d.symbol == name && d.site.local == site.local);
+                    if let Some(doc) = in_tree
+                        && doc.directive_row.is_none()
+                    {
+                        findings.push(Finding {
+                            pos: doc.pos.clone(),
+                            kind: "directive-missing",
+                            message: format!("{name}: //go:linkname {} missing", site.local),
+                        });
+                        explained.insert(doc.pos.file.clone());
+                    }
+                }
+            }
+        }
+    }
+    for sym in &found.symbols {
+        if list.symbol(&sym.linker_name()).is_none() {
+            findings.push(Finding {
+                pos: sym.pos.clone(),
+                kind: "stale-block",
+                message: format!(
+                    "{}: annotated in the tree but not in the allowlist",
+                    sym.linker_name()
+                ),
+            });
+            explained.insert(sym.pos.file.clone());
+        }
+    }
+    // Whatever else apply would change is a layout difference; name its first line.
+    let applied = plan::apply(tree, index, list, false)?;
+    for change in &applied.changes {
+        if explained.contains(&change.rel) {
+            continue;
+        }
+        let old = change.old.as_deref().unwrap_or("");
+        let new = change.new.as_deref().unwrap_or("");
+        let line = old
+            .lines()
+            .zip(new.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(old.lines().count().min(new.lines().count()))
+            + 1;
+        findings.push(Finding {
+            pos: Pos {
+                file: change.rel.clone(),
+                line,
+                col: 1,
+            },
+            kind: "layout-differs",
+            message: "annotation text or layout differs from what the allowlist renders".into(),
+        });
+    }
+    findings.sort_by(|a, b| (&a.pos.file, a.pos.line).cmp(&(&b.pos.file, b.pos.line)));
+    Ok(findings)
+}
+
+fn decl_pos(tree: &Tree, rel: &str, site: &crate::allowlist::DocSite) -> Option<Pos> {
+    let text = tree.read(rel).ok()?;
+    let file = crate::syntax::GoFile::parse(rel, &text).ok()?;
+    let decl = match &site.doc_of {
+        Some(k) => file.decl_by_key(k),
+        None => file.decl_declaring(&site.local),
+    }?;
+    Some(file.pos(decl.start, 0))
+}
+
+/// JSON without a serializer dependency: the shape is small and fixed.
+pub fn to_json(findings: &[Finding]) -> String {
+    let esc = |s: &str| {
+        let mut o = String::new();
+        for c in s.chars() {
+            match c {
+                '"' => o.push_str("\\\""),
+                '\\' => o.push_str("\\\\"),
+                '\n' => o.push_str("\\n"),
+                c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                c => o.push(c),
+            }
+        }
+        o
+    };
+    let items: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "  {{\"file\": \"{}\", \"line\": {}, \"column\": {}, \"kind\": \"{}\", \"message\": \"{}\"}}",
+                esc(&f.pos.file),
+                f.pos.line,
+                f.pos.col,
+                f.kind,
+                esc(&f.message)
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        "[]\n".into()
+    } else {
+        format!("[\n{}\n]\n", items.join(",\n"))
+    }
+}

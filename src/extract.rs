@@ -1,0 +1,117 @@
+//! `extract`: the allowlist that regenerates an annotated tree. Symbols come out in tree order
+//! (by file, then line), modules in the order the tree lists them, and a field is written only
+//! where the default would not give the tree back.
+
+use crate::allowlist::{Allowlist, DocSite, Symbol};
+use crate::error::{Pos, Result};
+use crate::gotree::{Tree, split_symbol};
+use crate::index::TreeIndex;
+use crate::plan::Locator;
+
+pub struct Extracted {
+    pub list: Allowlist,
+    /// Symbols whose sites disagree about their modules: (symbol, where).
+    pub warnings: Vec<String>,
+}
+
+pub fn extract(tree: &Tree, index: &TreeIndex) -> Result<Extracted> {
+    let mut list = Allowlist::default();
+    let mut warnings = Vec::new();
+    let mut locator = Locator::new(tree);
+    let add = |list: &mut Allowlist,
+               symbol: &str,
+               modules: &[String],
+               site: Option<DocSite>,
+               pos: &Pos,
+               warnings: &mut Vec<String>| {
+        let (package, name) = split_symbol(symbol).unwrap_or((symbol, ""));
+        match list.symbols.iter_mut().find(|s| s.linker_name() == symbol) {
+            Some(existing) => {
+                if existing.modules != modules && !modules.is_empty() {
+                    warnings.push(format!(
+                        "{pos}: {symbol} lists other modules than at {}",
+                        existing.pos
+                    ));
+                }
+                existing.sites.extend(site);
+            }
+            None => list.symbols.push(Symbol {
+                package: package.to_string(),
+                name: name.to_string(),
+                modules: modules.to_vec(),
+                sites: site.into_iter().collect(),
+                pos: pos.clone(),
+            }),
+        }
+    };
+    for scan in index.scans.values() {
+        // Doc sites and regions in file order.
+        let mut items: Vec<(usize, bool, usize)> = Vec::new();
+        items.extend(
+            scan.docs
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.block.0, true, i)),
+        );
+        items.extend(
+            scan.regions
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.rows.0, false, i)),
+        );
+        items.sort();
+        for (_, is_doc, i) in items {
+            if is_doc {
+                let doc = &scan.docs[i];
+                add(
+                    &mut list,
+                    &doc.symbol,
+                    &doc.modules,
+                    Some(doc.site.clone()),
+                    &doc.pos,
+                    &mut warnings,
+                );
+            } else {
+                let found = &scan.regions[i];
+                for (symbol, modules) in &found.modules {
+                    add(
+                        &mut list,
+                        symbol,
+                        modules,
+                        None,
+                        &found.region.pos,
+                        &mut warnings,
+                    );
+                }
+                list.regions.push(found.region.clone());
+            }
+        }
+    }
+    // Leave out what the defaults give back: the file when it is the only one declaring the name,
+    // all files when every declaring file carries the same block.
+    for sym in &mut list.symbols {
+        let in_region = list
+            .regions
+            .iter()
+            .any(|r| r.symbols.contains(&sym.linker_name()));
+        if in_region {
+            continue;
+        }
+        let mut files: Vec<String> = sym.sites.iter().filter_map(|s| s.file.clone()).collect();
+        files.sort();
+        let first = DocSite {
+            file: None,
+            ..sym.sites[0].clone()
+        };
+        let same = sym.sites.iter().all(|s| {
+            DocSite {
+                file: None,
+                ..s.clone()
+            } == first
+        });
+        if same && locator.files_for(&first)? == files {
+            sym.sites = vec![first];
+        }
+    }
+    Ok(Extracted { list, warnings })
+}

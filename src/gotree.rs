@@ -1,0 +1,207 @@
+//! The tree linkallow annotates: a GOROOT (packages under `src/`, import path = directory) or,
+//! for the wider ecosystem, any Go module (import path = module path + directory).
+
+use crate::error::{Error, Result};
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Tree {
+    /// The directory paths are relative to: `GOROOT/src`, or the module root.
+    pub base: PathBuf,
+    /// Import path prefix: empty for GOROOT, the module path otherwise.
+    pub module: String,
+    /// `go1.26.8` for a GOROOT with a VERSION file.
+    pub version: Option<String>,
+}
+
+impl Tree {
+    /// Opens `dir` as a GOROOT (it has `src/runtime`) or a module (it has `go.mod`).
+    pub fn open(dir: &Path) -> Result<Tree> {
+        if dir.join("src/runtime").is_dir() {
+            let version = std::fs::read_to_string(dir.join("VERSION"))
+                .ok()
+                .and_then(|v| v.lines().next().map(str::to_string));
+            return Ok(Tree {
+                base: dir.join("src"),
+                module: String::new(),
+                version,
+            });
+        }
+        if let Ok(gomod) = std::fs::read_to_string(dir.join("go.mod")) {
+            let module = gomod
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("module "))
+                .map(|m| m.trim().trim_matches('"').to_string())
+                .ok_or_else(|| {
+                    Error::Tree(format!("{}: no module line", dir.join("go.mod").display()))
+                })?;
+            return Ok(Tree {
+                base: dir.to_path_buf(),
+                module,
+                version: None,
+            });
+        }
+        Err(Error::Tree(format!(
+            "{}: not a GOROOT (no src/runtime) and not a Go module (no go.mod)",
+            dir.display()
+        )))
+    }
+
+    pub fn is_goroot(&self) -> bool {
+        self.module.is_empty()
+    }
+
+    /// Directory (relative to `base`) of the package with import path `pkg`.
+    pub fn package_dir(&self, pkg: &str) -> Result<String> {
+        let rel = if self.is_goroot() {
+            pkg.to_string()
+        } else if pkg == self.module {
+            String::new()
+        } else {
+            pkg.strip_prefix(&format!("{}/", self.module))
+                .ok_or_else(|| {
+                    Error::Tree(format!("package {pkg} is outside module {}", self.module))
+                })?
+                .to_string()
+        };
+        check_inside(&rel)?;
+        Ok(rel)
+    }
+
+    /// Import path of the package in directory `dir` (relative to `base`).
+    pub fn import_path(&self, dir: &str) -> String {
+        match (self.is_goroot(), dir.is_empty()) {
+            (true, _) => dir.to_string(),
+            (false, true) => self.module.clone(),
+            (false, false) => format!("{}/{dir}", self.module),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.base.join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> Result<String> {
+        check_inside(rel)?;
+        let path = self.path(rel);
+        std::fs::read_to_string(&path).map_err(|e| Error::io(path, e))
+    }
+
+    /// Non-test `.go` files directly in package directory `dir`, sorted, relative to `base`.
+    pub fn go_files(&self, dir: &str) -> Result<Vec<String>> {
+        let path = self.path(dir);
+        let entries = std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&path, e))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if is_source_name(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
+                files.push(join_rel(dir, &name));
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Every non-test `.go` file in the tree outside `testdata`, `vendor` and `cmd` (for a
+    /// GOROOT), sorted. Walks directories only; reading is left to the caller.
+    pub fn all_go_files(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut stack = vec![String::new()];
+        while let Some(dir) = stack.pop() {
+            let path = self.path(&dir);
+            let entries = std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&path, e))?;
+                let name = entry.file_name().to_string_lossy().to_string();
+                let Ok(ty) = entry.file_type() else { continue };
+                if ty.is_dir() {
+                    let skip = name == "testdata"
+                        || name == "vendor"
+                        || name.starts_with('.')
+                        || name.starts_with('_')
+                        || (dir.is_empty() && self.is_goroot() && name == "cmd");
+                    if !skip {
+                        stack.push(join_rel(&dir, &name));
+                    }
+                } else if ty.is_file() && is_source_name(&name) {
+                    out.push(join_rel(&dir, &name));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn is_source_name(name: &str) -> bool {
+    name.ends_with(".go")
+        && !name.ends_with("_test.go")
+        && !name.starts_with('.')
+        && !name.starts_with('_')
+}
+
+pub fn join_rel(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+pub fn dir_of(rel: &str) -> &str {
+    rel.rfind('/').map_or("", |i| &rel[..i])
+}
+
+/// Refuses paths that could leave the tree: absolute, `..`, or empty components.
+pub fn check_inside(rel: &str) -> Result<()> {
+    let p = Path::new(rel);
+    let bad = p.is_absolute()
+        || rel.contains('\\')
+        || p.components().any(|c| !matches!(c, Component::Normal(_)))
+        || rel.split('/').any(|c| c.is_empty()) && !rel.is_empty();
+    if bad {
+        return Err(Error::Tree(format!(
+            "path {rel:?} escapes the tree or is not a clean relative path"
+        )));
+    }
+    Ok(())
+}
+
+/// Splits a linker symbol into package path and name: `net/http.(*Transport).RoundTrip` ->
+/// (`net/http`, `(*Transport).RoundTrip`).
+pub fn split_symbol(sym: &str) -> Option<(&str, &str)> {
+    let slash = sym.rfind('/').map_or(0, |i| i + 1);
+    let dot = sym[slash..].find('.')? + slash;
+    Some((&sym[..dot], &sym[dot + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_symbols() {
+        assert_eq!(
+            split_symbol("runtime.memhash"),
+            Some(("runtime", "memhash"))
+        );
+        assert_eq!(
+            split_symbol("net/http.(*Transport).RoundTrip"),
+            Some(("net/http", "(*Transport).RoundTrip"))
+        );
+        assert_eq!(
+            split_symbol("go/types.(*Checker).infer"),
+            Some(("go/types", "(*Checker).infer"))
+        );
+        assert_eq!(split_symbol("nodot"), None);
+    }
+
+    #[test]
+    fn refuses_escaping_paths() {
+        assert!(check_inside("../etc").is_err());
+        assert!(check_inside("runtime/../../x").is_err());
+        assert!(check_inside("/abs").is_err());
+        assert!(check_inside("runtime/stubs.go").is_ok());
+    }
+}

@@ -1,0 +1,528 @@
+//! What `apply` and `strip` would change, file by file, computed in full before anything is
+//! written. Apply is "strip what the allowlist governs, then render the allowlist", so inserting,
+//! updating and moving blocks are one mechanism and a second run changes nothing.
+
+use crate::allowlist::{Allowlist, DirectivePos, DocSite, Region, Symbol};
+use crate::annotation;
+use crate::error::{Error, Result};
+use crate::gotree::{Tree, split_symbol};
+use crate::index::TreeIndex;
+use crate::recognise::{Directive, FileScan, FoundDoc, default_lead_name, parse_placeholder};
+use crate::syntax::{DeclKind, GoFile};
+use std::collections::{BTreeMap, HashSet};
+
+/// One file's change: `None` means the file is absent (before) or deleted (after).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub rel: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// Changed files only, sorted by path.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub changes: Vec<FileChange>,
+}
+
+/// A line edit: replace rows `start..end` with `lines`.
+struct LineEdit {
+    start: usize,
+    end: usize,
+    lines: Vec<String>,
+}
+
+fn apply_edits(file: &GoFile, mut edits: Vec<LineEdit>) -> Result<Vec<String>> {
+    edits.sort_by_key(|e| (e.start, e.end));
+    for w in edits.windows(2) {
+        if w[1].start < w[0].end {
+            return Err(Error::Plan {
+                pos: file.pos(w[1].start, 0),
+                message: "two edits overlap here; refusing to guess".into(),
+            });
+        }
+    }
+    let mut out = Vec::with_capacity(file.lines.len());
+    let mut row = 0;
+    for e in edits {
+        out.extend_from_slice(&file.lines[row..e.start]);
+        out.extend(e.lines);
+        row = e.end;
+    }
+    out.extend_from_slice(&file.lines[row..]);
+    Ok(out)
+}
+
+/// Removes the selected annotations from one file. `keep_directive` decides, per block, whether
+/// its directive stays because something other than legacy pulls needs it. `None`: delete file.
+fn strip_scan(
+    scan: &FileScan,
+    selected: &dyn Fn(&str) -> bool,
+    keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
+) -> Result<Option<Vec<String>>> {
+    let f = &scan.file;
+    let mut edits = Vec::new();
+    for doc in scan.docs.iter().filter(|d| selected(&d.symbol)) {
+        let (gs, ge) = doc.group;
+        let (bs, _) = doc.block;
+        let mut before: Vec<String> = f.lines[gs..bs].to_vec();
+        if !doc.site.glued && before.last().is_some_and(|l| l == "//") {
+            before.pop();
+        }
+        let ds = (gs..=ge)
+            .rev()
+            .take_while(|&r| f.lines[r].starts_with("//go:"))
+            .last();
+        let keep = keep_directive(scan, doc);
+        let dirs: Vec<String> = ds
+            .map(|ds| {
+                (ds..=ge)
+                    .filter(|&r| keep || Some(r) != doc.directive_row)
+                    .map(|r| f.lines[r].clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut group = before;
+        if !group.is_empty() && !dirs.is_empty() {
+            group.push("//".into());
+        }
+        group.extend(dirs);
+        edits.push(LineEdit {
+            start: gs,
+            end: ge + 1,
+            lines: group,
+        });
+    }
+    for found in scan
+        .regions
+        .iter()
+        .filter(|r| r.region.symbols.iter().any(|s| selected(s)))
+    {
+        if found.region.after.is_none() {
+            return Ok(None);
+        }
+        let (s, e) = found.rows;
+        let (start, end) = if s > 0 && f.is_blank(s - 1) {
+            (s - 1, e + 1)
+        } else {
+            (s, (e + 2).min(f.lines.len()))
+        };
+        edits.push(LineEdit {
+            start,
+            end,
+            lines: Vec::new(),
+        });
+    }
+    apply_edits(f, edits).map(Some)
+}
+
+/// Finds declarations for sites that do not name their file, reading each package once.
+pub struct Locator<'t> {
+    tree: &'t Tree,
+    parsed: BTreeMap<String, Option<GoFile>>,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(tree: &'t Tree) -> Self {
+        Locator {
+            tree,
+            parsed: BTreeMap::new(),
+        }
+    }
+
+    /// Files of the push package whose top level declares the site's declaration.
+    pub fn files_for(&mut self, site: &DocSite) -> Result<Vec<String>> {
+        if let Some(f) = &site.file {
+            return Ok(vec![f.clone()]);
+        }
+        let dir = self.tree.package_dir(&site.push_package)?;
+        if !self.tree.path(&dir).is_dir() {
+            return Err(Error::Tree(format!(
+                "package {} not found in the tree",
+                site.push_package
+            )));
+        }
+        let mut found = Vec::new();
+        let needle = site
+            .doc_of
+            .as_deref()
+            .map(|k| k.rsplit(' ').next().unwrap_or(k))
+            .unwrap_or(&site.local)
+            .to_string();
+        for rel in self.tree.go_files(&dir)? {
+            if let Some(file) = self.parsed_if_mentions(&rel, &needle)? {
+                let hit = match &site.doc_of {
+                    Some(key) => file.decl_by_key(key).is_some(),
+                    None => file.decl_declaring(&site.local).is_some(),
+                };
+                if hit {
+                    found.push(rel);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn parsed_if_mentions(&mut self, rel: &str, needle: &str) -> Result<Option<&GoFile>> {
+        if !self.parsed.contains_key(rel) {
+            let text = self.tree.read(rel)?;
+            let file = if text.contains(needle) {
+                Some(GoFile::parse(rel, &text)?)
+            } else {
+                None
+            };
+            self.parsed.insert(rel.to_string(), file);
+        }
+        // A file parsed for an earlier needle may not mention this one; that is harmless.
+        Ok(self.parsed[rel].as_ref())
+    }
+
+    /// Names declared at top level in a package, for "did you mean" hints.
+    pub fn names_in(&mut self, package: &str) -> Vec<String> {
+        let Ok(dir) = self.tree.package_dir(package) else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for rel in self.tree.go_files(&dir).unwrap_or_default() {
+            if let Ok(text) = self.tree.read(&rel)
+                && let Ok(file) = GoFile::parse(&rel, &text)
+            {
+                for d in &file.decls {
+                    if matches!(d.kind, DeclKind::Func | DeclKind::Var | DeclKind::Method) {
+                        names.extend(d.method_symbol().into_iter().chain(d.names.iter().cloned()));
+                    }
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// Everything the allowlist puts into one file.
+#[derive(Default)]
+struct FileWork<'a> {
+    sites: Vec<(&'a Symbol, &'a DocSite)>,
+    regions: Vec<&'a Region>,
+}
+
+/// Whether `strip` must leave a block's directive in place: the push defines a symbol for
+/// another package, another package of the tree pulls it, or it names a declaration whose body
+/// lives elsewhere (assembly) that only the directive lets compile.
+fn directive_needed(index: &TreeIndex) -> impl Fn(&FileScan, &FoundDoc) -> bool + '_ {
+    move |scan, doc| {
+        if doc.directive_row.is_none() {
+            return false;
+        }
+        let Some((sym_pkg, sym_name)) = split_symbol(&doc.symbol) else {
+            return true;
+        };
+        if sym_pkg != scan.package || index.pulled_in_tree.contains(&doc.symbol) {
+            return true;
+        }
+        let bodiless = scan
+            .file
+            .decl_declaring(&doc.site.local)
+            .is_some_and(|d| d.bodiless);
+        bodiless && !sym_name.contains('.')
+    }
+}
+
+pub fn strip(index: &TreeIndex) -> Result<Plan> {
+    let keep = directive_needed(index);
+    let mut plan = Plan::default();
+    for (rel, scan) in &index.scans {
+        let new = strip_scan(scan, &|_| true, &keep)?;
+        push_change(
+            &mut plan,
+            rel,
+            Some(scan.file.text()),
+            new.map(|l| crate::syntax::join_lines(&l, scan.file.final_newline)),
+        );
+    }
+    Ok(plan)
+}
+
+fn push_change(plan: &mut Plan, rel: &str, old: Option<String>, new: Option<String>) {
+    if old != new {
+        plan.changes.push(FileChange {
+            rel: rel.to_string(),
+            old,
+            new,
+        });
+    }
+}
+
+pub fn apply(tree: &Tree, index: &TreeIndex, list: &Allowlist, prune: bool) -> Result<Plan> {
+    let listed: HashSet<String> = list.symbols.iter().map(Symbol::linker_name).collect();
+    let mut locator = Locator::new(tree);
+    let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
+    for sym in &list.symbols {
+        for site in &sym.sites {
+            let files = locator.files_for(site)?;
+            if files.is_empty() {
+                return Err(not_found(&mut locator, sym, site));
+            }
+            for f in files {
+                work.entry(f).or_default().sites.push((sym, site));
+            }
+        }
+    }
+    for region in &list.regions {
+        work.entry(region.file.clone())
+            .or_default()
+            .regions
+            .push(region);
+    }
+    for rel in index.scans.keys() {
+        work.entry(rel.clone()).or_default();
+    }
+    let mut plan = Plan::default();
+    for (rel, w) in &work {
+        let old = match index.scans.get(rel) {
+            Some(scan) => Some(scan.file.text()),
+            None if tree.path(rel).exists() => Some(tree.read(rel)?),
+            None => None,
+        };
+        // Strip what the allowlist governs (and, with prune, what it no longer lists).
+        let stripped: Option<Vec<String>> = match index.scans.get(rel) {
+            Some(scan) => strip_scan(scan, &|s| prune || listed.contains(s), &|_, _| false)?,
+            None => old
+                .as_ref()
+                .map(|t| GoFile::parse(rel, t))
+                .transpose()?
+                .map(|f| f.lines),
+        };
+        let new = render_file(
+            rel,
+            stripped,
+            old.as_ref().is_none_or(|t| t.ends_with('\n')),
+            w,
+            list,
+        )?;
+        push_change(&mut plan, rel, old, new);
+    }
+    Ok(plan)
+}
+
+fn not_found(locator: &mut Locator, sym: &Symbol, site: &DocSite) -> Error {
+    Error::Plan {
+        pos: sym.pos.clone(),
+        message: not_found_message(locator, sym, site),
+    }
+}
+
+/// "symbol not found", with the package's closest names as hints.
+pub fn not_found_message(locator: &mut Locator, sym: &Symbol, site: &DocSite) -> String {
+    let wanted = site
+        .doc_of
+        .as_deref()
+        .map(|k| k.rsplit(' ').next().unwrap_or(k))
+        .unwrap_or(&site.local);
+    let names = locator.names_in(&site.push_package);
+    let mut close: Vec<(usize, &String)> = names
+        .iter()
+        .map(|n| (edit_distance(&n.to_lowercase(), &wanted.to_lowercase()), n))
+        .filter(|(d, _)| *d <= 3)
+        .collect();
+    close.sort();
+    let hint = if close.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; close matches: {}",
+            close
+                .iter()
+                .take(3)
+                .map(|(_, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    format!(
+        "{}: symbol not found: no declaration of {wanted} in package {}{hint}",
+        sym.linker_name(),
+        site.push_package
+    )
+}
+
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Renders the allowlist's sites and regions into a stripped file.
+fn render_file(
+    rel: &str,
+    stripped: Option<Vec<String>>,
+    final_newline: bool,
+    w: &FileWork,
+    list: &Allowlist,
+) -> Result<Option<String>> {
+    if let Some(whole) = w.regions.iter().find(|r| r.after.is_none()) {
+        return Ok(Some(
+            render_region_text(whole, list)?.join("\n")
+                + if whole.text.ends_with('\n') { "\n" } else { "" },
+        ));
+    }
+    let Some(lines) = stripped else {
+        if w.sites.is_empty() && w.regions.is_empty() {
+            return Ok(None);
+        }
+        return Err(Error::Tree(format!("{rel}: file not found")));
+    };
+    let text = crate::syntax::join_lines(&lines, final_newline);
+    if w.sites.is_empty() && w.regions.is_empty() {
+        return Ok(Some(text));
+    }
+    let file = GoFile::parse(rel, &text)?;
+    let mut edits = Vec::new();
+    let mut added_directive = false;
+    for (sym, site) in &w.sites {
+        let decl = match &site.doc_of {
+            Some(key) => file.decl_by_key(key),
+            None => file.decl_declaring(&site.local),
+        };
+        let Some(decl) = decl else {
+            return Err(Error::Plan {
+                pos: sym.pos.clone(),
+                message: format!(
+                    "{}: {rel} does not declare {}",
+                    sym.linker_name(),
+                    site.doc_of.as_deref().unwrap_or(&site.local)
+                ),
+            });
+        };
+        let (gs, group) = match file.group_above(decl.start) {
+            Some((gs, ge)) => (gs, file.lines[gs..=ge].to_vec()),
+            None => (decl.start, Vec::new()),
+        };
+        let split = group
+            .iter()
+            .rposition(|l| !l.starts_with("//go:"))
+            .map_or(0, |i| i + 1);
+        let mut doc = group[..split].to_vec();
+        let mut dirs = group[split..].to_vec();
+        if doc.last().is_some_and(|l| l == "//") {
+            doc.pop();
+        }
+        if site.directive != DirectivePos::None {
+            let present = dirs
+                .iter()
+                .any(|l| Directive::parse(l).is_some_and(|d| d.local == site.local));
+            if !present {
+                let line = sym.directive_line(site);
+                match site.directive {
+                    DirectivePos::Last => dirs.push(line),
+                    _ => dirs.insert(0, line),
+                }
+                added_directive = true;
+            }
+        }
+        let mut out = doc;
+        if !out.is_empty() && !site.glued {
+            out.push("//".into());
+        }
+        out.extend(annotation::render(
+            &default_lead_name(site),
+            &sym.modules,
+            &site.text,
+        ));
+        if !dirs.is_empty() {
+            out.push("//".into());
+            out.extend(dirs);
+        }
+        edits.push(LineEdit {
+            start: gs,
+            end: decl.start,
+            lines: out,
+        });
+    }
+    for region in &w.regions {
+        let after = region.after.as_deref().unwrap_or_default();
+        let Some(end) = crate::recognise::anchor_row(&file, after) else {
+            return Err(Error::Plan {
+                pos: region.pos.clone(),
+                message: format!("region anchor `{after}` not found in {rel}"),
+            });
+        };
+        let mut lines = vec![String::new()];
+        lines.extend(render_region_text(region, list)?);
+        added_directive |= region.text.contains("//go:linkname ");
+        edits.push(LineEdit {
+            start: end + 1,
+            end: end + 1,
+            lines,
+        });
+    }
+    if added_directive && !file.has_unsafe_import() {
+        let at = file
+            .decls
+            .iter()
+            .filter(|d| matches!(d.kind, DeclKind::Import | DeclKind::Package))
+            .map(|d| d.end + 1)
+            .max()
+            .unwrap_or(0);
+        edits.push(LineEdit {
+            start: at,
+            end: at,
+            lines: vec![String::new(), "import _ \"unsafe\" // for linkname".into()],
+        });
+    }
+    let out = apply_edits(&file, edits)?;
+    let text = crate::syntax::join_lines(&out, final_newline);
+    // Like rf: never write what does not parse.
+    GoFile::parse(rel, &text)?;
+    Ok(Some(text))
+}
+
+fn render_region_text(region: &Region, list: &Allowlist) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for line in region
+        .text
+        .strip_suffix('\n')
+        .unwrap_or(&region.text)
+        .split('\n')
+    {
+        match parse_placeholder(line) {
+            Some((symbol, x)) => {
+                let sym = list.symbol(symbol).ok_or_else(|| Error::Allowlist {
+                    pos: region.pos.clone(),
+                    message: format!(
+                        "region uses the block of {symbol}, which has no [[symbol]] entry"
+                    ),
+                })?;
+                out.extend(annotation::render(
+                    x,
+                    &sym.modules,
+                    &annotation::BlockText::canonical(),
+                ));
+            }
+            None => out.push(line.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// The files a plan touches, for messages.
+pub fn summary(plan: &Plan) -> String {
+    let created = plan.changes.iter().filter(|c| c.old.is_none()).count();
+    let deleted = plan.changes.iter().filter(|c| c.new.is_none()).count();
+    format!(
+        "{} files changed ({created} created, {deleted} deleted)",
+        plan.changes.len()
+    )
+}

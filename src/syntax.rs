@@ -1,0 +1,348 @@
+//! Go source as linkallow needs to see it: lines, top-level declarations (from tree-sitter-go) and
+//! the `//` comment groups between them. Edits work on whole lines, so everything here is in rows.
+
+use crate::error::{Error, Pos, Result};
+use tree_sitter::{Node, Parser};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclKind {
+    Package,
+    Import,
+    Func,
+    Method,
+    Var,
+    Const,
+    Type,
+}
+
+/// One top-level declaration, by rows (0-based, inclusive).
+#[derive(Debug, Clone)]
+pub struct Decl {
+    pub kind: DeclKind,
+    pub start: usize,
+    pub end: usize,
+    /// Declared identifiers: the function or method name, or every name of a var/const group.
+    pub names: Vec<String>,
+    /// Receiver type as written without the variable, e.g. `*rtype` or `funcInfo`.
+    pub receiver: Option<String>,
+    pub bodiless: bool,
+}
+
+impl Decl {
+    /// A stable, readable handle: `func memhash`, `func (*rtype) Align`, `var sched`, `import`.
+    pub fn key(&self) -> String {
+        let first = self.names.first().map(String::as_str).unwrap_or("");
+        match self.kind {
+            DeclKind::Package => "package".into(),
+            DeclKind::Import => "import".into(),
+            DeclKind::Func => format!("func {first}"),
+            DeclKind::Method => {
+                format!("func ({}) {first}", self.receiver.as_deref().unwrap_or(""))
+            }
+            DeclKind::Var => format!("var {first}"),
+            DeclKind::Const => format!("const {first}"),
+            DeclKind::Type => format!("type {first}"),
+        }
+    }
+
+    /// The linker's name for a method, relative to its package: `(*rtype).Align`, `funcInfo.entry`.
+    pub fn method_symbol(&self) -> Option<String> {
+        let recv = self.receiver.as_deref()?;
+        let name = self.names.first()?;
+        Some(match recv.strip_prefix('*') {
+            Some(t) => format!("(*{t}).{name}"),
+            None => format!("{recv}.{name}"),
+        })
+    }
+
+    pub fn declares(&self, name: &str) -> bool {
+        matches!(self.kind, DeclKind::Func | DeclKind::Var) && self.names.iter().any(|n| n == name)
+    }
+}
+
+/// A parsed Go file. `rel` is the path relative to the tree's `src/` (or module root).
+#[derive(Debug, Clone)]
+pub struct GoFile {
+    pub rel: String,
+    pub lines: Vec<String>,
+    /// Whether the text ended with a newline (every gofmt'd file does).
+    pub final_newline: bool,
+    pub decls: Vec<Decl>,
+    /// Row -> true where the row lies inside a declaration.
+    in_decl: Vec<bool>,
+}
+
+impl GoFile {
+    pub fn parse(rel: &str, text: &str) -> Result<GoFile> {
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_go::LANGUAGE.into())
+            .map_err(|e| Error::Other(format!("tree-sitter-go: {e}")))?;
+        let tree = parser
+            .parse(text, None)
+            .ok_or_else(|| Error::Other(format!("{rel}: tree-sitter gave no tree")))?;
+        let root = tree.root_node();
+        if root.has_error() {
+            let bad = first_error(root).unwrap_or(root);
+            let p = bad.start_position();
+            let what = if bad.is_missing() {
+                format!("missing {}", bad.kind())
+            } else {
+                "syntax error".to_string()
+            };
+            return Err(Error::GoSyntax {
+                pos: Pos {
+                    file: rel.to_string(),
+                    line: p.row + 1,
+                    col: p.column + 1,
+                },
+                what,
+            });
+        }
+        let final_newline = text.ends_with('\n');
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let lines: Vec<String> = if text.is_empty() {
+            Vec::new()
+        } else {
+            body.split('\n').map(str::to_string).collect()
+        };
+        let mut decls = Vec::new();
+        let mut cursor = root.walk();
+        for node in root.named_children(&mut cursor) {
+            if let Some(d) = decl_of(node, text) {
+                decls.push(d);
+            }
+        }
+        let mut in_decl = vec![false; lines.len()];
+        for d in &decls {
+            for row in d.start..=d.end.min(lines.len().saturating_sub(1)) {
+                in_decl[row] = true;
+            }
+        }
+        Ok(GoFile {
+            rel: rel.to_string(),
+            lines,
+            final_newline,
+            decls,
+            in_decl,
+        })
+    }
+
+    pub fn text(&self) -> String {
+        join_lines(&self.lines, self.final_newline)
+    }
+
+    /// The declaration starting at `row`.
+    pub fn decl_starting_at(&self, row: usize) -> Option<&Decl> {
+        self.decls.iter().find(|d| d.start == row)
+    }
+
+    pub fn decl_by_key(&self, key: &str) -> Option<&Decl> {
+        self.decls.iter().find(|d| d.key() == key)
+    }
+
+    /// The func or var declaration (possibly a `var (...)` group) that declares `name`.
+    pub fn decl_declaring(&self, name: &str) -> Option<&Decl> {
+        self.decls.iter().find(|d| d.declares(name))
+    }
+
+    /// The last declaration that ends before `row`.
+    pub fn decl_before(&self, row: usize) -> Option<&Decl> {
+        self.decls.iter().rev().find(|d| d.end < row)
+    }
+
+    /// Whether `row` is a top-level `//` comment line (not inside a declaration).
+    pub fn is_top_comment(&self, row: usize) -> bool {
+        row < self.lines.len() && !self.in_decl[row] && self.lines[row].starts_with("//")
+    }
+
+    pub fn is_blank(&self, row: usize) -> bool {
+        row < self.lines.len() && !self.in_decl[row] && self.lines[row].trim().is_empty()
+    }
+
+    /// The comment group ending right above `row` (rows inclusive), if any.
+    pub fn group_above(&self, row: usize) -> Option<(usize, usize)> {
+        if row == 0 || !self.is_top_comment(row - 1) {
+            return None;
+        }
+        let end = row - 1;
+        let mut start = end;
+        while start > 0 && self.is_top_comment(start - 1) {
+            start -= 1;
+        }
+        Some((start, end))
+    }
+
+    /// All top-level comment groups, as inclusive row ranges.
+    pub fn comment_groups(&self) -> Vec<(usize, usize)> {
+        let mut groups = Vec::new();
+        let mut row = 0;
+        while row < self.lines.len() {
+            if self.is_top_comment(row) {
+                let start = row;
+                while row + 1 < self.lines.len() && self.is_top_comment(row + 1) {
+                    row += 1;
+                }
+                groups.push((start, row));
+            }
+            row += 1;
+        }
+        groups
+    }
+
+    /// The run of non-blank top-level rows containing `row`: what gofmt separates by blank lines.
+    pub fn chunk_of(&self, row: usize) -> (usize, usize) {
+        let mut start = row;
+        while start > 0 && !self.is_blank(start - 1) {
+            start -= 1;
+        }
+        let mut end = row;
+        while end + 1 < self.lines.len() && !self.is_blank(end + 1) {
+            end += 1;
+        }
+        (start, end)
+    }
+
+    pub fn pos(&self, row: usize, col: usize) -> Pos {
+        Pos {
+            file: self.rel.clone(),
+            line: row + 1,
+            col: col + 1,
+        }
+    }
+
+    /// The import paths of the file, with their names (`_`, `.`, alias or empty).
+    pub fn has_unsafe_import(&self) -> bool {
+        self.decls
+            .iter()
+            .filter(|d| d.kind == DeclKind::Import)
+            .any(|d| {
+                self.lines[d.start..=d.end]
+                    .iter()
+                    .any(|l| l.contains("\"unsafe\""))
+            })
+    }
+}
+
+pub fn join_lines(lines: &[String], final_newline: bool) -> String {
+    let mut s = lines.join("\n");
+    if final_newline && !lines.is_empty() {
+        s.push('\n');
+    }
+    s
+}
+
+fn first_error(node: Node) -> Option<Node> {
+    if node.is_error() || node.is_missing() {
+        return Some(node);
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        if child.has_error()
+            && let Some(e) = first_error(child)
+        {
+            return Some(e);
+        }
+    }
+    None
+}
+
+fn text_of<'a>(node: Node, text: &'a str) -> &'a str {
+    &text[node.byte_range()]
+}
+
+fn decl_of(node: Node, text: &str) -> Option<Decl> {
+    let kind = match node.kind() {
+        "package_clause" => DeclKind::Package,
+        "import_declaration" => DeclKind::Import,
+        "function_declaration" => DeclKind::Func,
+        "method_declaration" => DeclKind::Method,
+        "var_declaration" => DeclKind::Var,
+        "const_declaration" => DeclKind::Const,
+        "type_declaration" => DeclKind::Type,
+        _ => return None,
+    };
+    let mut names = Vec::new();
+    let mut receiver = None;
+    let mut bodiless = false;
+    match kind {
+        DeclKind::Func | DeclKind::Method => {
+            if let Some(n) = node.child_by_field_name("name") {
+                names.push(text_of(n, text).to_string());
+            }
+            bodiless = node.child_by_field_name("body").is_none();
+            if let Some(r) = node.child_by_field_name("receiver") {
+                receiver = receiver_type(r, text);
+            }
+        }
+        DeclKind::Var | DeclKind::Const | DeclKind::Type => {
+            collect_spec_names(node, text, &mut names)
+        }
+        _ => {}
+    }
+    Some(Decl {
+        kind,
+        start: node.start_position().row,
+        end: node.end_position().row,
+        names,
+        receiver,
+        bodiless,
+    })
+}
+
+fn collect_spec_names(node: Node, text: &str, names: &mut Vec<String>) {
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        match child.kind() {
+            "var_spec" | "const_spec" | "type_spec" | "type_alias" => {
+                let mut c = child.walk();
+                for n in child.children_by_field_name("name", &mut c) {
+                    names.push(text_of(n, text).to_string());
+                }
+            }
+            "var_spec_list" | "const_spec_list" => collect_spec_names(child, text, names),
+            _ => {}
+        }
+    }
+}
+
+/// `(sh serverHandler)` -> `serverHandler`; `(t *rtype)` -> `*rtype`; generic params dropped.
+fn receiver_type(params: Node, text: &str) -> Option<String> {
+    let mut cursor = params.walk();
+    let decl = params
+        .named_children(&mut cursor)
+        .find(|n| n.kind() == "parameter_declaration")?;
+    let ty = decl.child_by_field_name("type")?;
+    let raw = text_of(ty, text);
+    let raw = raw.split('[').next().unwrap_or(raw);
+    Some(raw.chars().filter(|c| !c.is_whitespace()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "package p\n\nimport _ \"unsafe\"\n\n// doc\n//\n//go:linkname f\nfunc f() {}\n\nvar (\n\ta int\n\tb = 2\n)\n\nfunc (r *T) M() int\n";
+
+    #[test]
+    fn finds_declarations_and_groups() {
+        let f = GoFile::parse("p/p.go", SRC).unwrap();
+        let keys: Vec<String> = f.decls.iter().map(Decl::key).collect();
+        assert_eq!(
+            keys,
+            ["package", "import", "func f", "var a", "func (*T) M"]
+        );
+        assert_eq!(f.group_above(7), Some((4, 6)));
+        assert!(f.decl_declaring("b").is_some());
+        assert_eq!(f.decls[4].method_symbol().as_deref(), Some("(*T).M"));
+        assert!(f.decls[4].bodiless);
+        assert_eq!(f.text(), SRC);
+    }
+
+    #[test]
+    fn refuses_broken_go_with_position() {
+        let err = GoFile::parse("p/bad.go", "package p\n\nfunc f( {\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("p/bad.go:3:"), "{msg}");
+    }
+}
