@@ -14,6 +14,10 @@ pub struct TreeIndex {
     pub scans: BTreeMap<String, FileScan>,
     /// Linker symbols that some other package of the tree pulls with a two-argument linkname.
     pub pulled_in_tree: HashSet<String>,
+    /// Symbols pushed with `//go:linknamestd`: std-only, never to be pushed for everyone.
+    pub std_only: HashSet<String>,
+    /// Names the linker refuses whatever the push (`blockedLinknames` in cmd/link).
+    pub blocked: HashSet<String>,
 }
 
 impl TreeIndex {
@@ -31,6 +35,7 @@ impl TreeIndex {
         candidates.extend(rb?);
         let mut scans = BTreeMap::new();
         let mut pulled_in_tree = HashSet::new();
+        let mut std_only = HashSet::new();
         for (rel, text, has_marker) in candidates {
             let package = tree.import_path(dir_of(&rel));
             for line in text.lines().filter(|l| l.starts_with("//go:linkname ")) {
@@ -41,15 +46,19 @@ impl TreeIndex {
                     pulled_in_tree.insert(target.clone());
                 }
             }
+            for line in text.lines() {
+                if let Some(rest) = line.strip_prefix("//go:linknamestd ")
+                    && let Some(dir) = Directive::parse(&format!("//go:linkname {rest}"))
+                {
+                    std_only.insert(dir.symbol(&package));
+                }
+            }
             if has_marker {
                 let file = GoFile::parse(&rel, &text)?;
                 scans.insert(rel, recognise::scan(file, &package));
             }
         }
-        Ok(TreeIndex {
-            scans,
-            pulled_in_tree,
-        })
+        Ok(TreeIndex { scans, pulled_in_tree, std_only, blocked: blocked_linknames(tree) })
     }
 }
 
@@ -58,7 +67,7 @@ fn read_part(tree: &Tree, files: &[String]) -> Result<Vec<(String, String, bool)
     let mut out = Vec::new();
     for rel in files {
         let text = tree.read(rel)?;
-        let has_linkname = text.contains("//go:linkname ");
+        let has_linkname = text.contains("//go:linkname");
         let has_marker = (text.contains("67401") || text.contains("hall of shame"))
             && text
                 .lines()
@@ -68,4 +77,16 @@ fn read_part(tree: &Tree, files: &[String]) -> Result<Vec<(String, String, bool)
         }
     }
     Ok(out)
+}
+
+/// The keys of cmd/link's `blockedLinknames` map, read from the tree's own linker source.
+fn blocked_linknames(tree: &Tree) -> HashSet<String> {
+    let Ok(src) = tree.read("cmd/link/internal/loader/loader.go") else { return HashSet::new() };
+    let Some(start) = src.find("var blockedLinknames = map[string][]string{") else { return HashSet::new() };
+    src[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with('}'))
+        .filter_map(|l| l.trim().strip_prefix('"')?.split_once("\":").map(|(k, _)| k.to_string()))
+        .collect()
 }

@@ -259,6 +259,20 @@ pub fn apply(tree: &Tree, index: &TreeIndex, list: &Allowlist, prune: bool) -> R
     let mut locator = Locator::new(tree);
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
     for sym in &list.symbols {
+        let name = sym.linker_name();
+        let pushes = sym.sites.iter().any(|s| s.directive != DirectivePos::None);
+        if pushes && index.blocked.contains(&name) {
+            return Err(Error::Plan {
+                pos: sym.pos.clone(),
+                message: format!("{name} is in the linker's blockedLinknames: a push cannot make it pullable"),
+            });
+        }
+        if pushes && index.std_only.contains(&name) {
+            return Err(Error::Plan {
+                pos: sym.pos.clone(),
+                message: format!("{name} already carries //go:linknamestd (standard library only); refusing to push it"),
+            });
+        }
         for site in &sym.sites {
             let files = locator.files_for(site)?;
             if files.is_empty() {
