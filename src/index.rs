@@ -58,7 +58,12 @@ impl TreeIndex {
                 scans.insert(rel, recognise::scan(file, &package));
             }
         }
-        Ok(TreeIndex { scans, pulled_in_tree, std_only, blocked: blocked_linknames(tree) })
+        Ok(TreeIndex {
+            scans,
+            pulled_in_tree,
+            std_only,
+            blocked: blocked_linknames(tree),
+        })
     }
 }
 
@@ -81,12 +86,21 @@ fn read_part(tree: &Tree, files: &[String]) -> Result<Vec<(String, String, bool)
 
 /// The keys of cmd/link's `blockedLinknames` map, read from the tree's own linker source.
 fn blocked_linknames(tree: &Tree) -> HashSet<String> {
-    let Ok(src) = tree.read("cmd/link/internal/loader/loader.go") else { return HashSet::new() };
-    let Some(start) = src.find("var blockedLinknames = map[string][]string{") else { return HashSet::new() };
+    let Ok(src) = tree.read("cmd/link/internal/loader/loader.go") else {
+        return HashSet::new();
+    };
+    let Some(start) = src.find("var blockedLinknames = map[string][]string{") else {
+        return HashSet::new();
+    };
     src[start..]
         .lines()
         .skip(1)
         .take_while(|l| !l.starts_with('}'))
-        .filter_map(|l| l.trim().strip_prefix('"')?.split_once("\":").map(|(k, _)| k.to_string()))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('"')?
+                .split_once("\":")
+                .map(|(k, _)| k.to_string())
+        })
         .collect()
 }

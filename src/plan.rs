@@ -113,19 +113,44 @@ fn strip_scan(
             lines: Vec::new(),
         });
     }
-    apply_edits(f, edits).map(Some)
+    let touched = !edits.is_empty();
+    let mut out = apply_edits(f, edits)?;
+    if touched {
+        drop_added_unsafe_import(&mut out);
+    }
+    Ok(Some(out))
+}
+
+/// The import `apply` adds to a file that had none, exactly as it adds it.
+const ADDED_IMPORT: &str = "import _ \"unsafe\" // for linkname";
+
+/// Removes the import `apply` would have added, from where it adds it (after the last import,
+/// a blank line before), once no directive in the file needs it.
+fn drop_added_unsafe_import(lines: &mut Vec<String>) {
+    let Some(i) = lines.iter().position(|l| l == ADDED_IMPORT) else {
+        return;
+    };
+    let later_import = lines[i + 1..]
+        .iter()
+        .any(|l| l.starts_with("import ") || l.starts_with("import("));
+    let needed = lines.iter().any(|l| l.starts_with("//go:linkname"));
+    if i > 0 && lines[i - 1].is_empty() && !later_import && !needed {
+        lines.drain(i - 1..=i);
+    }
 }
 
 /// Finds declarations for sites that do not name their file, reading each package once.
 pub struct Locator<'t> {
     tree: &'t Tree,
-    parsed: BTreeMap<String, Option<GoFile>>,
+    texts: BTreeMap<String, String>,
+    parsed: BTreeMap<String, GoFile>,
 }
 
 impl<'t> Locator<'t> {
     pub fn new(tree: &'t Tree) -> Self {
         Locator {
             tree,
+            texts: BTreeMap::new(),
             parsed: BTreeMap::new(),
         }
     }
@@ -164,17 +189,18 @@ impl<'t> Locator<'t> {
     }
 
     fn parsed_if_mentions(&mut self, rel: &str, needle: &str) -> Result<Option<&GoFile>> {
-        if !self.parsed.contains_key(rel) {
+        if !self.texts.contains_key(rel) {
             let text = self.tree.read(rel)?;
-            let file = if text.contains(needle) {
-                Some(GoFile::parse(rel, &text)?)
-            } else {
-                None
-            };
+            self.texts.insert(rel.to_string(), text);
+        }
+        if !self.texts[rel].contains(needle) {
+            return Ok(None);
+        }
+        if !self.parsed.contains_key(rel) {
+            let file = GoFile::parse(rel, &self.texts[rel])?;
             self.parsed.insert(rel.to_string(), file);
         }
-        // A file parsed for an earlier needle may not mention this one; that is harmless.
-        Ok(self.parsed[rel].as_ref())
+        Ok(self.parsed.get(rel))
     }
 
     /// Names declared at top level in a package, for "did you mean" hints.
@@ -264,13 +290,17 @@ pub fn apply(tree: &Tree, index: &TreeIndex, list: &Allowlist, prune: bool) -> R
         if pushes && index.blocked.contains(&name) {
             return Err(Error::Plan {
                 pos: sym.pos.clone(),
-                message: format!("{name} is in the linker's blockedLinknames: a push cannot make it pullable"),
+                message: format!(
+                    "{name} is in the linker's blockedLinknames: a push cannot make it pullable"
+                ),
             });
         }
         if pushes && index.std_only.contains(&name) {
             return Err(Error::Plan {
                 pos: sym.pos.clone(),
-                message: format!("{name} already carries //go:linknamestd (standard library only); refusing to push it"),
+                message: format!(
+                    "{name} already carries //go:linknamestd (standard library only); refusing to push it"
+                ),
             });
         }
         for site in &sym.sites {
@@ -465,6 +495,7 @@ fn render_file(
             lines: out,
         });
     }
+    let mut region_edits = Vec::new();
     for region in &w.regions {
         let after = region.after.as_deref().unwrap_or_default();
         let Some(end) = crate::recognise::anchor_row(&file, after) else {
@@ -475,14 +506,15 @@ fn render_file(
         };
         let mut lines = vec![String::new()];
         lines.extend(render_region_text(region, list)?);
-        added_directive |= region.text.contains("//go:linkname ");
-        edits.push(LineEdit {
+        region_edits.push(LineEdit {
             start: end + 1,
             end: end + 1,
             lines,
         });
     }
-    if added_directive && !file.has_unsafe_import() {
+    // The import goes in before regions inserted at the same row, where apply expects it.
+    let adds_import = w.regions.iter().any(|r| r.text.contains("//go:linkname "));
+    if (added_directive || adds_import) && !file.has_unsafe_import() {
         let at = file
             .decls
             .iter()
@@ -496,6 +528,7 @@ fn render_file(
             lines: vec![String::new(), "import _ \"unsafe\" // for linkname".into()],
         });
     }
+    edits.extend(region_edits);
     let out = apply_edits(&file, edits)?;
     let text = crate::syntax::join_lines(&out, final_newline);
     // Like rf: never write what does not parse.

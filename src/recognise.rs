@@ -183,9 +183,10 @@ pub fn scan(file: GoFile, package: &str) -> FileScan {
             .collect();
         regions = vec![(0, f.lines.len().saturating_sub(1), symbols)];
     }
+    let spans: Vec<(usize, usize)> = regions.iter().map(|&(s, e, _)| (s, e)).collect();
     let found_regions = regions
         .into_iter()
-        .map(|(s, e, symbols)| region_of(f, package, s, e, symbols, whole_file))
+        .map(|(s, e, symbols)| region_of(f, package, s, e, symbols, whole_file, &spans))
         .collect();
     scan.docs = docs;
     scan.regions = found_regions;
@@ -346,6 +347,7 @@ fn region_of(
     e: usize,
     symbols: Vec<String>,
     whole_file: bool,
+    regions: &[(usize, usize)],
 ) -> FoundRegion {
     let mut text: Vec<String> = Vec::new();
     let mut modules: Vec<(String, Vec<String>)> = Vec::new();
@@ -397,7 +399,7 @@ fn region_of(
     if whole_file && f.final_newline {
         joined.push('\n');
     }
-    let after = (!whole_file).then(|| anchor_before(f, s));
+    let after = (!whole_file).then(|| anchor_before(f, s, regions));
     FoundRegion {
         region: Region {
             file: f.rel.clone(),
@@ -413,10 +415,26 @@ fn region_of(
 
 /// What a region follows: the key of the declaration ending the previous chunk, or, when that
 /// chunk is a comment (`//go:cgo_import_dynamic ...`), its last line verbatim.
-fn anchor_before(f: &GoFile, start: usize) -> String {
+fn anchor_before(f: &GoFile, start: usize, regions: &[(usize, usize)]) -> String {
+    // Regions that follow each other share the anchor of the first; apply keeps their order.
     let mut end = start;
-    while end > 0 && (end == start || f.is_blank(end)) {
-        end -= 1;
+    loop {
+        while end > 0 && (end == start || f.is_blank(end)) {
+            end -= 1;
+        }
+        match regions
+            .iter()
+            .find(|&&(s, e)| s <= end && end <= e && s < start)
+        {
+            Some(&(s, _)) if s > 0 => end = s - 1,
+            _ => break,
+        }
+        while end > 0 && f.is_blank(end) {
+            end -= 1;
+        }
+        if !regions.iter().any(|&(s, e)| s <= end && end <= e) {
+            break;
+        }
     }
     match f.decls.iter().find(|d| d.end == end) {
         Some(d) => d.key(),
@@ -433,7 +451,13 @@ pub fn anchor_row(f: &GoFile, anchor: &str) -> Option<usize> {
     if anchor.starts_with("//") {
         return (0..f.lines.len()).find(|&r| f.is_top_comment(r) && f.lines[r] == anchor);
     }
-    f.decl_by_key(anchor).map(|d| d.end)
+    // The import apply adds may be gone in a stripped file; the package clause stands in.
+    let fallback = if anchor == "import" {
+        f.decl_by_key("package")
+    } else {
+        None
+    };
+    f.decl_by_key(anchor).or(fallback).map(|d| d.end)
 }
 
 /// X of a `// X should be an internal detail,` line.
