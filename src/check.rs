@@ -25,6 +25,20 @@ pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Fin
         let name = sym.linker_name();
         match found.symbol(&name) {
             None => {
+                if sym.sites.is_empty()
+                    && let Some(region) = list.regions.iter().find(|r| r.symbols.contains(&name))
+                {
+                    explained.insert(region.file.clone());
+                    findings.push(Finding {
+                        pos: Pos {
+                            file: region.file.clone(),
+                            line: 1,
+                            col: 1,
+                        },
+                        kind: "missing-block",
+                        message: format!("{name}: region missing (allowlist {})", region.pos),
+                    });
+                }
                 for site in &sym.sites {
                     let files = locator.files_for(site)?;
                     match files.first() {
@@ -114,7 +128,20 @@ pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Fin
         }
     }
     // Whatever else apply would change is a layout difference; name its first line.
-    let applied = plan::apply(tree, index, list, false)?;
+    // Symbols already reported as not found cannot be planned; leave them out.
+    let mut plannable = list.clone();
+    let lost: HashSet<String> = findings
+        .iter()
+        .filter(|f| f.kind == "symbol-not-found")
+        .filter_map(|f| f.message.split(':').next().map(str::to_string))
+        .collect();
+    plannable
+        .symbols
+        .retain(|s| !lost.contains(&s.linker_name()));
+    plannable
+        .regions
+        .retain(|r| r.symbols.iter().all(|s| !lost.contains(s)));
+    let applied = plan::apply(tree, index, &plannable, false)?;
     for change in &applied.changes {
         if explained.contains(&change.rel) {
             continue;

@@ -103,7 +103,7 @@ impl Tree {
         Ok(files)
     }
 
-    /// Every non-test `.go` file in the tree outside `testdata`, `vendor` and `cmd` (for a
+    /// Every non-test `.go` file in the tree outside `testdata` and `cmd` (for a
     /// GOROOT), sorted. Walks directories only; reading is left to the caller.
     pub fn all_go_files(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
@@ -116,8 +116,8 @@ impl Tree {
                 let name = entry.file_name().to_string_lossy().to_string();
                 let Ok(ty) = entry.file_type() else { continue };
                 if ty.is_dir() {
+                    // vendor/ stays in: vendored x/sys pulls runtime symbols strip must keep.
                     let skip = name == "testdata"
-                        || name == "vendor"
                         || name.starts_with('.')
                         || name.starts_with('_')
                         || (dir.is_empty() && self.is_goroot() && name == "cmd");

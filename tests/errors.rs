@@ -1,0 +1,218 @@
+//! Bad input gets a clear error (file:line:col where there is one), exit 2, and nothing is written.
+
+mod util;
+use std::path::{Path, PathBuf};
+use util::*;
+
+/// A copy of the stripped forms fixture plus an allowlist with `body`.
+fn setup(name: &str, body: &str) -> (PathBuf, PathBuf) {
+    let tmp = tempdir(name);
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, body).unwrap();
+    (tree, allow)
+}
+
+fn apply_write(tree: &Path, allow: &Path) -> std::process::Output {
+    run(bin()
+        .arg("--goroot")
+        .arg(tree)
+        .arg("--allowlist")
+        .arg(allow)
+        .arg("apply")
+        .arg("--write"))
+}
+
+#[track_caller]
+fn fails_with(out: &std::process::Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(out));
+    assert!(
+        stderr(out).contains(needle),
+        "expected {needle:?} in:\n{}",
+        stderr(out)
+    );
+}
+
+#[track_caller]
+fn unchanged(tree: &Path) {
+    assert_eq!(
+        diff_trees(&fixtures().join("forms/in"), tree),
+        "",
+        "the tree was modified"
+    );
+}
+
+const PLAIN: &str = "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"plain\"\nmodules = [\"example.com/alpha\"]\n";
+
+#[test]
+fn malformed_toml_names_file_line_and_column() {
+    let (tree, allow) = setup(
+        "malformed",
+        "[[symbol]]\npackage = \"example.com/m/p\"\nname = plain\n",
+    );
+    let out = apply_write(&tree, &allow);
+    fails_with(&out, "allowlist.toml:3:8");
+    unchanged(&tree);
+}
+
+#[test]
+fn unknown_field_is_refused() {
+    let (tree, allow) = setup("unknown-field", &format!("{PLAIN}modlues = []\n"));
+    fails_with(&apply_write(&tree, &allow), "unknown field `modlues`");
+    unchanged(&tree);
+}
+
+#[test]
+fn unknown_package_is_refused() {
+    let (tree, allow) = setup(
+        "unknown-package",
+        "[[symbol]]\npackage = \"example.com/m/nope\"\nname = \"x\"\n",
+    );
+    fails_with(
+        &apply_write(&tree, &allow),
+        "package example.com/m/nope not found",
+    );
+}
+
+#[test]
+fn escaping_path_is_refused() {
+    let (tree, allow) = setup(
+        "escape",
+        &format!("{PLAIN}file = \"../../etc/passwd.go\"\n"),
+    );
+    fails_with(&apply_write(&tree, &allow), "escapes the tree");
+    unchanged(&tree);
+}
+
+#[test]
+fn missing_symbol_names_close_matches() {
+    let (tree, allow) = setup(
+        "missing",
+        "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"plian\"\n",
+    );
+    let out = apply_write(&tree, &allow);
+    fails_with(&out, "allowlist.toml:1:1");
+    assert!(
+        stderr(&out).contains("close matches: plain"),
+        "{}",
+        stderr(&out)
+    );
+    unchanged(&tree);
+    let check = run(bin()
+        .arg("--goroot")
+        .arg(&tree)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("check"));
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        stdout(&check).contains("symbol not found"),
+        "{}",
+        stdout(&check)
+    );
+}
+
+#[test]
+fn broken_go_file_is_refused_and_nothing_written() {
+    let body = format!("{PLAIN}\n[[symbol]]\npackage = \"example.com/m/p\"\nname = \"bare\"\n");
+    let (tree, allow) = setup("broken-go", &body);
+    let bad = tree.join("p/nounsafe.go");
+    let text = std::fs::read_to_string(&bad)
+        .unwrap()
+        .replace("func bare() int {", "func bare() int {{");
+    std::fs::write(&bad, &text).unwrap();
+    let out = apply_write(&tree, &allow);
+    fails_with(&out, "p/nounsafe.go:");
+    assert!(
+        stderr(&out).contains("does not parse cleanly"),
+        "{}",
+        stderr(&out)
+    );
+    // p.go would have been edited; it must not be.
+    assert_eq!(
+        std::fs::read(tree.join("p/p.go")).unwrap(),
+        std::fs::read(fixtures().join("forms/in/p/p.go")).unwrap()
+    );
+}
+
+#[test]
+fn read_only_file_stops_every_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let body = format!("{PLAIN}\n[[symbol]]\npackage = \"example.com/m/p\"\nname = \"bare\"\n");
+    let (tree, allow) = setup("read-only", &body);
+    let ro = tree.join("p/p.go");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    fails_with(&apply_write(&tree, &allow), "read-only");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o644)).unwrap();
+    unchanged(&tree);
+}
+
+#[test]
+fn vanished_file_is_an_error() {
+    let (tree, allow) = setup("vanished", &format!("{PLAIN}file = \"p/gone.go\"\n"));
+    fails_with(&apply_write(&tree, &allow), "p/gone.go");
+    unchanged(&tree);
+}
+
+#[test]
+fn not_a_tree_is_an_error() {
+    let tmp = tempdir("not-a-tree");
+    let out = run(bin().arg("--goroot").arg(&tmp).arg("check"));
+    fails_with(&out, "not a GOROOT");
+}
+
+#[test]
+fn write_keeps_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tree, allow) = setup("mode", PLAIN);
+    let f = tree.join("p/p.go");
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    ok(&apply_write(&tree, &allow));
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(
+        std::fs::read_to_string(&f)
+            .unwrap()
+            .contains("// plain should be an internal detail,")
+    );
+}
+
+/// A GOROOT-shaped tree whose linker blocks one name and whose runtime pushes another with
+/// //go:linknamestd: linkallow must refuse to push either.
+fn mini_goroot(name: &str) -> PathBuf {
+    let root = tempdir(name);
+    let rt = root.join("src/runtime");
+    std::fs::create_dir_all(&rt).unwrap();
+    std::fs::write(rt.join("r.go"), "package runtime\n\nimport _ \"unsafe\"\n\nfunc mapaccess1() {}\n\n//go:linknamestd stdOnly\nfunc stdOnly() {}\n").unwrap();
+    let ld = root.join("src/cmd/link/internal/loader");
+    std::fs::create_dir_all(&ld).unwrap();
+    std::fs::write(ld.join("loader.go"), "package loader\n\nvar blockedLinknames = map[string][]string{\n\t\"runtime.mapaccess1\": {\"runtime\"},\n}\n").unwrap();
+    root
+}
+
+#[test]
+fn blocked_and_std_only_names_are_refused() {
+    for (sym, needle) in [
+        ("mapaccess1", "blockedLinknames"),
+        ("stdOnly", "linknamestd"),
+    ] {
+        let root = mini_goroot(&format!("mini-{sym}"));
+        let allow = root.join("allowlist.toml");
+        std::fs::write(
+            &allow,
+            format!("[[symbol]]\npackage = \"runtime\"\nname = \"{sym}\"\nmodules = [\"a.b/c\"]\n"),
+        )
+        .unwrap();
+        let out = run(bin()
+            .arg("--goroot")
+            .arg(&root)
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("apply")
+            .arg("--write"));
+        fails_with(&out, needle);
+    }
+}

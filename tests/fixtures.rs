@@ -1,0 +1,186 @@
+//! Fixture trees we wrote ourselves, cargo-UI style: `out/` is an annotated module holding every
+//! layout the Go tree uses, `in/` is what `strip` leaves, `allowlist.toml` what `extract` writes.
+//! Run with LINKALLOW_BLESS=1 to regenerate `in/` and `allowlist.toml`, then read the diff.
+
+mod util;
+use std::path::Path;
+use util::*;
+
+fn bless() -> bool {
+    std::env::var_os("LINKALLOW_BLESS").is_some()
+}
+
+fn round_trip_case(name: &str) {
+    let case = fixtures().join(name);
+    let tmp = tempdir(name);
+    let work = tmp.join("tree");
+    copy_tree(&case.join("out"), &work);
+    let allow = tmp.join("allowlist.toml");
+
+    // extract gives the golden allowlist
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("extract")
+        .arg("-o")
+        .arg(&allow)));
+    let golden = case.join("allowlist.toml");
+    let got = std::fs::read_to_string(&allow)
+        .unwrap()
+        .replace(&work.display().to_string(), "TREE");
+    if bless() {
+        std::fs::write(&golden, &got).unwrap();
+    }
+    assert_eq!(
+        got,
+        std::fs::read_to_string(&golden).unwrap(),
+        "extract differs from {}",
+        golden.display()
+    );
+
+    // check is clean on the annotated tree
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("check")));
+
+    // strip gives the golden stripped tree
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("strip")
+        .arg("--write")));
+    if bless() {
+        let _ = std::fs::remove_dir_all(case.join("in"));
+        copy_tree(&work, &case.join("in"));
+    }
+    assert_eq!(
+        diff_trees(&case.join("in"), &work),
+        "",
+        "strip output differs from in/"
+    );
+
+    // check reports every symbol on the stripped tree
+    let out = run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("check"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let symbols = std::fs::read_to_string(&allow)
+        .unwrap()
+        .matches("[[symbol]]")
+        .count();
+    let reported = stdout(&out).lines().count();
+    assert!(
+        reported >= symbols - count_region_only(&allow),
+        "{reported} findings for {symbols} symbols:\n{}",
+        stdout(&out)
+    );
+
+    // apply without --write changes nothing and prints a diff git can apply
+    let diff = run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("apply"));
+    ok(&diff);
+    assert!(stdout(&diff).contains("diff --git a/"), "{}", stdout(&diff));
+    assert_eq!(diff_trees(&case.join("in"), &work), "");
+    git_apply_check(&work, &stdout(&diff));
+
+    // apply --write gives the annotated tree back byte for byte
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("apply")
+        .arg("--write")));
+    assert_eq!(
+        diff_trees(&case.join("out"), &work),
+        "",
+        "apply(strip(out)) != out"
+    );
+
+    // idempotent: a second apply has nothing to do; check is clean
+    let again = run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("apply"));
+    ok(&again);
+    assert_eq!(stdout(&again), "");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&work)
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("check")));
+
+    // the Go toolchain agrees: gofmt keeps both trees, both build
+    if goroot().is_some() {
+        for side in ["in", "out"] {
+            let dir = case.join(side);
+            let fmt = std::process::Command::new("gofmt")
+                .arg("-l")
+                .arg(&dir)
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&fmt.stdout), "", "gofmt -l {side}");
+            let build = std::process::Command::new("go")
+                .args(["build", "./..."])
+                .current_dir(&dir)
+                .env("GOFLAGS", "-mod=mod")
+                .output()
+                .unwrap();
+            assert!(
+                build.status.success(),
+                "go build {side}: {}",
+                String::from_utf8_lossy(&build.stderr)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Symbols that only live in a region whose file strip deletes are reported once per file.
+fn count_region_only(allow: &Path) -> usize {
+    let text = std::fs::read_to_string(allow).unwrap();
+    let list = linkallow::allowlist::parse("a", &text).unwrap();
+    list.symbols.iter().filter(|s| s.sites.is_empty()).count()
+}
+
+fn git_apply_check(tree: &Path, diff: &str) {
+    let repo = tree.parent().unwrap().join("git");
+    copy_tree(tree, &repo);
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap()
+    };
+    if !git(&["init", "-q"]).status.success() {
+        eprintln!("SKIP: git not available for the git-apply check");
+        return;
+    }
+    let patch = repo.join("../apply.patch");
+    std::fs::write(&patch, diff).unwrap();
+    let out = git(&["apply", "--check", patch.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "git apply --check: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn forms_round_trip() {
+    round_trip_case("forms");
+}

@@ -1,0 +1,208 @@
+//! The acceptance run on a temp copy of the installed Go tree (and of go1.27.3 when the Go
+//! command can fetch it): extract, check, strip, build, link, apply, byte-for-byte round trip.
+
+mod util;
+use std::path::Path;
+use std::process::Command;
+use util::*;
+
+fn go(goroot: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(goroot.join("bin/go"))
+        .args(args)
+        .current_dir(dir)
+        .env("GOROOT", goroot)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .output()
+        .expect("run go")
+}
+
+/// A module that pulls `symbol` with //go:linkname and imports every package with annotations.
+fn pull_program(dir: &Path, pull: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("go.mod"), "module pull\n\ngo 1.23\n").unwrap();
+    let src = format!(
+        "package main\n\nimport (\n\t_ \"bytes\"\n\t_ \"crypto/tls\"\n\t_ \"crypto/x509\"\n\t_ \"database/sql\"\n\t_ \"debug/buildinfo\"\n\t_ \"go/build\"\n\t_ \"go/types\"\n\t_ \"hash/maphash\"\n\t_ \"math/big\"\n\t_ \"net/http\"\n\t_ \"net/textproto\"\n\t_ \"runtime/pprof\"\n\t\"reflect\"\n\t_ \"time\"\n\t\"unsafe\"\n)\n\n{pull}\n\nfunc main() {{ println(reflect.TypeOf(0).Size(), unsafe.Sizeof(0)) }}\n"
+    );
+    std::fs::write(dir.join("main.go"), src).unwrap();
+}
+
+const PULL_ALIGN: &str = "//go:linkname rtypeAlign reflect.(*rtype).Align\nfunc rtypeAlign(unsafe.Pointer) int\n\nvar _ = rtypeAlign";
+
+fn round_trip(orig: &Path, label: &str, full: bool) {
+    let tmp = tempdir(&format!("real-{label}"));
+    let t = tmp.join("go");
+    copy_tree(orig, &t);
+    let allow = tmp.join("extracted.toml");
+    let la = |args: &[&str]| {
+        run(bin()
+            .arg("--goroot")
+            .arg(&t)
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(args))
+    };
+
+    // 1. extract lists every annotated symbol
+    let out = run(bin()
+        .arg("--goroot")
+        .arg(&t)
+        .arg("extract")
+        .arg("-o")
+        .arg(&allow));
+    ok(&out);
+    eprintln!("{label}: {}", stderr(&out).trim());
+    let list = linkallow::allowlist::load(allow.to_str().unwrap()).unwrap();
+    assert!(
+        list.symbols.len() >= 200,
+        "{label}: only {} symbols",
+        list.symbols.len()
+    );
+    let (prose, regions) = list.irregular_counts();
+    assert!(
+        prose + regions < list.symbols.len() / 4,
+        "{label}: {prose} prose + {regions} regions is not few"
+    );
+
+    // 3. check is clean on T
+    ok(&la(&["check"]));
+
+    // 2. strip gives S; check reports every symbol
+    ok(&la(&["strip", "--write"]));
+    let check_s = la(&["check"]);
+    assert_eq!(check_s.status.code(), Some(1), "{}", stderr(&check_s));
+    let report = stdout(&check_s);
+    for sym in &list.symbols {
+        assert!(
+            report.contains(&format!("{}:", sym.linker_name())),
+            "{label}: check on S does not report {}",
+            sym.linker_name()
+        );
+    }
+
+    // 4. S builds; the annotated packages still link; a legacy pull is rejected
+    if full {
+        let build = go(&t, &tmp, &["build", "std"]);
+        assert!(
+            build.status.success(),
+            "go build std on S: {}",
+            String::from_utf8_lossy(&build.stderr)
+        );
+        let prog = tmp.join("pull");
+        pull_program(&prog, "var _ unsafe.Pointer");
+        let plain = go(&t, &prog, &["build", "-o", "/dev/null", "."]);
+        assert!(
+            plain.status.success(),
+            "annotated packages do not link against S: {}",
+            String::from_utf8_lossy(&plain.stderr)
+        );
+        pull_program(&prog, PULL_ALIGN);
+        let pull = go(&t, &prog, &["build", "-o", "/dev/null", "."]);
+        assert!(
+            !pull.status.success(),
+            "a pull of reflect.(*rtype).Align linked against S"
+        );
+        assert!(
+            String::from_utf8_lossy(&pull.stderr)
+                .contains("invalid reference to reflect.(*rtype).Align"),
+            "{}",
+            String::from_utf8_lossy(&pull.stderr)
+        );
+    }
+
+    // gofmt keeps every file apply touches
+    let diff = la(&["apply"]);
+    ok(&diff);
+    let touched: Vec<String> = stdout(&diff)
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ b/"))
+        .map(|p| t.join(p).display().to_string())
+        .collect();
+    assert!(!touched.is_empty());
+
+    // 2. apply gives T back byte for byte
+    ok(&la(&["apply", "--write"]));
+    assert_eq!(
+        diff_trees(&orig.join("src"), &t.join("src")),
+        "",
+        "{label}: apply(strip(T)) != T"
+    );
+    let gofmt = Command::new(t.join("bin/gofmt"))
+        .arg("-l")
+        .args(&touched)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&gofmt.stdout),
+        "",
+        "gofmt would change these"
+    );
+
+    // 3. clean again, and a second apply changes nothing
+    ok(&la(&["check"]));
+    let again = la(&["apply"]);
+    ok(&again);
+    assert_eq!(stdout(&again), "");
+
+    // 4. the pull links once pushed
+    if full {
+        let prog = tmp.join("pull");
+        let pull = go(&t, &prog, &["build", "-o", "/dev/null", "."]);
+        assert!(
+            pull.status.success(),
+            "pull does not link against apply(S): {}",
+            String::from_utf8_lossy(&pull.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn installed_tree_round_trips_builds_and_links() {
+    let Some(goroot) = goroot() else { return };
+    round_trip(&goroot, "installed", true);
+}
+
+#[test]
+fn shipped_allowlist_is_current_for_the_installed_tree() {
+    let Some(goroot) = goroot() else { return };
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"))
+            .unwrap();
+    let version = std::fs::read_to_string(goroot.join("VERSION")).unwrap_or_default();
+    let version = version.lines().next().unwrap_or("");
+    if !shipped.contains(&format!("from {version}\"")) {
+        eprintln!("SKIP: shipped allowlist.toml is not from {version}");
+        return;
+    }
+    let out = run(bin().arg("--goroot").arg(&goroot).arg("extract"));
+    ok(&out);
+    assert_eq!(
+        stdout(&out),
+        shipped,
+        "allowlist.toml is stale: regenerate with `linkallow extract -o allowlist.toml`"
+    );
+    let check = run(bin()
+        .arg("--goroot")
+        .arg(&goroot)
+        .arg("--allowlist")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"))
+        .arg("check"));
+    ok(&check);
+}
+
+#[test]
+fn go_1_27_tree_round_trips() {
+    let out = Command::new("go")
+        .args(["env", "GOROOT"])
+        .env("GOTOOLCHAIN", "go1.27.3")
+        .output();
+    let root = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            eprintln!("SKIP: GOTOOLCHAIN=go1.27.3 is not available here");
+            return;
+        }
+    };
+    round_trip(Path::new(&root), "go1.27.3", false);
+}

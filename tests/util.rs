@@ -1,0 +1,91 @@
+//! A tiny harness: temp dirs, a command builder for the built binary, tree copies and diffs.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_linkallow"))
+}
+
+pub fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("linkallow-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(
+        status.success(),
+        "cp -r {} {}",
+        from.display(),
+        to.display()
+    );
+    let status = Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(to)
+        .status()
+        .expect("chmod");
+    assert!(status.success());
+}
+
+/// `diff -r`; empty when the trees are byte-identical.
+pub fn diff_trees(a: &Path, b: &Path) -> String {
+    let out = Command::new("diff")
+        .arg("-r")
+        .arg(a)
+        .arg(b)
+        .output()
+        .expect("diff");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run linkallow");
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[track_caller]
+pub fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// The installed Go toolchain's GOROOT, or None with the reason printed (CI here has Go).
+pub fn goroot() -> Option<PathBuf> {
+    let out = Command::new("go").args(["env", "GOROOT"]).output();
+    match out {
+        Ok(o) if o.status.success() => {
+            Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        }
+        _ => {
+            eprintln!("SKIP: no Go toolchain (`go env GOROOT` failed); real-tree checks need one");
+            None
+        }
+    }
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
