@@ -260,7 +260,8 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
                 return Err(bad(format!("module {m} is listed twice for {linker_name}")));
             }
         }
-        if !s.sites.is_empty() && !(own.is_empty() && s.files.is_empty()) {
+        let has_own = !own.is_empty() || !s.files.is_empty();
+        if !s.sites.is_empty() && has_own {
             return Err(bad(
                 "give site fields either on the symbol or in [[symbol.site]] tables, not both"
                     .into(),
@@ -533,10 +534,12 @@ fn write_site(t: &mut toml_edit::Table, s: &Symbol, site: &DocSite) {
 
 /// A string item, as a `'''` literal when it spans lines and contains nothing that needs escaping.
 fn multiline(s: &str) -> toml_edit::Item {
-    if s.contains('\n') && !s.contains("'''") && !s.ends_with('\'') {
-        if let Ok(v) = format!("'''\n{s}'''").parse::<toml_edit::Value>() {
-            return toml_edit::Item::Value(v);
-        }
+    if s.contains('\n')
+        && !s.contains("'''")
+        && !s.ends_with('\'')
+        && let Ok(v) = format!("'''\n{s}'''").parse::<toml_edit::Value>()
+    {
+        return toml_edit::Item::Value(v);
     }
     toml_edit::value(s)
 }

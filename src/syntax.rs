@@ -115,8 +115,9 @@ impl GoFile {
         }
         let mut in_decl = vec![false; lines.len()];
         for d in &decls {
-            for row in d.start..=d.end.min(lines.len().saturating_sub(1)) {
-                in_decl[row] = true;
+            let end = (d.end + 1).min(lines.len());
+            if d.start < end {
+                in_decl[d.start..end].fill(true);
             }
         }
         Ok(GoFile {

@@ -49,8 +49,7 @@ pub fn diff_trees(a: &Path, b: &Path) -> String {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run linkallow");
-    out
+    cmd.output().expect("run linkallow")
 }
 
 pub fn stdout(out: &Output) -> String {
