@@ -120,7 +120,8 @@ pub fn recognise(x: &str, lines: &[String]) -> (Vec<String>, BlockText) {
         return raw_fallback(lines);
     };
     let (modules, text) = structure(x, &content);
-    if render(x, &modules, &text) == lines {
+    // Items in another indentation would hide inside prose: keep such blocks raw.
+    if render(x, &modules, &text) == lines && modules.len() == list_items(lines).len() {
         (modules, text)
     } else {
         raw_fallback(lines)
