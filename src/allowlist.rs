@@ -38,6 +38,28 @@ pub struct DocSite {
     pub text: BlockText,
 }
 
+impl DocSite {
+    /// The name of the documented declaration: `doc_of`'s name, else the directive's local name.
+    /// It is also X in the default lead sentence.
+    pub fn decl_name(&self) -> &str {
+        match &self.doc_of {
+            Some(key) => key.rsplit(' ').next().unwrap_or(key),
+            None => &self.local,
+        }
+    }
+
+    /// Whether two sites differ in nothing but their file.
+    pub fn same_but_file(&self, other: &DocSite) -> bool {
+        DocSite {
+            file: None,
+            ..self.clone()
+        } == DocSite {
+            file: None,
+            ..other.clone()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Symbol {
     pub package: String,
@@ -435,16 +457,8 @@ pub fn to_toml(list: &Allowlist, header_comment: &str) -> String {
             modules.set_trailing(",\n");
         }
         t["modules"] = value(modules);
-        let same_but_file = s.sites.len() > 1
-            && s.sites.iter().all(|x| {
-                DocSite {
-                    file: None,
-                    ..x.clone()
-                } == DocSite {
-                    file: None,
-                    ..s.sites[0].clone()
-                }
-            });
+        let same_but_file =
+            s.sites.len() > 1 && s.sites.iter().all(|x| x.same_but_file(&s.sites[0]));
         if s.sites.len() == 1 || same_but_file {
             write_site(&mut t, s, &s.sites[0]);
             if same_but_file {

@@ -3,7 +3,6 @@
 use crate::allowlist::{Allowlist, DirectivePos, module_path};
 use crate::error::{Pos, Result};
 use crate::extract::extract;
-use crate::gotree::Tree;
 use crate::index::TreeIndex;
 use crate::plan::{self, Locator};
 use std::collections::HashSet;
@@ -16,10 +15,9 @@ pub struct Finding {
     pub message: String,
 }
 
-pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Finding>> {
-    let found = extract(tree, index)?.list;
+pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Result<Vec<Finding>> {
+    let found = extract(index, locator)?.list;
     let mut findings = Vec::new();
-    let mut locator = Locator::new(tree);
     let mut explained: HashSet<String> = HashSet::new();
     for sym in &list.symbols {
         let name = sym.linker_name();
@@ -43,7 +41,7 @@ pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Fin
                     let files = locator.files_for(site)?;
                     match files.first() {
                         None => {
-                            let err = plan::not_found_message(&mut locator, sym, site);
+                            let err = plan::not_found_message(locator, sym, site);
                             findings.push(Finding {
                                 pos: sym.pos.clone(),
                                 kind: "symbol-not-found",
@@ -53,7 +51,7 @@ pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Fin
                         Some(f) => {
                             explained.extend(files.iter().cloned());
                             findings.push(Finding {
-                                pos: decl_pos(tree, f, site).unwrap_or_else(|| Pos {
+                                pos: locator.decl_pos(f, site)?.unwrap_or_else(|| Pos {
                                     file: f.clone(),
                                     line: 1,
                                     col: 1,
@@ -141,7 +139,7 @@ pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Fin
     plannable
         .regions
         .retain(|r| r.symbols.iter().all(|s| !lost.contains(s)));
-    let applied = plan::apply(tree, index, &plannable, false)?;
+    let applied = plan::apply(index, &plannable, false, locator)?;
     for change in &applied.changes {
         if explained.contains(&change.rel) {
             continue;
@@ -166,16 +164,6 @@ pub fn check(tree: &Tree, index: &TreeIndex, list: &Allowlist) -> Result<Vec<Fin
     }
     findings.sort_by(|a, b| (&a.pos.file, a.pos.line).cmp(&(&b.pos.file, b.pos.line)));
     Ok(findings)
-}
-
-fn decl_pos(tree: &Tree, rel: &str, site: &crate::allowlist::DocSite) -> Option<Pos> {
-    let text = tree.read(rel).ok()?;
-    let file = crate::syntax::GoFile::parse(rel, &text).ok()?;
-    let decl = match &site.doc_of {
-        Some(k) => file.decl_by_key(k),
-        None => file.decl_declaring(&site.local),
-    }?;
-    Some(file.pos(decl.start, 0))
 }
 
 /// JSON without a serializer dependency: the shape is small and fixed.

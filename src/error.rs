@@ -1,5 +1,5 @@
-//! Typed library errors. Each knows where it happened (file, line, column when there is one) and
-//! which exit code the binary should use for it.
+//! Typed library errors. Each knows where it happened (file, line, column when there is one);
+//! the binary maps every one of them to exit code 2.
 
 use std::path::PathBuf;
 
@@ -50,10 +50,6 @@ impl Error {
             path: path.into(),
             source,
         }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        exit::ERROR
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::allowlist::{Allowlist, DocSite, Symbol};
 use crate::error::{Pos, Result};
-use crate::gotree::{Tree, split_symbol};
+use crate::gotree::split_symbol;
 use crate::index::TreeIndex;
 use crate::plan::Locator;
 
@@ -14,10 +14,9 @@ pub struct Extracted {
     pub warnings: Vec<String>,
 }
 
-pub fn extract(tree: &Tree, index: &TreeIndex) -> Result<Extracted> {
+pub fn extract(index: &TreeIndex, locator: &mut Locator) -> Result<Extracted> {
     let mut list = Allowlist::default();
     let mut warnings = Vec::new();
-    let mut locator = Locator::new(tree);
     let add = |list: &mut Allowlist,
                symbol: &str,
                modules: &[String],
@@ -103,12 +102,7 @@ pub fn extract(tree: &Tree, index: &TreeIndex) -> Result<Extracted> {
             file: None,
             ..sym.sites[0].clone()
         };
-        let same = sym.sites.iter().all(|s| {
-            DocSite {
-                file: None,
-                ..s.clone()
-            } == first
-        });
+        let same = sym.sites.iter().all(|s| s.same_but_file(&first));
         if same && locator.files_for(&first)? == files {
             sym.sites = vec![first];
         }

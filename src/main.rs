@@ -1,7 +1,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use linkallow::error::exit;
-use linkallow::{allowlist, check, edit, extract, gotree::Tree, index::TreeIndex, plan};
+use linkallow::plan::{self, Locator};
+use linkallow::{allowlist, check, edit, extract, gotree::Tree, index::TreeIndex};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,10 +93,12 @@ fn run() -> Result<u8> {
     let cli = Cli::parse();
     let tree = Tree::open(&goroot(&cli)?)?;
     let index = TreeIndex::build(&tree)?;
+    // One locator per run: extract, check and apply read each package directory once.
+    let mut locator = Locator::new(&tree);
     let mut stdout = std::io::stdout().lock();
     match &cli.command {
         Command::Extract { output } => {
-            let got = extract::extract(&tree, &index)?;
+            let got = extract::extract(&index, &mut locator)?;
             for w in &got.warnings {
                 eprintln!("linkallow: warning: {w}");
             }
@@ -124,7 +127,7 @@ fn run() -> Result<u8> {
         }
         Command::Apply { write, prune } => {
             let list = load_allowlist(&cli)?;
-            let plan = plan::apply(&tree, &index, &list, *prune)?;
+            let plan = plan::apply(&index, &list, *prune, &mut locator)?;
             finish(&tree, &plan, *write, &mut stdout)
         }
         Command::Strip { write } => {
@@ -133,7 +136,7 @@ fn run() -> Result<u8> {
         }
         Command::Check { json } => {
             let list = load_allowlist(&cli)?;
-            let findings = check::check(&tree, &index, &list)?;
+            let findings = check::check(&index, &list, &mut locator)?;
             if *json {
                 stdout.write_all(check::to_json(&findings).as_bytes())?;
             } else {

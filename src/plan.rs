@@ -4,11 +4,11 @@
 
 use crate::allowlist::{Allowlist, DirectivePos, DocSite, Region, Symbol};
 use crate::annotation;
-use crate::error::{Error, Result};
+use crate::error::{Error, Pos, Result};
 use crate::gotree::{Tree, split_symbol};
 use crate::index::TreeIndex;
-use crate::recognise::{Directive, FileScan, FoundDoc, default_lead_name, parse_placeholder};
-use crate::syntax::{DeclKind, GoFile};
+use crate::recognise::{Directive, FileScan, FoundDoc, parse_placeholder};
+use crate::syntax::{Decl, DeclKind, GoFile};
 use std::collections::{BTreeMap, HashSet};
 
 /// One file's change: `None` means the file is absent (before) or deleted (after).
@@ -168,21 +168,11 @@ impl<'t> Locator<'t> {
             )));
         }
         let mut found = Vec::new();
-        let needle = site
-            .doc_of
-            .as_deref()
-            .map(|k| k.rsplit(' ').next().unwrap_or(k))
-            .unwrap_or(&site.local)
-            .to_string();
         for rel in self.tree.go_files(&dir)? {
-            if let Some(file) = self.parsed_if_mentions(&rel, &needle)? {
-                let hit = match &site.doc_of {
-                    Some(key) => file.decl_by_key(key).is_some(),
-                    None => file.decl_declaring(&site.local).is_some(),
-                };
-                if hit {
-                    found.push(rel);
-                }
+            if let Some(file) = self.parsed_if_mentions(&rel, site.decl_name())?
+                && documented_decl(file, site).is_some()
+            {
+                found.push(rel);
             }
         }
         Ok(found)
@@ -201,6 +191,14 @@ impl<'t> Locator<'t> {
             self.parsed.insert(rel.to_string(), file);
         }
         Ok(self.parsed.get(rel))
+    }
+
+    /// Where the declaration a site documents starts in `rel`.
+    pub fn decl_pos(&mut self, rel: &str, site: &DocSite) -> Result<Option<Pos>> {
+        let Some(file) = self.parsed_if_mentions(rel, site.decl_name())? else {
+            return Ok(None);
+        };
+        Ok(documented_decl(file, site).map(|d| file.pos(d.start, 0)))
     }
 
     /// Names declared at top level in a package, for "did you mean" hints.
@@ -223,6 +221,14 @@ impl<'t> Locator<'t> {
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// The declaration whose doc comment holds a site's block.
+pub fn documented_decl<'f>(file: &'f GoFile, site: &DocSite) -> Option<&'f Decl> {
+    match &site.doc_of {
+        Some(key) => file.decl_by_key(key),
+        None => file.decl_declaring(&site.local),
     }
 }
 
@@ -280,9 +286,14 @@ fn push_change(plan: &mut Plan, rel: &str, old: Option<String>, new: Option<Stri
     }
 }
 
-pub fn apply(tree: &Tree, index: &TreeIndex, list: &Allowlist, prune: bool) -> Result<Plan> {
+pub fn apply(
+    index: &TreeIndex,
+    list: &Allowlist,
+    prune: bool,
+    locator: &mut Locator,
+) -> Result<Plan> {
+    let tree = locator.tree;
     let listed: HashSet<String> = list.symbols.iter().map(Symbol::linker_name).collect();
-    let mut locator = Locator::new(tree);
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
     for sym in &list.symbols {
         let name = sym.linker_name();
@@ -306,7 +317,7 @@ pub fn apply(tree: &Tree, index: &TreeIndex, list: &Allowlist, prune: bool) -> R
         for site in &sym.sites {
             let files = locator.files_for(site)?;
             if files.is_empty() {
-                return Err(not_found(&mut locator, sym, site));
+                return Err(not_found(locator, sym, site));
             }
             for f in files {
                 work.entry(f).or_default().sites.push((sym, site));
@@ -359,11 +370,7 @@ fn not_found(locator: &mut Locator, sym: &Symbol, site: &DocSite) -> Error {
 
 /// "symbol not found", with the package's closest names as hints.
 pub fn not_found_message(locator: &mut Locator, sym: &Symbol, site: &DocSite) -> String {
-    let wanted = site
-        .doc_of
-        .as_deref()
-        .map(|k| k.rsplit(' ').next().unwrap_or(k))
-        .unwrap_or(&site.local);
+    let wanted = site.decl_name();
     let names = locator.names_in(&site.push_package);
     let mut close: Vec<(usize, &String)> = names
         .iter()
@@ -436,11 +443,7 @@ fn render_file(
     let mut edits = Vec::new();
     let mut added_directive = false;
     for (sym, site) in &w.sites {
-        let decl = match &site.doc_of {
-            Some(key) => file.decl_by_key(key),
-            None => file.decl_declaring(&site.local),
-        };
-        let Some(decl) = decl else {
+        let Some(decl) = documented_decl(&file, site) else {
             return Err(Error::Plan {
                 pos: sym.pos.clone(),
                 message: format!(
@@ -481,7 +484,7 @@ fn render_file(
             out.push("//".into());
         }
         out.extend(annotation::render(
-            &default_lead_name(site),
+            site.decl_name(),
             &sym.modules,
             &site.text,
         ));

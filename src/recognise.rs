@@ -86,14 +86,6 @@ pub fn parse_placeholder(line: &str) -> Option<(&str, &str)> {
     inner.split_once(' ')
 }
 
-/// Default X of a doc site: the documented declaration's name, else the directive's local name.
-pub fn default_lead_name(site: &DocSite) -> String {
-    match &site.doc_of {
-        Some(key) => key.rsplit(' ').next().unwrap_or(key).to_string(),
-        None => site.local.clone(),
-    }
-}
-
 pub fn scan(file: GoFile, package: &str) -> FileScan {
     let mut scan = FileScan {
         file,
@@ -275,7 +267,7 @@ fn doc_site(
         text: BlockText::canonical(),
     };
     let lines = &f.lines[bs..=te];
-    let (modules, text) = annotation::recognise(&default_lead_name(&site), lines);
+    let (modules, text) = annotation::recognise(site.decl_name(), lines);
     site.text = text;
     Some(FoundDoc {
         symbol,
@@ -417,23 +409,19 @@ fn region_of(
 /// chunk is a comment (`//go:cgo_import_dynamic ...`), its last line verbatim.
 fn anchor_before(f: &GoFile, start: usize, regions: &[(usize, usize)]) -> String {
     // Regions that follow each other share the anchor of the first; apply keeps their order.
+    // Walk up over blank rows and earlier regions to the last row that stays after strip.
     let mut end = start;
-    loop {
-        while end > 0 && (end == start || f.is_blank(end)) {
-            end -= 1;
+    while end > 0 {
+        end -= 1;
+        if f.is_blank(end) {
+            continue;
         }
         match regions
             .iter()
             .find(|&&(s, e)| s <= end && end <= e && s < start)
         {
-            Some(&(s, _)) if s > 0 => end = s - 1,
-            _ => break,
-        }
-        while end > 0 && f.is_blank(end) {
-            end -= 1;
-        }
-        if !regions.iter().any(|&(s, e)| s <= end && end <= e) {
-            break;
+            Some(&(s, _)) => end = s,
+            None => break,
         }
     }
     match f.decls.iter().find(|d| d.end == end) {

@@ -212,7 +212,7 @@ impl GoFile {
         }
     }
 
-    /// The import paths of the file, with their names (`_`, `.`, alias or empty).
+    /// Whether some import declaration of the file imports "unsafe" (under any name).
     pub fn has_unsafe_import(&self) -> bool {
         self.decls
             .iter()
