@@ -15,13 +15,7 @@ fn setup(name: &str, body: &str) -> (PathBuf, PathBuf) {
 }
 
 fn apply_write(tree: &Path, allow: &Path) -> std::process::Output {
-    run(bin()
-        .arg("--goroot")
-        .arg(tree)
-        .arg("--allowlist")
-        .arg(allow)
-        .arg("apply")
-        .arg("--write"))
+    linkallow(tree, allow, &["apply", "--write"])
 }
 
 #[track_caller]
@@ -99,12 +93,7 @@ fn missing_symbol_names_close_matches() {
         stderr(&out)
     );
     unchanged(&tree);
-    let check = run(bin()
-        .arg("--goroot")
-        .arg(&tree)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("check"));
+    let check = linkallow(&tree, &allow, &["check"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(
         stdout(&check).contains("symbol not found"),
@@ -206,13 +195,7 @@ fn blocked_and_std_only_names_are_refused() {
             format!("[[symbol]]\npackage = \"runtime\"\nname = \"{sym}\"\nmodules = [\"a.b/c\"]\n"),
         )
         .unwrap();
-        let out = run(bin()
-            .arg("--goroot")
-            .arg(&root)
-            .arg("--allowlist")
-            .arg(&allow)
-            .arg("apply")
-            .arg("--write"));
+        let out = apply_write(&root, &allow);
         fails_with(&out, needle);
     }
 }

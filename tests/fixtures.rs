@@ -39,12 +39,7 @@ fn round_trip_case(name: &str) {
     );
 
     // check is clean on the annotated tree
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&work)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("check")));
+    ok(&linkallow(&work, &allow, &["check"]));
 
     // strip gives the golden stripped tree
     ok(&run(bin()
@@ -63,12 +58,7 @@ fn round_trip_case(name: &str) {
     );
 
     // check reports every symbol on the stripped tree
-    let out = run(bin()
-        .arg("--goroot")
-        .arg(&work)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("check"));
+    let out = linkallow(&work, &allow, &["check"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let symbols = std::fs::read_to_string(&allow)
         .unwrap()
@@ -82,25 +72,14 @@ fn round_trip_case(name: &str) {
     );
 
     // apply without --write changes nothing and prints a diff git can apply
-    let diff = run(bin()
-        .arg("--goroot")
-        .arg(&work)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("apply"));
+    let diff = linkallow(&work, &allow, &["apply"]);
     ok(&diff);
     assert!(stdout(&diff).contains("diff --git a/"), "{}", stdout(&diff));
     assert_eq!(diff_trees(&case.join("in"), &work), "");
     git_apply_check(&work, &stdout(&diff));
 
     // apply --write gives the annotated tree back byte for byte
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&work)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("apply")
-        .arg("--write")));
+    ok(&linkallow(&work, &allow, &["apply", "--write"]));
     assert_eq!(
         diff_trees(&case.join("out"), &work),
         "",
@@ -108,20 +87,10 @@ fn round_trip_case(name: &str) {
     );
 
     // idempotent: a second apply has nothing to do; check is clean
-    let again = run(bin()
-        .arg("--goroot")
-        .arg(&work)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("apply"));
+    let again = linkallow(&work, &allow, &["apply"]);
     ok(&again);
     assert_eq!(stdout(&again), "");
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&work)
-        .arg("--allowlist")
-        .arg(&allow)
-        .arg("check")));
+    ok(&linkallow(&work, &allow, &["check"]));
 
     // the Go toolchain agrees: gofmt keeps both trees, both build
     if goroot().is_some() {

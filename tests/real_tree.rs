@@ -34,14 +34,7 @@ fn round_trip(orig: &Path, label: &str, full: bool) {
     let t = tmp.join("go");
     copy_tree(orig, &t);
     let allow = tmp.join("extracted.toml");
-    let la = |args: &[&str]| {
-        run(bin()
-            .arg("--goroot")
-            .arg(&t)
-            .arg("--allowlist")
-            .arg(&allow)
-            .args(args))
-    };
+    let la = |args: &[&str]| linkallow(&t, &allow, args);
 
     // 1. extract lists every annotated symbol
     let out = run(bin()

@@ -48,6 +48,16 @@ pub fn diff_trees(a: &Path, b: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// `linkallow --goroot TREE --allowlist ALLOW ARGS...`
+pub fn linkallow(tree: &Path, allow: &Path, args: &[&str]) -> Output {
+    run(bin()
+        .arg("--goroot")
+        .arg(tree)
+        .arg("--allowlist")
+        .arg(allow)
+        .args(args))
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run linkallow")
 }
