@@ -6,7 +6,7 @@ use crate::annotation::BlockText;
 use crate::error::{Error, Pos, Result};
 use crate::gotree::check_inside;
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
 
 /// Where the push directive sits among the declaration's other `//go:` lines.
@@ -66,6 +66,10 @@ pub struct Symbol {
     pub name: String,
     pub modules: Vec<String>,
     pub sites: Vec<DocSite>,
+    /// The name the symbol had before the standard library renamed it.
+    pub renamed_from: Option<String>,
+    /// The package that held the symbol before the standard library moved it.
+    pub moved_from: Option<String>,
     /// Where the entry starts in the allowlist, for messages.
     pub pos: Pos,
 }
@@ -73,6 +77,18 @@ pub struct Symbol {
 impl Symbol {
     pub fn linker_name(&self) -> String {
         format!("{}.{}", self.package, self.name)
+    }
+
+    /// The symbol's linker name before a recorded rename or move.
+    pub fn old_linker_name(&self) -> Option<String> {
+        if self.renamed_from.is_none() && self.moved_from.is_none() {
+            return None;
+        }
+        Some(format!(
+            "{}.{}",
+            self.moved_from.as_deref().unwrap_or(&self.package),
+            self.renamed_from.as_deref().unwrap_or(&self.name)
+        ))
     }
 
     /// The directive a site renders: one argument when the local name is the symbol's own.
@@ -98,15 +114,62 @@ pub struct Region {
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How many modules depend on a module: a count (as deps.dev reports it) or only its tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependents {
+    Count(u64),
+    AtLeast(u64),
+}
+
+impl Dependents {
+    /// The lower bound the series compares with tier thresholds.
+    pub fn floor(self) -> u64 {
+        match self {
+            Dependents::Count(n) | Dependents::AtLeast(n) => n,
+        }
+    }
+}
+
+/// The tiers of go.dev/issue/67401's CL series, largest first; the final round follows.
+pub const DEFAULT_TIERS: [u64; 10] = [
+    100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500, 200, 100,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allowlist {
     /// Free text: where the list came from.
     pub source: Option<String>,
+    /// Dependents thresholds of the CL series, strictly decreasing.
+    pub tiers: Vec<u64>,
+    /// Dependents per module path; a module without an entry goes in the final round.
+    pub dependents: BTreeMap<String, Dependents>,
     pub symbols: Vec<Symbol>,
     pub regions: Vec<Region>,
 }
 
+impl Default for Allowlist {
+    fn default() -> Self {
+        Allowlist {
+            source: None,
+            tiers: DEFAULT_TIERS.to_vec(),
+            dependents: BTreeMap::new(),
+            symbols: Vec::new(),
+            regions: Vec::new(),
+        }
+    }
+}
+
 impl Allowlist {
+    /// Every module path the symbols name, in first-appearance order.
+    pub fn module_paths(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.symbols
+            .iter()
+            .flat_map(|s| s.modules.iter().map(|m| module_path(m)))
+            .filter(|m| seen.insert(*m))
+            .collect()
+    }
+
     pub fn symbol(&self, linker_name: &str) -> Option<&Symbol> {
         self.symbols.iter().find(|s| s.linker_name() == linker_name)
     }
@@ -128,6 +191,9 @@ impl Allowlist {
 #[serde(deny_unknown_fields)]
 struct FileSpec {
     source: Option<String>,
+    tiers: Option<Spanned<Vec<u64>>>,
+    #[serde(default)]
+    dependents: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default, rename = "symbol")]
     symbols: Vec<Spanned<SymbolSpec>>,
     #[serde(default, rename = "region")]
@@ -139,6 +205,8 @@ struct FileSpec {
 struct SymbolSpec {
     package: String,
     name: String,
+    renamed_from: Option<String>,
+    moved_from: Option<String>,
     #[serde(default)]
     modules: Vec<String>,
     #[serde(default)]
@@ -256,6 +324,25 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         source: spec.source,
         ..Default::default()
     };
+    if let Some(tiers) = spec.tiers {
+        let pos = at(tiers.span().start);
+        let tiers = tiers.into_inner();
+        if tiers.is_empty() || tiers.windows(2).any(|w| w[0] <= w[1]) {
+            return Err(Error::Allowlist {
+                pos,
+                message: "tiers must be dependents thresholds, largest first, none repeated".into(),
+            });
+        }
+        list.tiers = tiers;
+    }
+    for (module, value) in spec.dependents {
+        let pos = at(value.span().start);
+        let dependents = parse_dependents(value.get_ref()).ok_or_else(|| Error::Allowlist {
+            pos,
+            message: format!("dependents of {module}: expected a count or a tier like \">=50000\""),
+        })?;
+        list.dependents.insert(module, dependents);
+    }
     let mut seen = HashSet::new();
     for entry in spec.symbols {
         let pos = at(entry.span().start);
@@ -275,6 +362,21 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         let linker_name = format!("{}.{}", s.package, s.name);
         if !seen.insert(linker_name.clone()) {
             return Err(bad(format!("{linker_name} is listed twice")));
+        }
+        if let Some(old) = &s.renamed_from
+            && (old.is_empty() || old.contains(char::is_whitespace) || *old == s.name)
+        {
+            return Err(bad(format!(
+                "renamed_from = {old:?}: expected the symbol's previous name"
+            )));
+        }
+        if let Some(old) = &s.moved_from {
+            check_package(old).map_err(&bad)?;
+            if *old == s.package {
+                return Err(bad(format!(
+                    "moved_from = {old:?} is the symbol's own package"
+                )));
+            }
         }
         let mut modules = HashSet::new();
         for m in &s.modules {
@@ -311,6 +413,8 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             name: s.name,
             modules: s.modules,
             sites,
+            renamed_from: s.renamed_from,
+            moved_from: s.moved_from,
             pos,
         });
     }
@@ -337,6 +441,13 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             pos,
         });
     }
+    let known: HashSet<&str> = list.module_paths().into_iter().collect();
+    if let Some(unknown) = list.dependents.keys().find(|m| !known.contains(m.as_str())) {
+        return Err(Error::Allowlist {
+            pos: at(text.find("[dependents]").unwrap_or(0)),
+            message: format!("dependents lists {unknown}, which no symbol names"),
+        });
+    }
     // A symbol with no explicit site and no region gets the default doc site.
     let in_region: HashSet<String> = list
         .regions
@@ -355,6 +466,22 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         }
     }
     Ok(list)
+}
+
+/// A `[dependents]` value: `1234` or `">=50000"` / `"≥50000"` (the tier without the count).
+fn parse_dependents(value: &toml::Value) -> Option<Dependents> {
+    match value {
+        toml::Value::Integer(n) => u64::try_from(*n).ok().map(Dependents::Count),
+        toml::Value::String(s) => {
+            let n = s.strip_prefix(">=").or_else(|| s.strip_prefix('≥'))?;
+            n.trim()
+                .replace(',', "")
+                .parse()
+                .ok()
+                .map(Dependents::AtLeast)
+        }
+        _ => None,
+    }
 }
 
 /// The module path of a list item (`gvisor.dev/gvisor (from assembly)` -> `gvisor.dev/gvisor`).
@@ -444,11 +571,30 @@ pub fn to_toml(list: &Allowlist, header_comment: &str) -> String {
         doc["source"] = value(source.as_str());
     }
     doc.decor_mut().set_prefix(header_comment);
+    if list.tiers != DEFAULT_TIERS {
+        doc["tiers"] = value(Array::from_iter(list.tiers.iter().map(|&t| t as i64)));
+    }
+    if !list.dependents.is_empty() {
+        let mut t = Table::new();
+        for (module, d) in &list.dependents {
+            t[module.as_str()] = match d {
+                Dependents::Count(n) => value(*n as i64),
+                Dependents::AtLeast(n) => value(format!(">={n}")),
+            };
+        }
+        doc["dependents"] = Item::Table(t);
+    }
     let mut symbols = ArrayOfTables::new();
     for s in &list.symbols {
         let mut t = Table::new();
         t["package"] = value(s.package.as_str());
         t["name"] = value(s.name.as_str());
+        if let Some(old) = &s.renamed_from {
+            t["renamed_from"] = value(old.as_str());
+        }
+        if let Some(old) = &s.moved_from {
+            t["moved_from"] = value(old.as_str());
+        }
         let mut modules = Array::new();
         for m in &s.modules {
             modules.push_formatted(toml_edit::Value::from(m.as_str()).decorated("\n    ", ""));

@@ -41,7 +41,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     let files = locator.files_for(site)?;
                     match files.first() {
                         None => {
-                            let err = plan::not_found_message(locator, sym, site);
+                            let err = plan::not_found_message(index, list, locator, sym, site);
                             findings.push(Finding {
                                 pos: sym.pos.clone(),
                                 kind: "symbol-not-found",
@@ -64,6 +64,22 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                 }
             }
             Some(there) => {
+                let stale_lead = sym.renamed_from.as_ref().and_then(|old| {
+                    there
+                        .sites
+                        .iter()
+                        .find(|s| s.text.lead_name.as_ref() == Some(old))
+                });
+                if let (Some(old), Some(_)) = (&sym.renamed_from, stale_lead) {
+                    findings.push(Finding {
+                        pos: there.pos.clone(),
+                        kind: "rename-pending",
+                        message: format!(
+                            "{name}: block still names {old} (renamed_from); apply updates it"
+                        ),
+                    });
+                    explained.insert(there.pos.file.clone());
+                }
                 if there.modules != sym.modules {
                     let have: Vec<&str> = there.modules.iter().map(|m| module_path(m)).collect();
                     let want: Vec<&str> = sym.modules.iter().map(|m| module_path(m)).collect();
@@ -112,15 +128,37 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
             }
         }
     }
+    let old_names: HashSet<String> = list
+        .symbols
+        .iter()
+        .filter_map(|s| s.old_linker_name())
+        .collect();
     for sym in &found.symbols {
-        if list.symbol(&sym.linker_name()).is_none() {
+        let name = sym.linker_name();
+        if list.symbol(&name).is_none() {
+            // A lost symbol this block looks like: the rename or move to record.
+            let lost = list.symbols.iter().find(|s| {
+                found.symbol(&s.linker_name()).is_none()
+                    && crate::relocate::sightings(index, list, s)
+                        .first()
+                        .is_some_and(|seen| seen.symbol == name)
+            });
+            let message = match lost {
+                _ if old_names.contains(&name) => {
+                    format!(
+                        "{name}: block under the old name of a recorded rename or move; apply moves it"
+                    )
+                }
+                Some(s) => format!(
+                    "{name}: annotated in the tree but not in the allowlist; it looks like {} renamed or moved",
+                    s.linker_name()
+                ),
+                None => format!("{name}: annotated in the tree but not in the allowlist"),
+            };
             findings.push(Finding {
                 pos: sym.pos.clone(),
                 kind: "stale-block",
-                message: format!(
-                    "{}: annotated in the tree but not in the allowlist",
-                    sym.linker_name()
-                ),
+                message,
             });
             explained.insert(sym.pos.file.clone());
         }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// The path git would show for a file of the tree: `src/...` for a GOROOT.
-fn git_path(tree: &Tree, rel: &str) -> String {
+pub fn git_path(tree: &Tree, rel: &str) -> String {
     if tree.is_goroot() {
         format!("src/{rel}")
     } else {
@@ -25,19 +25,22 @@ pub fn unified_diff(tree: &Tree, plan: &Plan) -> String {
         let old = c.old.as_deref().unwrap_or("");
         let new = c.new.as_deref().unwrap_or("");
         out.push_str(&format!("diff --git a/{path} b/{path}\n"));
+        let mode = file_mode(&tree.path(&c.rel));
+        // Blob ids let `git am -3` fall back to a three-way merge.
+        let (a, b) = (blob_id(c.old.as_deref()), blob_id(c.new.as_deref()));
         let (from, to) = match (&c.old, &c.new) {
             (None, _) => {
-                out.push_str("new file mode 100644\n");
+                out.push_str(&format!("new file mode 100644\nindex {a}..{b}\n"));
                 ("/dev/null".to_string(), format!("b/{path}"))
             }
             (_, None) => {
-                out.push_str(&format!(
-                    "deleted file mode {}\n",
-                    file_mode(&tree.path(&c.rel))
-                ));
+                out.push_str(&format!("deleted file mode {mode}\nindex {a}..{b}\n"));
                 (format!("a/{path}"), "/dev/null".to_string())
             }
-            _ => (format!("a/{path}"), format!("b/{path}")),
+            _ => {
+                out.push_str(&format!("index {a}..{b} {mode}\n"));
+                (format!("a/{path}"), format!("b/{path}"))
+            }
         };
         let diff = similar::TextDiff::from_lines(old, new);
         let text = diff
@@ -51,7 +54,17 @@ pub fn unified_diff(tree: &Tree, plan: &Plan) -> String {
     out
 }
 
-fn file_mode(path: &Path) -> String {
+/// The abbreviated git blob id of a file's text (zeros for no file), as `git diff` prints it.
+fn blob_id(text: Option<&str>) -> String {
+    match text {
+        None => "0000000".into(),
+        Some(t) => git2::Oid::hash_object(git2::ObjectType::Blob, t.as_bytes())
+            .map(|o| o.to_string()[..7].to_string())
+            .unwrap_or_else(|_| "0000000".into()),
+    }
+}
+
+pub fn file_mode(path: &Path) -> String {
     use std::os::unix::fs::PermissionsExt;
     let exec = fs::metadata(path)
         .map(|m| m.permissions().mode() & 0o111 != 0)
@@ -117,7 +130,8 @@ pub fn write(tree: &Tree, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
+/// Writes `text` to `path` through a temp file in the same directory, keeping the mode.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()

@@ -39,6 +39,8 @@ pub fn extract(index: &TreeIndex, locator: &mut Locator) -> Result<Extracted> {
                 name: name.to_string(),
                 modules: modules.to_vec(),
                 sites: site.into_iter().collect(),
+                renamed_from: None,
+                moved_from: None,
                 pos: pos.clone(),
             }),
         }

@@ -2,6 +2,7 @@
 //! for the wider ecosystem, any Go module (import path = module path + directory).
 
 use crate::error::{Error, Result};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -12,19 +13,29 @@ pub struct Tree {
     pub module: String,
     /// `go1.26.8` for a GOROOT with a VERSION file.
     pub version: Option<String>,
+    /// `2026-08-28T16:20:06Z`: the `time` line of a GOROOT's VERSION file.
+    pub version_time: Option<String>,
+    /// Files whose content differs from the disk (`None`: deleted). A series computes its tier
+    /// states over a stripped tree that never touches the disk.
+    overlay: BTreeMap<String, Option<String>>,
 }
 
 impl Tree {
     /// Opens `dir` as a GOROOT (it has `src/runtime`) or a module (it has `go.mod`).
     pub fn open(dir: &Path) -> Result<Tree> {
         if dir.join("src/runtime").is_dir() {
-            let version = std::fs::read_to_string(dir.join("VERSION"))
-                .ok()
-                .and_then(|v| v.lines().next().map(str::to_string));
+            let version_file = std::fs::read_to_string(dir.join("VERSION")).unwrap_or_default();
+            let version = version_file.lines().next().map(str::to_string);
+            let version_time = version_file
+                .lines()
+                .find_map(|l| l.strip_prefix("time "))
+                .map(str::to_string);
             return Ok(Tree {
                 base: dir.join("src"),
                 module: String::new(),
                 version,
+                version_time,
+                overlay: BTreeMap::new(),
             });
         }
         if let Ok(gomod) = std::fs::read_to_string(dir.join("go.mod")) {
@@ -39,6 +50,8 @@ impl Tree {
                 base: dir.to_path_buf(),
                 module,
                 version: None,
+                version_time: None,
+                overlay: BTreeMap::new(),
             });
         }
         Err(Error::Tree(format!(
@@ -84,7 +97,48 @@ impl Tree {
     pub fn read(&self, rel: &str) -> Result<String> {
         check_inside(rel)?;
         let path = self.path(rel);
-        std::fs::read_to_string(&path).map_err(|e| Error::io(path, e))
+        match self.overlay.get(rel) {
+            Some(Some(text)) => Ok(text.clone()),
+            Some(None) => Err(Error::io(path, std::io::ErrorKind::NotFound.into())),
+            None => std::fs::read_to_string(&path).map_err(|e| Error::io(path, e)),
+        }
+    }
+
+    /// Whether the file exists, overlay included.
+    pub fn exists(&self, rel: &str) -> bool {
+        match self.overlay.get(rel) {
+            Some(state) => state.is_some(),
+            None => self.path(rel).is_file(),
+        }
+    }
+
+    /// The same tree seen with `files` (path, new content or `None` for deleted) in place of
+    /// what the disk holds. Nothing is written.
+    pub fn with_overlay(&self, files: impl IntoIterator<Item = (String, Option<String>)>) -> Tree {
+        let mut tree = self.clone();
+        tree.overlay.extend(files);
+        tree
+    }
+
+    /// Applies the overlay to a sorted listing of `dir` (recursively when `deep`).
+    fn overlaid(&self, mut files: Vec<String>, dir: &str, deep: bool) -> Vec<String> {
+        if self.overlay.is_empty() {
+            return files;
+        }
+        files.retain(|f| !matches!(self.overlay.get(f), Some(None)));
+        for (rel, state) in &self.overlay {
+            let here = if deep {
+                dir.is_empty() || rel.starts_with(&format!("{dir}/"))
+            } else {
+                dir_of(rel) == dir
+            };
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            if state.is_some() && here && is_source_name(name) && !files.contains(rel) {
+                files.push(rel.clone());
+            }
+        }
+        files.sort();
+        files
     }
 
     /// Non-test `.go` files directly in package directory `dir`, sorted, relative to `base`.
@@ -100,7 +154,7 @@ impl Tree {
             }
         }
         files.sort();
-        Ok(files)
+        Ok(self.overlaid(files, dir, false))
     }
 
     /// Every non-test `.go` file in the tree outside `testdata` and `cmd` (for a
@@ -130,7 +184,7 @@ impl Tree {
             }
         }
         out.sort();
-        Ok(out)
+        Ok(self.overlaid(out, "", true))
     }
 }
 

@@ -2,16 +2,24 @@
 //!
 //! Pipeline: read the tree ([`gotree`], [`index`], [`syntax`], [`recognise`]) and the allowlist
 //! ([`allowlist`]) → plan every edit ([`plan`], blocks from [`annotation`]) → diff or write
-//! ([`edit`]). [`extract`] and [`check`] compare the two sides.
+//! ([`edit`]). [`extract`] and [`check`] compare the two sides. [`series`] splits the work
+//! into one change per dependents tier, written as patches ([`message`], [`mbox`]) or git
+//! commits ([`commit`]); [`dependents`] imports the counts the tiers need.
 
 pub mod allowlist;
 pub mod annotation;
 pub mod check;
+pub mod commit;
+pub mod dependents;
 pub mod edit;
 pub mod error;
 pub mod extract;
 pub mod gotree;
 pub mod index;
+pub mod mbox;
+pub mod message;
 pub mod plan;
 pub mod recognise;
+pub mod relocate;
+pub mod series;
 pub mod syntax;

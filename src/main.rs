@@ -2,7 +2,10 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use linkallow::error::exit;
 use linkallow::plan::{self, Locator};
-use linkallow::{allowlist, check, edit, extract, gotree::Tree, index::TreeIndex};
+use linkallow::{
+    allowlist, check, commit, dependents, edit, extract, gotree::Tree, index::TreeIndex, mbox,
+    message, series,
+};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,7 +51,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the series, one git-format patch per dependents tier, for `git am`.
+    Patches {
+        /// Output directory; numbered patches from an earlier run there are replaced.
+        #[arg(long, default_value = "patches")]
+        out: PathBuf,
+        /// Start from `strip` of the tree: regenerate every annotation.
+        #[arg(long)]
+        from_stripped: bool,
+        #[command(flatten)]
+        series: SeriesArgs,
+        /// Date of every patch: `2026-08-28T16:20:06Z` or Unix seconds. Default: the `time` line
+        /// of the GOROOT's VERSION file, else $SOURCE_DATE_EPOCH, else the epoch.
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Commit the series on a new branch of a git checkout of the tree (work tree untouched).
+    Commit {
+        /// The repository (a Go checkout); the tree is its GOROOT unless --goroot says otherwise.
+        #[arg(long)]
+        repo: PathBuf,
+        #[arg(long, default_value = "legacy-linkname")]
+        branch: String,
+        /// Replace the branch when it exists (its Change-Ids stay: they come from --series).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        series: SeriesArgs,
+    },
+    /// Dependents counts for the tiers.
+    Dependents {
+        #[command(subcommand)]
+        action: DependentsCommand,
+    },
 }
+
+#[derive(clap::Args)]
+struct SeriesArgs {
+    /// Series name: each stage's Change-Id derives from it, so the same name updates the same CLs.
+    #[arg(long, default_value = "legacy-linkname")]
+    series: String,
+    /// `Name <email>`. Default: for patches a fixed placeholder (output must not depend on the
+    /// machine), for commits git config user.name and user.email.
+    #[arg(long)]
+    author: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum DependentsCommand {
+    /// Write counts from a CSV (`module,dependents`) or JSON file into the allowlist.
+    Import { file: PathBuf },
+}
+
+const PLACEHOLDER_AUTHOR: &str = "linkallow <linkallow@example.com>";
 
 fn main() -> ExitCode {
     match run() {
@@ -91,6 +146,24 @@ fn load_allowlist(cli: &Cli) -> Result<allowlist::Allowlist> {
 
 fn run() -> Result<u8> {
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Dependents {
+            action: DependentsCommand::Import { file },
+        } => return import_dependents(&cli, file),
+        Command::Patches {
+            out,
+            from_stripped,
+            series,
+            date,
+        } => return write_patches(&cli, out, *from_stripped, series, date.as_deref()),
+        Command::Commit {
+            repo,
+            branch,
+            force,
+            series,
+        } => return commit_series(&cli, repo, branch, *force, series),
+        _ => {}
+    }
     let tree = Tree::open(&goroot(&cli)?)?;
     let index = TreeIndex::build(&tree)?;
     // One locator per run: extract, check and apply read each package directory once.
@@ -158,7 +231,155 @@ fn run() -> Result<u8> {
                 exit::DRIFT
             })
         }
+        Command::Patches { .. } | Command::Commit { .. } | Command::Dependents { .. } => {
+            unreachable!("handled above")
+        }
     }
+}
+
+fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
+    let list_path = cli.allowlist.to_string_lossy().to_string();
+    let list_text =
+        std::fs::read_to_string(&cli.allowlist).with_context(|| format!("reading {list_path}"))?;
+    let list = allowlist::parse(&list_path, &list_text)?;
+    let file_name = file.to_string_lossy().to_string();
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file_name}"))?;
+    let counts = dependents::read(&file_name, &text)?;
+    let (new_text, got) = dependents::import(&list_path, &list_text, &list, &counts)?;
+    if new_text != list_text {
+        edit::write_atomic(&cli.allowlist, &new_text)?;
+    }
+    eprintln!(
+        "linkallow: {list_path}: {} counts added, {} updated, {} unchanged; {} modules without a count go in the final round",
+        got.added, got.updated, got.unchanged, got.without_count
+    );
+    Ok(exit::OK)
+}
+
+/// Each step with its message, in order.
+fn messages(tree: &Tree, steps: &[series::Step], series_name: &str) -> Vec<message::CommitMessage> {
+    steps
+        .iter()
+        .map(|s| message::compose(tree, s, series_name))
+        .collect()
+}
+
+fn describe_step(step: &series::Step) -> String {
+    let stage = match step.kind {
+        series::StageKind::Update => "update".to_string(),
+        series::StageKind::Tier(t) => format!("≥{}", series::thousands(t)),
+        series::StageKind::Final => "final round".to_string(),
+    };
+    format!(
+        "{stage}: {} symbols first documented, {} modules added, {} files",
+        step.new_symbols.len(),
+        step.new_modules.len(),
+        step.changes.len()
+    )
+}
+
+fn write_patches(
+    cli: &Cli,
+    out: &std::path::Path,
+    from_stripped: bool,
+    args: &SeriesArgs,
+    date: Option<&str>,
+) -> Result<u8> {
+    let tree = Tree::open(&goroot(cli)?)?;
+    let list = load_allowlist(cli)?;
+    let author = args.author.as_deref().unwrap_or(PLACEHOLDER_AUTHOR);
+    mbox::parse_ident(author)?;
+    let date = match date {
+        Some(d) => Some(d.to_string()),
+        None => tree
+            .version_time
+            .clone()
+            .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok()),
+    };
+    let date = match date {
+        Some(d) => mbox::Timestamp::parse(&d).with_context(|| {
+            format!("date {d:?}: expected 2026-08-28T16:20:06Z or Unix seconds")
+        })?,
+        None => mbox::Timestamp(0),
+    };
+    let envelope = mbox::Envelope {
+        author: author.to_string(),
+        date,
+    };
+    let steps = series::plan_series(&tree, &list, from_stripped)?;
+    let msgs = messages(&tree, &steps, &args.series);
+    let mut files = Vec::new();
+    for (i, (step, msg)) in steps.iter().zip(&msgs).enumerate() {
+        let name = mbox::file_name(i + 1, &msg.subject);
+        let text = mbox::format_patch(&tree, &step.changes, msg, i + 1, steps.len(), &envelope);
+        files.push((name, text, describe_step(step)));
+    }
+    // Everything is computed; now replace the directory's numbered patches.
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let keep: Vec<&str> = files.iter().map(|(n, _, _)| n.as_str()).collect();
+    for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
+        let name = entry?.file_name().to_string_lossy().to_string();
+        let numbered = name.len() > 5
+            && name[..4].chars().all(|c| c.is_ascii_digit())
+            && name.ends_with(".patch");
+        if numbered && !keep.contains(&name.as_str()) {
+            std::fs::remove_file(out.join(&name))
+                .with_context(|| format!("removing {}", out.join(&name).display()))?;
+        }
+    }
+    for (name, text, summary) in &files {
+        let path = out.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            edit::write_atomic(&path, text)?;
+        }
+        eprintln!("linkallow: {}: {summary}", path.display());
+    }
+    if files.is_empty() {
+        eprintln!("linkallow: tree and allowlist agree; no patches");
+    }
+    Ok(exit::OK)
+}
+
+fn commit_series(
+    cli: &Cli,
+    repo_dir: &std::path::Path,
+    branch: &str,
+    force: bool,
+    args: &SeriesArgs,
+) -> Result<u8> {
+    let target = commit::Target {
+        repo: repo_dir,
+        branch,
+        force,
+        author: args.author.as_deref(),
+    };
+    // Refuse before the (slower) planning: nothing is touched on refusal.
+    let repo = commit::open_checked(&target)?;
+    let list = load_allowlist(cli)?;
+    let tree = Tree::open(cli.goroot.as_deref().unwrap_or(repo_dir))?;
+    let steps = series::plan_series(&tree, &list, false)?;
+    let msgs = messages(&tree, &steps, &args.series);
+    let work: Vec<_> = steps
+        .iter()
+        .map(|s| s.changes.clone())
+        .zip(msgs.iter().cloned())
+        .collect();
+    let ids = commit::commit_series(&repo, &tree, &target, &work)?;
+    let mut stdout = std::io::stdout().lock();
+    for ((id, msg), step) in ids.iter().zip(&msgs).zip(&steps) {
+        writeln!(
+            stdout,
+            "{} {} ({})",
+            &id.to_string()[..12],
+            msg.subject,
+            describe_step(step)
+        )?;
+    }
+    eprintln!(
+        "linkallow: branch {branch}: {} commits on HEAD; `git checkout {branch}` to review and mail",
+        ids.len()
+    );
+    Ok(exit::OK)
 }
 
 fn distinct_modules(list: &allowlist::Allowlist) -> usize {

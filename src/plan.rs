@@ -58,11 +58,17 @@ fn apply_edits(file: &GoFile, mut edits: Vec<LineEdit>) -> Result<Vec<String>> {
 fn strip_scan(
     scan: &FileScan,
     selected: &dyn Fn(&str) -> bool,
+    left_behind: &dyn Fn(&str) -> bool,
     keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
 ) -> Result<Option<Vec<String>>> {
     let f = &scan.file;
     let mut edits = Vec::new();
-    for doc in scan.docs.iter().filter(|d| selected(&d.symbol)) {
+    let governed = |d: &FoundDoc| {
+        selected(&d.symbol)
+            || (d.directive_row.is_none()
+                && d.lead_claim(&scan.package).is_some_and(|s| left_behind(&s)))
+    };
+    for doc in scan.docs.iter().filter(|d| governed(d)) {
         let (gs, ge) = doc.group;
         let (bs, _) = doc.block;
         let mut before: Vec<String> = f.lines[gs..bs].to_vec();
@@ -265,7 +271,7 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
     let keep = directive_needed(index);
     let mut plan = Plan::default();
     for (rel, scan) in &index.scans {
-        let new = strip_scan(scan, &|_| true, &keep)?;
+        let new = strip_scan(scan, &|_| true, &|_| false, &keep)?;
         push_change(
             &mut plan,
             rel,
@@ -293,7 +299,18 @@ pub fn apply(
     locator: &mut Locator,
 ) -> Result<Plan> {
     let tree = locator.tree;
-    let listed: HashSet<String> = list.symbols.iter().map(Symbol::linker_name).collect();
+    // A recorded rename or move governs the old name too: its stale block goes.
+    let old_names: HashSet<String> = list
+        .symbols
+        .iter()
+        .filter_map(Symbol::old_linker_name)
+        .collect();
+    let listed: HashSet<String> = list
+        .symbols
+        .iter()
+        .map(Symbol::linker_name)
+        .chain(old_names.iter().cloned())
+        .collect();
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
     for sym in &list.symbols {
         let name = sym.linker_name();
@@ -317,7 +334,10 @@ pub fn apply(
         for site in &sym.sites {
             let files = locator.files_for(site)?;
             if files.is_empty() {
-                return Err(not_found(locator, sym, site));
+                return Err(Error::Plan {
+                    pos: sym.pos.clone(),
+                    message: not_found_message(index, list, locator, sym, site),
+                });
             }
             for f in files {
                 work.entry(f).or_default().sites.push((sym, site));
@@ -337,12 +357,17 @@ pub fn apply(
     for (rel, w) in &work {
         let old = match index.scans.get(rel) {
             Some(scan) => Some(scan.file.text()),
-            None if tree.path(rel).exists() => Some(tree.read(rel)?),
+            None if tree.exists(rel) => Some(tree.read(rel)?),
             None => None,
         };
         // Strip what the allowlist governs (and, with prune, what it no longer lists).
         let stripped: Option<Vec<String>> = match index.scans.get(rel) {
-            Some(scan) => strip_scan(scan, &|s| prune || listed.contains(s), &|_, _| false)?,
+            Some(scan) => strip_scan(
+                scan,
+                &|s| prune || listed.contains(s),
+                &|s| old_names.contains(s),
+                &|_, _| false,
+            )?,
             None => old
                 .as_ref()
                 .map(|t| GoFile::parse(rel, t))
@@ -361,22 +386,26 @@ pub fn apply(
     Ok(plan)
 }
 
-fn not_found(locator: &mut Locator, sym: &Symbol, site: &DocSite) -> Error {
-    Error::Plan {
-        pos: sym.pos.clone(),
-        message: not_found_message(locator, sym, site),
-    }
-}
-
-/// "symbol not found", with the package's closest names as hints.
-pub fn not_found_message(locator: &mut Locator, sym: &Symbol, site: &DocSite) -> String {
+/// "symbol not found", with where its block went (a rename or move) and the package's closest
+/// names as hints.
+pub fn not_found_message(
+    index: &TreeIndex,
+    list: &Allowlist,
+    locator: &mut Locator,
+    sym: &Symbol,
+    site: &DocSite,
+) -> String {
     let wanted = site.decl_name();
     let names = locator.names_in(&site.push_package);
-    let mut close: Vec<(usize, &String)> = names
-        .iter()
-        .map(|n| (edit_distance(&n.to_lowercase(), &wanted.to_lowercase()), n))
-        .filter(|(d, _)| *d <= 3)
-        .collect();
+    // Close in spelling, or the old name extended (`convertAssign` -> `convertAssignValue`).
+    let (lw, mut close): (String, Vec<(usize, &String)>) = (wanted.to_lowercase(), Vec::new());
+    for n in &names {
+        let ln = n.to_lowercase();
+        let d = edit_distance(&ln, &lw);
+        if d <= 3 || (lw.len() >= 4 && ln.contains(&lw)) {
+            close.push((d, n));
+        }
+    }
     close.sort();
     let hint = if close.is_empty() {
         String::new()
@@ -391,8 +420,11 @@ pub fn not_found_message(locator: &mut Locator, sym: &Symbol, site: &DocSite) ->
                 .join(", ")
         )
     };
+    let moved = crate::relocate::hint(index, list, sym)
+        .map(|h| format!("; {h}"))
+        .unwrap_or_default();
     format!(
-        "{}: symbol not found: no declaration of {wanted} in package {}{hint}",
+        "{}: symbol not found: no declaration of {wanted} in package {}{moved}{hint}",
         sym.linker_name(),
         site.push_package
     )

@@ -44,6 +44,16 @@ pub struct FoundDoc {
     pub pos: Pos,
 }
 
+impl FoundDoc {
+    /// The symbol a block names in its lead sentence when that is not the declaration it sits
+    /// on: the old name, when the declaration was renamed and the prose was not.
+    pub fn lead_claim(&self, package: &str) -> Option<String> {
+        let name = self.site.text.lead_name.as_deref()?;
+        (crate::allowlist::is_identifier(name) && name != self.site.decl_name())
+            .then(|| format!("{package}.{name}"))
+    }
+}
+
 /// A region that `strip` removes whole. `region.text` has placeholders for canonical blocks.
 #[derive(Debug, Clone)]
 pub struct FoundRegion {

@@ -199,3 +199,97 @@ fn blocked_and_std_only_names_are_refused() {
         fails_with(&out, needle);
     }
 }
+
+/// `dependents import` of `counts` (written to a file named `name`) into an allowlist of PLAIN.
+fn import_counts(test: &str, name: &str, counts: &str) -> (std::process::Output, PathBuf) {
+    let (_, allow) = setup(test, PLAIN);
+    let file = allow.with_file_name(name);
+    std::fs::write(&file, counts).unwrap();
+    let out = run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["dependents", "import"])
+        .arg(&file));
+    (out, allow)
+}
+
+#[test]
+fn counts_for_an_unknown_module_are_refused() {
+    let (out, allow) = import_counts(
+        "counts-unknown",
+        "counts.csv",
+        "module,dependents\nexample.com/alpha,120\nexample.com/alhpa,7\n",
+    );
+    fails_with(&out, "counts.csv:3:1: unknown module example.com/alhpa");
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), PLAIN);
+}
+
+#[test]
+fn malformed_counts_are_refused_with_line_and_column() {
+    let (out, allow) = import_counts("counts-csv", "counts.csv", "example.com/alpha,many\n");
+    fails_with(
+        &out,
+        "counts.csv:1:19: dependents \"many\" is not a whole number",
+    );
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), PLAIN);
+    let (out, allow) = import_counts(
+        "counts-json",
+        "counts.json",
+        "{\"example.com/alpha\": 1,}\n",
+    );
+    fails_with(&out, "counts.json:1:");
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), PLAIN);
+}
+
+#[test]
+fn imported_counts_reach_the_allowlist() {
+    let (out, allow) = import_counts(
+        "counts-ok",
+        "counts.json",
+        "{\"example.com/alpha\": 123456}\n",
+    );
+    ok(&out);
+    let text = std::fs::read_to_string(&allow).unwrap();
+    assert!(
+        text.starts_with(PLAIN.lines().next().unwrap()) || text.contains(PLAIN),
+        "{text}"
+    );
+    assert!(
+        text.contains("[dependents]\n\"example.com/alpha\" = 123456\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn commit_refuses_a_directory_that_is_not_a_git_repository() {
+    let (tree, allow) = setup("not-git", PLAIN);
+    let out = run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("commit")
+        .arg("--repo")
+        .arg(&tree)
+        .args(["--author", "A <a@example.com>"]));
+    fails_with(&out, "not a git repository");
+    unchanged(&tree);
+    assert!(!tree.join(".git").exists());
+}
+
+#[test]
+fn a_date_that_is_not_a_date_is_refused() {
+    let (tree, allow) = setup("bad-date", PLAIN);
+    let out_dir = tree.parent().unwrap().join("patches");
+    let out = linkallow(
+        &tree,
+        &allow,
+        &[
+            "patches",
+            "--date",
+            "soon",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    fails_with(&out, "date \"soon\"");
+    assert!(!out_dir.exists());
+}

@@ -6,17 +6,6 @@ use std::path::Path;
 use std::process::Command;
 use util::*;
 
-fn go(goroot: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(goroot.join("bin/go"))
-        .args(args)
-        .current_dir(dir)
-        .env("GOROOT", goroot)
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-mod=mod")
-        .output()
-        .expect("run go")
-}
-
 /// A module that pulls `symbol` with //go:linkname and imports every package with annotations.
 fn pull_program(dir: &Path, pull: &str) {
     std::fs::create_dir_all(dir).unwrap();

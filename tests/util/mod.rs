@@ -98,3 +98,63 @@ pub fn goroot() -> Option<PathBuf> {
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
+
+/// The tree's own `go` command, run in `dir` with GOROOT pointing at the tree.
+pub fn go(goroot: &Path, dir: &Path, args: &[&str]) -> Output {
+    Command::new(goroot.join("bin/go"))
+        .args(args)
+        .current_dir(dir)
+        .env("GOROOT", goroot)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .output()
+        .expect("run go")
+}
+
+/// `git ARGS` in `dir` with a fixed identity; panics unless it succeeds.
+#[track_caller]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A git repository at `root` tracking only `src/` (the tree), with that state committed.
+pub fn git_repo_of_src(root: &Path) {
+    git(root, &["init", "-q"]);
+    std::fs::write(root.join(".git/info/exclude"), "/*\n!/src\n").unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+}
+
+/// Every file in `dir`, by name, with its bytes.
+pub fn read_dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}

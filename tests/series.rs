@@ -1,0 +1,481 @@
+//! The CL series on temp copies of the installed Go tree: patches per dependents tier that
+//! `git am` applies in order back to the original tree, tier states that build, commits whose
+//! Change-Ids survive regeneration, and a rename plus a move diagnosed and regenerated.
+
+mod util;
+use linkallow::allowlist::{self, Allowlist, module_path};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use util::*;
+
+fn shipped_allowlist() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml")
+}
+
+/// The shipped allowlist with the fixture's (fictional) dependents counts imported.
+fn allowlist_with_counts(tmp: &Path) -> PathBuf {
+    let allow = tmp.join("allowlist.toml");
+    std::fs::copy(shipped_allowlist(), &allow).unwrap();
+    let csv = fixtures().join("series/dependents.csv");
+    let out = run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["dependents", "import"])
+        .arg(&csv));
+    ok(&out);
+    allow
+}
+
+/// The tier rule, written out independently of the series module: at threshold `t` a symbol
+/// lists its modules with at least `t` dependents, in allowlist order, and is documented when it
+/// lists any.
+fn expected_at(list: &Allowlist, t: Option<u64>) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for sym in &list.symbols {
+        let kept: Vec<String> = sym
+            .modules
+            .iter()
+            .filter(|m| match t {
+                None => true,
+                Some(t) => list
+                    .dependents
+                    .get(module_path(m))
+                    .is_some_and(|d| d.floor() >= t),
+            })
+            .cloned()
+            .collect();
+        if !kept.is_empty() || t.is_none() {
+            out.insert(sym.linker_name(), kept);
+        }
+    }
+    out
+}
+
+/// Symbols whose blocks are verbatim source (regions, raw blocks): the rule cannot split their
+/// module lists, so they arrive whole.
+fn verbatim(list: &Allowlist) -> HashSet<String> {
+    let mut set: HashSet<String> = list
+        .regions
+        .iter()
+        .flat_map(|r| r.symbols.iter().cloned())
+        .collect();
+    for sym in &list.symbols {
+        if sym.sites.iter().any(|s| s.text.raw.is_some()) {
+            set.insert(sym.linker_name());
+        }
+    }
+    set
+}
+
+fn extract(tree: &Path, tmp: &Path) -> Allowlist {
+    let out_path = tmp.join("state.toml");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(tree)
+        .arg("extract")
+        .arg("-o")
+        .arg(&out_path)));
+    allowlist::load(out_path.to_str().unwrap()).unwrap()
+}
+
+fn patch_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "patch"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn tiers_apply_with_git_am_in_order_build_and_give_the_tree_back() {
+    let Some(goroot) = goroot() else { return };
+    let tmp = tempdir("series");
+    let allow = allowlist_with_counts(&tmp);
+    let list = allowlist::load(allow.to_str().unwrap()).unwrap();
+
+    // The series against the installed tree (read-only), twice: byte-identical.
+    let p1 = tmp.join("p1");
+    let p2 = tmp.join("p2");
+    for p in [&p1, &p2] {
+        ok(&run(bin()
+            .arg("--goroot")
+            .arg(&goroot)
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(["patches", "--from-stripped", "--out"])
+            .arg(p)));
+    }
+    assert_eq!(
+        read_dir_files(&p1),
+        read_dir_files(&p2),
+        "patches differ between runs"
+    );
+    let patches = patch_files(&p1);
+    assert_eq!(
+        patches.len(),
+        list.tiers.len() + 1,
+        "one patch per tier plus the final round with these counts"
+    );
+
+    // A GOROOT copy, stripped, as a git repository.
+    let t = tmp.join("go");
+    copy_tree(&goroot, &t);
+    ok(&linkallow(&t, &allow, &["strip", "--write"]));
+    git_repo_of_src(&t);
+    // From the stripped tree as it is, the series is the same.
+    let p3 = tmp.join("p3");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&t)
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["patches", "--out"])
+        .arg(&p3)));
+    assert_eq!(read_dir_files(&p1), read_dir_files(&p3));
+
+    let verbatim = verbatim(&list);
+    let mut table = Vec::new();
+    for (i, patch) in patches.iter().enumerate() {
+        git(&t, &["am", "-q", patch.to_str().unwrap()]);
+        let threshold = list.tiers.get(i).copied();
+        let state = extract(&t, &tmp);
+        let expected = expected_at(&list, threshold);
+        let got: BTreeMap<String, Vec<String>> = state
+            .symbols
+            .iter()
+            .map(|s| (s.linker_name(), s.modules.clone()))
+            .collect();
+        for (name, modules) in &expected {
+            let have = got.get(name);
+            assert!(have.is_some(), "tier {threshold:?}: {name} not documented");
+            if !verbatim.contains(name) {
+                assert_eq!(have, Some(modules), "tier {threshold:?}: {name}");
+            }
+        }
+        for name in got.keys() {
+            assert!(
+                expected.contains_key(name) || verbatim.contains(name),
+                "tier {threshold:?}: {name} documented too early"
+            );
+        }
+        let modules: HashSet<&str> = got.values().flatten().map(|m| module_path(m)).collect();
+        table.push(format!(
+            "{:>8}: {:>3} symbols, {:>2} modules",
+            threshold.map_or("final".to_string(), |t| t.to_string()),
+            got.len(),
+            modules.len()
+        ));
+        let last = i + 1 == patches.len();
+        if i == 0 || last {
+            let build = go(&t, &tmp, &["build", "std"]);
+            assert!(
+                build.status.success(),
+                "go build std after patch {}: {}",
+                i + 1,
+                String::from_utf8_lossy(&build.stderr)
+            );
+        }
+    }
+    eprintln!("tree after each patch:\n{}", table.join("\n"));
+    assert_eq!(
+        diff_trees(&goroot.join("src"), &t.join("src")),
+        "",
+        "git am of the whole series does not give the tree back"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A copy of the installed tree's `src/` (and VERSION) at `dir`: enough for every command but
+/// building.
+fn src_copy(goroot: &Path, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    copy_tree(&goroot.join("src"), &dir.join("src"));
+    std::fs::copy(goroot.join("VERSION"), dir.join("VERSION")).unwrap();
+}
+
+fn branch_change_ids(repo: &Path, branch: &str) -> Vec<String> {
+    git(
+        repo,
+        &[
+            "log",
+            "--reverse",
+            "--format=%(trailers:key=Change-Id,valueonly)",
+            &format!("main..{branch}"),
+        ],
+    )
+    .lines()
+    .filter(|l| !l.is_empty())
+    .map(str::to_string)
+    .collect()
+}
+
+#[test]
+fn commit_makes_the_series_and_keeps_change_ids_on_regeneration() {
+    let Some(goroot) = goroot() else { return };
+    let tmp = tempdir("commit");
+    let allow = allowlist_with_counts(&tmp);
+    let repo = tmp.join("go");
+    src_copy(&goroot, &repo);
+    ok(&linkallow(&repo, &allow, &["strip", "--write"]));
+    git_repo_of_src(&repo);
+    let commit = |extra: &[&str]| {
+        run(bin()
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("commit")
+            .arg("--repo")
+            .arg(&repo)
+            .args([
+                "--branch",
+                "tiers",
+                "--author",
+                "A Maintainer <m@example.com>",
+            ])
+            .args(extra))
+    };
+    ok(&commit(&[]));
+    let first = branch_change_ids(&repo, "tiers");
+    assert_eq!(first.len(), 11, "{first:?}");
+    assert!(first.iter().all(|c| c.len() == 41 && c.starts_with('I')));
+    // The branch's last tree is the original tree; the work tree did not move.
+    git(&repo, &["diff", "--quiet", "main"]);
+    let tip_tree = git(&repo, &["rev-parse", "tiers^{tree}"]);
+
+    // An existing branch is refused unless forced; nothing changes.
+    let tip = git(&repo, &["rev-parse", "tiers"]);
+    let again = commit(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("branch tiers exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(git(&repo, &["rev-parse", "tiers"]), tip);
+
+    // Regenerating after an allowlist change keeps every tier's Change-Id.
+    let text = std::fs::read_to_string(&allow).unwrap();
+    std::fs::write(
+        &allow,
+        text.replacen(
+            "\"github.com/goccy/go-json\" = ",
+            "\"github.com/goccy/go-json\" = 1",
+            1,
+        ),
+    )
+    .unwrap();
+    ok(&commit(&["--force"]));
+    assert_eq!(branch_change_ids(&repo, "tiers"), first);
+    assert_eq!(git(&repo, &["rev-parse", "tiers^{tree}"]), tip_tree);
+
+    // The commits hold the same changes as the patches.
+    let p = tmp.join("p");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&repo)
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["patches", "--out"])
+        .arg(&p)));
+    let mut n = 0;
+    for patch in patch_files(&p) {
+        let text = std::fs::read_to_string(&patch).unwrap();
+        assert!(
+            text.contains(&format!("Change-Id: {}\n", first[n])),
+            "{}",
+            patch.display()
+        );
+        n += 1;
+    }
+    assert_eq!(n, first.len());
+
+    // A dirty work tree is refused and the branch stays.
+    let tip = git(&repo, &["rev-parse", "tiers"]);
+    std::fs::write(repo.join("src/dirty.go"), "package dirty\n").unwrap();
+    let dirty = commit(&["--force"]);
+    assert_eq!(dirty.status.code(), Some(2));
+    assert!(
+        stderr(&dirty).contains("work tree is dirty"),
+        "{}",
+        stderr(&dirty)
+    );
+    assert_eq!(git(&repo, &["rev-parse", "tiers"]), tip);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
+    let Some(goroot) = goroot() else { return };
+    let tmp = tempdir("rename");
+    let t = tmp.join("go");
+    src_copy(&goroot, &t);
+    let src = t.join("src");
+
+    // Rename: database/sql.convertAssign -> convertAssignValue, code and directive, not prose.
+    for entry in std::fs::read_dir(src.join("database/sql")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "go") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let renamed = text
+                .replace("convertAssign(", "convertAssignValue(")
+                .replace(
+                    "//go:linkname convertAssign\n",
+                    "//go:linkname convertAssignValue\n",
+                );
+            std::fs::write(&path, renamed).unwrap();
+        }
+    }
+    // Move: net.isDomainName, with its doc comment and directive, to a new internal package.
+    let dnsclient = src.join("net/dnsclient.go");
+    let text = std::fs::read_to_string(&dnsclient).unwrap();
+    let start = text.find("// isDomainName checks if a string").unwrap();
+    let end = start + text[start..].find("\n}\n").unwrap() + 3;
+    let chunk = text[start..end].to_string();
+    let rest = format!("{}{}", &text[..start], text[end..].trim_start_matches('\n'));
+    std::fs::write(&dnsclient, rest).unwrap();
+    std::fs::create_dir_all(src.join("internal/dnsname")).unwrap();
+    std::fs::write(
+        src.join("internal/dnsname/name.go"),
+        format!("// Package dnsname validates DNS names.\npackage dnsname\n\nimport _ \"unsafe\" // for linkname\n\n{chunk}"),
+    )
+    .unwrap();
+    let before = tmp.join("before");
+    copy_tree(&src, &before);
+
+    // check says what happened and what to record.
+    let shipped = shipped_allowlist();
+    let report = linkallow(&t, &shipped, &["check"]);
+    assert_eq!(report.status.code(), Some(1));
+    let report = stdout(&report);
+    eprintln!("{report}");
+    assert!(
+        report.contains("database/sql.convertAssign: symbol not found"),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("its block now sits on func convertAssignValue at database/sql/convert.go:")
+            && report
+                .contains("record name = \"convertAssignValue\", renamed_from = \"convertAssign\""),
+        "{report}"
+    );
+    assert!(
+        report.contains("its block now sits on func isDomainName at internal/dnsname/name.go:")
+            && report.contains("record package = \"internal/dnsname\", moved_from = \"net\""),
+        "{report}"
+    );
+    assert!(
+        report.contains("it looks like net.isDomainName renamed or moved"),
+        "{report}"
+    );
+    // apply refuses with the same hint and writes nothing.
+    let refused = linkallow(&t, &shipped, &["apply", "--write"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("renamed_from = \"convertAssign\""),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(diff_trees(&before, &src), "");
+
+    // Record the rename and the move as check suggests.
+    let allow = tmp.join("allowlist.toml");
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    let text = text
+        .replace(
+            "package = \"database/sql\"\nname = \"convertAssign\"\n",
+            "package = \"database/sql\"\nname = \"convertAssignValue\"\nrenamed_from = \"convertAssign\"\n",
+        )
+        .replace(
+            "package = \"net\"\nname = \"isDomainName\"\n",
+            "package = \"internal/dnsname\"\nname = \"isDomainName\"\nmoved_from = \"net\"\n",
+        );
+    std::fs::write(&allow, text).unwrap();
+    let report = linkallow(&t, &allow, &["check"]);
+    assert_eq!(report.status.code(), Some(1));
+    assert_eq!(
+        stdout(&report).lines().collect::<Vec<_>>(),
+        vec![
+            "database/sql/convert.go:212:1: database/sql.convertAssignValue: block still names convertAssign (renamed_from); apply updates it"
+        ]
+    );
+
+    // From the tree as it is, the rename is one reviewable change; then check is clean.
+    let p = tmp.join("p");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&t)
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["patches", "--out"])
+        .arg(&p)));
+    let patches = patch_files(&p);
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    let patch = std::fs::read_to_string(&patches[0]).unwrap();
+    eprintln!("{patch}");
+    assert!(
+        patch
+            .contains("Subject: [PATCH] database/sql: update legacy //go:linkname documentation\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("\tdatabase/sql.convertAssign is now database/sql.convertAssignValue\n"),
+        "{patch}"
+    );
+    assert!(patch.contains("-// convertAssign should be an internal detail,\n+// convertAssignValue should be an internal detail,\n"), "{patch}");
+    git_repo_of_src(&t);
+    git(&t, &["am", "-q", patches[0].to_str().unwrap()]);
+    ok(&linkallow(&t, &allow, &["check"]));
+    let updated = tmp.join("updated");
+    copy_tree(&src, &updated);
+
+    // The whole series regenerates against the changed tree: the last state is the tree.
+    let full = tmp.join("full");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&t)
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["patches", "--from-stripped", "--out"])
+        .arg(&full)));
+    ok(&linkallow(&t, &allow, &["strip", "--write"]));
+    git(&t, &["add", "-A"]);
+    git(&t, &["commit", "-q", "-m", "stripped"]);
+    for patch in patch_files(&full) {
+        git(&t, &["am", "-q", patch.to_str().unwrap()]);
+    }
+    assert_eq!(
+        diff_trees(&updated, &src),
+        "",
+        "the regenerated series does not give the tree back"
+    );
+    ok(&linkallow(&t, &allow, &["check"]));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn shipped_patches_are_current() {
+    let Some(goroot) = goroot() else { return };
+    let version = std::fs::read_to_string(goroot.join("VERSION")).unwrap_or_default();
+    let version = version.lines().next().unwrap_or("");
+    let shipped = std::fs::read_to_string(shipped_allowlist()).unwrap();
+    if !shipped.contains(&format!("from {version}\"")) {
+        eprintln!("SKIP: shipped allowlist.toml is not from {version}");
+        return;
+    }
+    let tmp = tempdir("shipped-patches");
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&goroot)
+        .arg("--allowlist")
+        .arg(shipped_allowlist())
+        .args(["patches", "--from-stripped", "--out"])
+        .arg(&tmp)));
+    assert_eq!(
+        read_dir_files(&tmp),
+        read_dir_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patches")),
+        "patches/ is stale: regenerate with `linkallow patches --from-stripped`"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
