@@ -295,7 +295,7 @@ mod tests {
             "all: document legacy //go:linkname for modules with ≥100,000 dependents",
         );
         assert!(
-            h.starts_with("Subject: [PATCH 1/2] =?UTF-8?q?all:=20"),
+            h.starts_with("Subject: [PATCH 01/11] =?UTF-8?q?all:=20"),
             "{h}"
         );
         assert!(h.contains("=E2=89=A5100,000=20dependents?="), "{h}");
