@@ -78,6 +78,20 @@ fn extract(tree: &Path, tmp: &Path) -> Allowlist {
     allowlist::load(out_path.to_str().unwrap()).unwrap()
 }
 
+/// `linkallow patches` of `tree` into `out`.
+fn write_series(
+    tree: &Path,
+    allow: &Path,
+    out: &Path,
+    from_stripped: bool,
+) -> std::process::Output {
+    let mut args = vec!["patches", "--out", out.to_str().unwrap()];
+    if from_stripped {
+        args.push("--from-stripped");
+    }
+    linkallow(tree, allow, &args)
+}
+
 fn patch_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -99,13 +113,7 @@ fn tiers_apply_with_git_am_in_order_build_and_give_the_tree_back() {
     let p1 = tmp.join("p1");
     let p2 = tmp.join("p2");
     for p in [&p1, &p2] {
-        ok(&run(bin()
-            .arg("--goroot")
-            .arg(&goroot)
-            .arg("--allowlist")
-            .arg(&allow)
-            .args(["patches", "--from-stripped", "--out"])
-            .arg(p)));
+        ok(&write_series(&goroot, &allow, p, true));
     }
     assert_eq!(
         read_dir_files(&p1),
@@ -126,13 +134,7 @@ fn tiers_apply_with_git_am_in_order_build_and_give_the_tree_back() {
     git_repo_of_src(&t);
     // From the stripped tree as it is, the series is the same.
     let p3 = tmp.join("p3");
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&t)
-        .arg("--allowlist")
-        .arg(&allow)
-        .args(["patches", "--out"])
-        .arg(&p3)));
+    ok(&write_series(&t, &allow, &p3, false));
     assert_eq!(read_dir_files(&p1), read_dir_files(&p3));
 
     let verbatim = verbatim(&list);
@@ -271,13 +273,7 @@ fn commit_makes_the_series_and_keeps_change_ids_on_regeneration() {
 
     // The commits hold the same changes as the patches.
     let p = tmp.join("p");
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&repo)
-        .arg("--allowlist")
-        .arg(&allow)
-        .args(["patches", "--out"])
-        .arg(&p)));
+    ok(&write_series(&repo, &allow, &p, false));
     let mut n = 0;
     for patch in patch_files(&p) {
         let text = std::fs::read_to_string(&patch).unwrap();
@@ -403,13 +399,7 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
 
     // From the tree as it is, the rename is one reviewable change; then check is clean.
     let p = tmp.join("p");
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&t)
-        .arg("--allowlist")
-        .arg(&allow)
-        .args(["patches", "--out"])
-        .arg(&p)));
+    ok(&write_series(&t, &allow, &p, false));
     let patches = patch_files(&p);
     assert_eq!(patches.len(), 1, "{patches:?}");
     let patch = std::fs::read_to_string(&patches[0]).unwrap();
@@ -432,13 +422,7 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
 
     // The whole series regenerates against the changed tree: the last state is the tree.
     let full = tmp.join("full");
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&t)
-        .arg("--allowlist")
-        .arg(&allow)
-        .args(["patches", "--from-stripped", "--out"])
-        .arg(&full)));
+    ok(&write_series(&t, &allow, &full, true));
     ok(&linkallow(&t, &allow, &["strip", "--write"]));
     git(&t, &["add", "-A"]);
     git(&t, &["commit", "-q", "-m", "stripped"]);
@@ -465,13 +449,7 @@ fn shipped_patches_are_current() {
         return;
     }
     let tmp = tempdir("shipped-patches");
-    ok(&run(bin()
-        .arg("--goroot")
-        .arg(&goroot)
-        .arg("--allowlist")
-        .arg(shipped_allowlist())
-        .args(["patches", "--from-stripped", "--out"])
-        .arg(&tmp)));
+    ok(&write_series(&goroot, &shipped_allowlist(), &tmp, true));
     assert_eq!(
         read_dir_files(&tmp),
         read_dir_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patches")),
