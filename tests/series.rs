@@ -457,3 +457,31 @@ fn shipped_patches_are_current() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A block left behind on the next declaration when its own moved away (no directive, lead still
+/// naming the old declaration) is removed by apply once the rename is recorded.
+#[test]
+fn a_block_left_behind_by_a_rename_is_removed_and_the_new_place_annotated() {
+    let tmp = tempdir("left-behind");
+    let tree = tmp.join("m");
+    std::fs::create_dir_all(tree.join("p")).unwrap();
+    std::fs::write(tree.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    let before = "package p\n\nimport _ \"unsafe\"\n\n// gone should be an internal detail,\n// but widely used packages access it using linkname.\n// Notable members of the hall of shame include:\n//   - example.com/puller\n//\n// Do not remove or change the type signature.\n// See go.dev/issue/67401.\nfunc other() {}\n\n//go:linkname renamed\nfunc renamed() {}\n";
+    std::fs::write(tree.join("p/p.go"), before).unwrap();
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(
+        &allow,
+        "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"renamed\"\nrenamed_from = \"gone\"\nmodules = [\"example.com/puller\"]\n",
+    )
+    .unwrap();
+    ok(&linkallow(&tree, &allow, &["apply", "--write"]));
+    assert_eq!(
+        std::fs::read_to_string(tree.join("p/p.go")).unwrap(),
+        "package p\n\nimport _ \"unsafe\"\n\nfunc other() {}\n\n// renamed should be an internal detail,\n// but widely used packages access it using linkname.\n// Notable members of the hall of shame include:\n//   - example.com/puller\n//\n// Do not remove or change the type signature.\n// See go.dev/issue/67401.\n//\n//go:linkname renamed\nfunc renamed() {}\n"
+    );
+    ok(&linkallow(&tree, &allow, &["check"]));
+    let again = linkallow(&tree, &allow, &["apply"]);
+    ok(&again);
+    assert_eq!(stdout(&again), "");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
