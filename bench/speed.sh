@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times `check` and `apply` (on a stripped copy) against `grep -rl 'go:linkname' src` on the
+# Times `check`, `apply` (on a stripped copy) and `patches --from-stripped` against `grep -rl 'go:linkname' src` on the
 # installed Go tree, in one run, and prints the ratios. A benchmark, not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,8 @@ best() { # best of 5 wall-clock seconds
 g=$(best grep -rl 'go:linkname' "$GOROOT_DIR/src")
 c=$(best "$L" --goroot "$GOROOT_DIR" check)
 a=$(best "$L" --goroot "$tmp/go" apply)
+p=$(best "$L" --goroot "$GOROOT_DIR" patches --from-stripped --out "$tmp/patches")
 printf 'grep -rl go:linkname src: %.3fs\n' "$g"
 printf 'check (installed tree):   %.3fs  ratio %.2fx (aim <= 3x)\n' "$c" "$(echo "$c / $g" | bc -l)"
 printf 'apply (stripped copy):    %.3fs  ratio %.2fx (aim <= 5x)\n' "$a" "$(echo "$a / $g" | bc -l)"
+printf 'patches --from-stripped:  %.3fs  ratio %.2fx (one apply per tier stage)\n' "$p" "$(echo "$p / $g" | bc -l)"
