@@ -171,28 +171,3 @@ pub fn commit_series(
     .map_err(git_err("updating branch"))?;
     Ok(ids)
 }
-
-/// Change-Ids of the commits on `branch` that HEAD does not have, oldest first.
-pub fn change_ids(repo: &Repository, branch: &str) -> Result<Vec<String>> {
-    let tip = repo
-        .revparse_single(&format!("refs/heads/{branch}"))
-        .map_err(git_err(branch))?
-        .id();
-    let mut walk = repo.revwalk().map_err(git_err("revwalk"))?;
-    walk.push(tip).map_err(git_err("revwalk"))?;
-    if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
-        walk.hide(head.id()).map_err(git_err("revwalk"))?;
-    }
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-        .map_err(git_err("revwalk"))?;
-    let mut out = Vec::new();
-    for id in walk {
-        let commit = repo
-            .find_commit(id.map_err(git_err("revwalk"))?)
-            .map_err(git_err("commit"))?;
-        if let Some(cid) = crate::message::change_id_of(commit.message().unwrap_or("")) {
-            out.push(cid.to_string());
-        }
-    }
-    Ok(out)
-}

@@ -120,15 +120,6 @@ fn wrap(text: &str) -> String {
     lines.join("\n")
 }
 
-/// The Change-Id trailer of a commit message, if any.
-pub fn change_id_of(message: &str) -> Option<&str> {
-    message
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("Change-Id: "))
-        .map(str::trim)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,10 +132,6 @@ mod tests {
         assert_ne!(a, change_id("other", StageKind::Tier(100000)));
         assert!(a.starts_with('I') && a.len() == 41);
         assert!(a[1..].chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(
-            change_id_of(&format!("x\n\nChange-Id: {a}\n")),
-            Some(&a[..])
-        );
     }
 
     #[test]
