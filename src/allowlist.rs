@@ -160,6 +160,14 @@ impl Default for Allowlist {
 }
 
 impl Allowlist {
+    /// Linker names before recorded renames and moves: apply and check govern them too.
+    pub fn old_linker_names(&self) -> HashSet<String> {
+        self.symbols
+            .iter()
+            .filter_map(Symbol::old_linker_name)
+            .collect()
+    }
+
     /// Every module path the symbols name, in first-appearance order.
     pub fn module_paths(&self) -> Vec<&str> {
         let mut seen = HashSet::new();

@@ -64,13 +64,12 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                 }
             }
             Some(there) => {
-                let stale_lead = sym.renamed_from.as_ref().and_then(|old| {
-                    there
+                if let Some(old) = &sym.renamed_from
+                    && there
                         .sites
                         .iter()
-                        .find(|s| s.text.lead_name.as_ref() == Some(old))
-                });
-                if let (Some(old), Some(_)) = (&sym.renamed_from, stale_lead) {
+                        .any(|s| s.text.lead_name.as_ref() == Some(old))
+                {
                     findings.push(Finding {
                         pos: there.pos.clone(),
                         kind: "rename-pending",
@@ -128,21 +127,24 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
             }
         }
     }
-    let old_names: HashSet<String> = list
+    let old_names = list.old_linker_names();
+    // Each lost symbol's best sighting, looked up once: (sighted block's symbol, lost symbol).
+    let lost: Vec<(String, String)> = list
         .symbols
         .iter()
-        .filter_map(|s| s.old_linker_name())
+        .filter(|s| found.symbol(&s.linker_name()).is_none())
+        .filter_map(|s| {
+            let seen = crate::relocate::sightings(index, list, s)
+                .into_iter()
+                .next()?;
+            Some((seen.symbol, s.linker_name()))
+        })
         .collect();
     for sym in &found.symbols {
         let name = sym.linker_name();
         if list.symbol(&name).is_none() {
             // A lost symbol this block looks like: the rename or move to record.
-            let lost = list.symbols.iter().find(|s| {
-                found.symbol(&s.linker_name()).is_none()
-                    && crate::relocate::sightings(index, list, s)
-                        .first()
-                        .is_some_and(|seen| seen.symbol == name)
-            });
+            let lost = lost.iter().find(|(seen, _)| *seen == name).map(|(_, s)| s);
             let message = match lost {
                 _ if old_names.contains(&name) => {
                     format!(
@@ -150,8 +152,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     )
                 }
                 Some(s) => format!(
-                    "{name}: annotated in the tree but not in the allowlist; it looks like {} renamed or moved",
-                    s.linker_name()
+                    "{name}: annotated in the tree but not in the allowlist; it looks like {s} renamed or moved"
                 ),
                 None => format!("{name}: annotated in the tree but not in the allowlist"),
             };

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::gotree::Tree;
 use crate::message::CommitMessage;
-use crate::plan::FileChange;
+use crate::series::Step;
 use git2::{BranchType, FileMode, Repository, Signature, StatusOptions};
 use std::path::Path;
 
@@ -93,13 +93,14 @@ fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'stati
     }
 }
 
-/// Commits `steps` (changes + message) on top of HEAD and points `branch` at the last one.
+/// Commits each step with its message on top of HEAD and points `branch` at the last one.
 /// Returns the new commit ids, oldest first.
 pub fn commit_series(
     repo: &Repository,
     tree: &Tree,
     target: &Target,
-    steps: &[(Vec<FileChange>, CommitMessage)],
+    steps: &[Step],
+    messages: &[CommitMessage],
 ) -> Result<Vec<git2::Oid>> {
     let shown = target.repo.display().to_string();
     let workdir = repo
@@ -125,10 +126,10 @@ pub fn commit_series(
         .map_err(git_err("HEAD"))?;
     let mut parent = head;
     let mut ids = Vec::new();
-    for (changes, message) in steps {
+    for (step, message) in steps.iter().zip(messages) {
         let parent_tree = parent.tree().map_err(git_err("tree"))?;
         let mut update = git2::build::TreeUpdateBuilder::new();
-        for c in changes {
+        for c in &step.changes {
             let path = prefix.join(&c.rel);
             let path = path.to_string_lossy().replace('\\', "/");
             match &c.new {

@@ -359,12 +359,7 @@ fn commit_series(
     let tree = Tree::open(cli.goroot.as_deref().unwrap_or(repo_dir))?;
     let steps = series::plan_series(&tree, &list, false)?;
     let msgs = messages(&tree, &steps, &args.series);
-    let work: Vec<_> = steps
-        .iter()
-        .map(|s| s.changes.clone())
-        .zip(msgs.iter().cloned())
-        .collect();
-    let ids = commit::commit_series(&repo, &tree, &target, &work)?;
+    let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;
     let mut stdout = std::io::stdout().lock();
     for ((id, msg), step) in ids.iter().zip(&msgs).zip(&steps) {
         writeln!(

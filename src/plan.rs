@@ -300,11 +300,7 @@ pub fn apply(
 ) -> Result<Plan> {
     let tree = locator.tree;
     // A recorded rename or move governs the old name too: its stale block goes.
-    let old_names: HashSet<String> = list
-        .symbols
-        .iter()
-        .filter_map(Symbol::old_linker_name)
-        .collect();
+    let old_names = list.old_linker_names();
     let listed: HashSet<String> = list
         .symbols
         .iter()

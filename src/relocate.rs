@@ -25,13 +25,8 @@ fn module_set(modules: &[String]) -> BTreeSet<&str> {
 /// Blocks the allowlist does not govern that name `sym` in their lead sentence, list exactly its
 /// modules, or sit on a declaration of its name in another package. Best match first.
 pub fn sightings(index: &TreeIndex, list: &Allowlist, sym: &Symbol) -> Vec<Sighting> {
-    let governed = |s: &str| {
-        list.symbol(s).is_some()
-            || list
-                .symbols
-                .iter()
-                .any(|x| x.old_linker_name().as_deref() == Some(s))
-    };
+    let old_names = list.old_linker_names();
+    let governed = |s: &str| list.symbol(s).is_some() || old_names.contains(s);
     let wanted = module_set(&sym.modules);
     let mut found: Vec<(usize, Sighting)> = Vec::new();
     for scan in index.scans.values() {
