@@ -1,12 +1,13 @@
-//! Turning a plan into a diff or into files. Writing checks every file first (still as planned,
-//! writable), then replaces each atomically (temp file + rename) with its mode kept.
+//! Turning a plan into a diff or into files. Files are written as one transaction: every new text
+//! is staged beside its target first, each target is confirmed to still hold the bytes that were
+//! planned against right before it is replaced, and any failure puts every replaced file back.
 
 use crate::error::{Error, Result};
 use crate::gotree::Tree;
 use crate::plan::Plan;
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The path git would show for a file of the tree: `src/...` for a GOROOT.
 pub fn git_path(tree: &Tree, rel: &str) -> String {
@@ -76,79 +77,266 @@ pub fn file_mode(path: &Path) -> String {
     }
 }
 
-/// Writes the plan. Nothing is written unless every file is still as planned and writable.
-pub fn write(tree: &Tree, plan: &Plan) -> Result<()> {
-    for c in &plan.changes {
-        let path = tree.path(&c.rel);
-        match &c.old {
-            Some(old) => {
-                let now = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-                if &now != old {
-                    return Err(Error::Tree(format!(
-                        "{}: changed on disk since it was read",
-                        path.display()
-                    )));
-                }
-                let meta = fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-                if meta.permissions().readonly() {
-                    return Err(Error::Tree(format!(
-                        "{}: file is read-only",
-                        path.display()
-                    )));
-                }
-            }
-            None if path.exists() => {
-                return Err(Error::Tree(format!(
-                    "{}: exists but was planned as new",
-                    path.display()
-                )));
-            }
-            None => {}
-        }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(Error::Tree(format!(
-                "{}: directory does not exist",
+/// An advisory lock on a directory (flock on the directory itself, so nothing is left in the
+/// tree): two linkallow runs writing the same tree do not interleave.
+pub struct DirLock {
+    _dir: fs::File,
+    root: PathBuf,
+}
+
+impl DirLock {
+    /// Takes the lock, or fails at once naming the directory when another run holds it.
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        let root = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        let handle = fs::File::open(&root).map_err(|e| Error::io(&root, e))?;
+        match handle.try_lock() {
+            Ok(()) => Ok(DirLock { _dir: handle, root }),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::Tree(format!(
+                "{}: another linkallow run is writing here; try again when it has finished",
                 dir.display()
-            )));
-        }
-        let probe = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
-        if probe.permissions().readonly() {
-            return Err(Error::Tree(format!(
-                "{}: directory is read-only",
-                dir.display()
-            )));
+            ))),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(&root, e)),
         }
     }
-    for c in &plan.changes {
-        let path = tree.path(&c.rel);
-        match &c.new {
-            Some(text) => write_atomic(&path, text)?,
-            None => fs::remove_file(&path).map_err(|e| Error::io(&path, e))?,
+
+    /// The locked directory, canonical: every path a transaction writes must lie inside it.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// One file of a transaction: replaced (`old` and `new`), created (`old: None`) or deleted
+/// (`new: None`). `old` is what the plan was computed from.
+#[derive(Debug, Clone)]
+pub struct FileWrite {
+    pub path: PathBuf,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// A point in a transaction where a test can make a step fail or the world change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// About to stage the k-th new text.
+    Stage(usize),
+    /// About to replace (or delete) the k-th file.
+    Replace(usize),
+}
+
+/// Writes the plan as one transaction under `lock`, which must hold the tree.
+pub fn write(tree: &Tree, plan: &Plan, lock: &DirLock) -> Result<()> {
+    let writes: Vec<FileWrite> = plan
+        .changes
+        .iter()
+        .map(|c| FileWrite {
+            path: tree.path(&c.rel),
+            old: c.old.clone(),
+            new: c.new.clone(),
+        })
+        .collect();
+    commit(&writes, lock, &mut |_| Ok(()))
+}
+
+/// Replaces `path` (or creates it) with `text` as a one-file transaction, keeping its mode.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let lock = DirLock::acquire(dir)?;
+    let old = match fs::read(path) {
+        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
+            Error::Tree(format!(
+                "{}: not UTF-8; refusing to replace it",
+                path.display()
+            ))
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let write = FileWrite {
+        path: path.to_path_buf(),
+        old,
+        new: Some(text.to_string()),
+    };
+    commit(&[write], &lock, &mut |_| Ok(()))
+}
+
+/// Stage, confirm, replace, and on any failure roll back: afterwards either every file holds its
+/// new text or every file holds exactly what it held before, and no temp file is left.
+/// `hook` runs before each step (tests use it to inject faults).
+pub fn commit(
+    writes: &[FileWrite],
+    lock: &DirLock,
+    hook: &mut dyn FnMut(Step) -> std::io::Result<()>,
+) -> Result<()> {
+    for w in writes {
+        check_target(w, lock.root())?;
+    }
+    let mut staged: Vec<Option<PathBuf>> = Vec::with_capacity(writes.len());
+    let cleanup = |staged: &[Option<PathBuf>]| {
+        for tmp in staged.iter().flatten() {
+            let _ = fs::remove_file(tmp);
+        }
+    };
+    for (k, w) in writes.iter().enumerate() {
+        let Some(text) = &w.new else {
+            staged.push(None);
+            continue;
+        };
+        let tmp = sibling(&w.path, "new");
+        let result = hook(Step::Stage(k)).and_then(|()| stage(&tmp, &w.path, text));
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            cleanup(&staged);
+            return Err(Error::io(&w.path, e));
+        }
+        staged.push(Some(tmp));
+    }
+    // Every target is confirmed before the first replacement, and each again right before its own.
+    if let Some(err) = writes.iter().find_map(|w| still_as_planned(w).err()) {
+        cleanup(&staged);
+        return Err(err);
+    }
+    let mut done: Vec<(usize, Option<PathBuf>)> = Vec::new();
+    for (k, w) in writes.iter().enumerate() {
+        let result = hook(Step::Replace(k))
+            .map_err(|e| Error::io(&w.path, e))
+            .and_then(|()| still_as_planned(w))
+            .and_then(|()| replace(w, staged[k].as_deref()));
+        match result {
+            Ok(backup) => done.push((k, backup)),
+            Err(err) => {
+                let unrestored = roll_back(writes, &done);
+                cleanup(&staged);
+                if unrestored.is_empty() {
+                    return Err(err);
+                }
+                return Err(Error::Tree(format!(
+                    "{err}; rolling back also failed, restore these by hand: {}",
+                    unrestored.join("; ")
+                )));
+            }
+        }
+    }
+    for (_, backup) in done {
+        if let Some(b) = backup {
+            let _ = fs::remove_file(b);
         }
     }
     Ok(())
 }
 
-/// Writes `text` to `path` through a temp file in the same directory, keeping the mode.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+/// Refuses targets outside the locked directory (a symlinked folder leading out of the tree),
+/// symlinks and anything that is not a regular file.
+fn check_target(w: &FileWrite, root: &Path) -> Result<()> {
+    let dir = w.path.parent().unwrap_or(Path::new("."));
+    let real = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    if !real.starts_with(root) {
+        return Err(Error::Tree(format!(
+            "{}: resolves to {}, outside {}; refusing to write through a symlink that leaves the tree",
+            w.path.display(),
+            real.display(),
+            root.display()
+        )));
+    }
+    match fs::symlink_metadata(&w.path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::Tree(format!(
+            "{}: is a symlink; refusing to replace it with a file",
+            w.path.display()
+        ))),
+        Ok(meta) if !meta.is_file() => Err(Error::Tree(format!(
+            "{}: not a regular file",
+            w.path.display()
+        ))),
+        Ok(_) if w.old.is_none() => Err(Error::Tree(format!(
+            "{}: exists but was planned as new",
+            w.path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && w.old.is_some() => Err(Error::Tree(
+            format!("{}: removed since it was read", w.path.display()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `.name.linkallow-PID.what` beside `path`.
+fn sibling(path: &Path, what: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.linkallow-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = fs::metadata(path) {
-            fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    path.with_file_name(format!(".{name}.linkallow-{}.{what}", std::process::id()))
+}
+
+/// Writes `text` to a fresh temp file with the target's mode, synced to disk.
+fn stage(tmp: &Path, target: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)?;
+    f.write_all(text.as_bytes())?;
+    if let Ok(meta) = fs::metadata(target) {
+        f.set_permissions(meta.permissions())?;
     }
-    result.map_err(|e| Error::io(path, e))
+    f.sync_all()
+}
+
+/// Whether the target holds exactly the bytes the plan was computed from.
+fn still_as_planned(w: &FileWrite) -> Result<()> {
+    let changed = || {
+        Error::Tree(format!(
+            "{}: changed on disk since it was read; nothing was written, run again",
+            w.path.display()
+        ))
+    };
+    match (&w.old, fs::read(&w.path)) {
+        (Some(old), Ok(now)) if now == old.as_bytes() => Ok(()),
+        (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        (_, Err(e)) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&w.path, e)),
+        _ => Err(changed()),
+    }
+}
+
+/// Replaces one file, keeping the original under a backup name until the whole transaction is
+/// done. Returns the backup (none for a created file).
+fn replace(w: &FileWrite, staged: Option<&Path>) -> Result<Option<PathBuf>> {
+    let backup = match w.old {
+        Some(_) => {
+            let b = sibling(&w.path, "old");
+            fs::hard_link(&w.path, &b).map_err(|e| Error::io(&w.path, e))?;
+            Some(b)
+        }
+        None => None,
+    };
+    let result = match staged {
+        Some(tmp) => fs::rename(tmp, &w.path),
+        None => fs::remove_file(&w.path),
+    };
+    match result {
+        Ok(()) => Ok(backup),
+        Err(e) => {
+            if let Some(b) = &backup {
+                let _ = fs::remove_file(b);
+            }
+            Err(Error::io(&w.path, e))
+        }
+    }
+}
+
+/// Puts replaced files back from their backups and removes created ones, newest first. Returns
+/// what could not be restored.
+fn roll_back(writes: &[FileWrite], done: &[(usize, Option<PathBuf>)]) -> Vec<String> {
+    let mut failed = Vec::new();
+    for (k, backup) in done.iter().rev() {
+        let path = &writes[*k].path;
+        let result = match backup {
+            Some(b) => fs::rename(b, path),
+            None => fs::remove_file(path),
+        };
+        if let Err(e) = result {
+            failed.push(format!("{}: {e}", path.display()));
+        }
+    }
+    failed
 }

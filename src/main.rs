@@ -165,6 +165,14 @@ fn run() -> Result<u8> {
         _ => {}
     }
     let tree = Tree::open(&goroot(&cli)?)?;
+    // A writing run holds the tree from the first read to the last write.
+    let writes = matches!(
+        cli.command,
+        Command::Apply { write: true, .. } | Command::Strip { write: true }
+    );
+    let lock = writes
+        .then(|| edit::DirLock::acquire(&tree.base))
+        .transpose()?;
     let index = TreeIndex::build(&tree)?;
     // One locator per run: extract, check and apply read each package directory once.
     let mut locator = Locator::new(&tree);
@@ -192,20 +200,19 @@ fn run() -> Result<u8> {
                 distinct_modules(&list),
             );
             match output {
-                Some(path) => std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => edit::write_file(path, &text)?,
                 None => stdout.write_all(text.as_bytes())?,
             }
             Ok(exit::OK)
         }
-        Command::Apply { write, prune } => {
+        Command::Apply { prune, .. } => {
             let list = load_allowlist(&cli)?;
             let plan = plan::apply(&index, &list, *prune, &mut locator)?;
-            finish(&tree, &plan, *write, &mut stdout)
+            finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
-        Command::Strip { write } => {
+        Command::Strip { .. } => {
             let plan = plan::strip(&index)?;
-            finish(&tree, &plan, *write, &mut stdout)
+            finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
         Command::Check { json } => {
             let list = load_allowlist(&cli)?;
@@ -247,7 +254,7 @@ fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let counts = dependents::read(&file_name, &text)?;
     let (new_text, got) = dependents::import(&list_path, &list_text, &list, &counts)?;
     if new_text != list_text {
-        edit::write_atomic(&cli.allowlist, &new_text)?;
+        edit::write_file(&cli.allowlist, &new_text)?;
     }
     eprintln!(
         "linkallow: {list_path}: {} counts added, {} updated, {} unchanged; {} modules without a count go in the final round",
@@ -314,25 +321,41 @@ fn write_patches(
         let text = mbox::format_patch(&tree, &step.changes, msg, i + 1, steps.len(), &envelope);
         files.push((name, text, describe_step(step)));
     }
-    // Everything is computed; now replace the directory's numbered patches.
+    // Everything is computed; the directory's numbered patches are replaced as one transaction.
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let keep: Vec<&str> = files.iter().map(|(n, _, _)| n.as_str()).collect();
+    let lock = edit::DirLock::acquire(out)?;
+    let mut writes = Vec::new();
     for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
-        let name = entry?.file_name().to_string_lossy().to_string();
+        let name = entry?.file_name();
+        let Some(name) = name.to_str() else { continue };
         let numbered = name.len() > 5
-            && name[..4].chars().all(|c| c.is_ascii_digit())
+            && name.as_bytes()[..4].iter().all(u8::is_ascii_digit)
             && name.ends_with(".patch");
-        if numbered && !keep.contains(&name.as_str()) {
-            std::fs::remove_file(out.join(&name))
-                .with_context(|| format!("removing {}", out.join(&name).display()))?;
+        if numbered && !files.iter().any(|(n, _, _)| n == name) {
+            let path = out.join(name);
+            let old = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            writes.push(edit::FileWrite {
+                path,
+                old: Some(old),
+                new: None,
+            });
         }
     }
-    for (name, text, summary) in &files {
+    for (name, text, _) in &files {
         let path = out.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            edit::write_atomic(&path, text)?;
+        let old = std::fs::read_to_string(&path).ok();
+        if old.as_deref() != Some(text.as_str()) {
+            writes.push(edit::FileWrite {
+                path,
+                old,
+                new: Some(text.clone()),
+            });
         }
-        eprintln!("linkallow: {}: {summary}", path.display());
+    }
+    edit::commit(&writes, &lock, &mut |_| Ok(()))?;
+    for (name, _, summary) in &files {
+        eprintln!("linkallow: {}: {summary}", out.join(name).display());
     }
     if files.is_empty() {
         eprintln!("linkallow: tree and allowlist agree; no patches");
@@ -388,9 +411,15 @@ fn distinct_modules(list: &allowlist::Allowlist) -> usize {
     all.len()
 }
 
-fn finish(tree: &Tree, plan: &plan::Plan, write: bool, out: &mut impl Write) -> Result<u8> {
-    if write {
-        edit::write(tree, plan)?;
+/// Writes the plan when the run holds the tree's lock (`--write`), else prints its diff.
+fn finish(
+    tree: &Tree,
+    plan: &plan::Plan,
+    lock: Option<&edit::DirLock>,
+    out: &mut impl Write,
+) -> Result<u8> {
+    if let Some(lock) = lock {
+        edit::write(tree, plan, lock)?;
         eprintln!("linkallow: {}", plan::summary(plan));
     } else {
         out.write_all(edit::unified_diff(tree, plan).as_bytes())?;
