@@ -2,7 +2,7 @@
 //! tree cannot tell us. Loaded with serde (unknown fields are errors, with line and column), written
 //! with toml_edit so the file stays readable.
 
-use crate::annotation::BlockText;
+use crate::annotation::{self, BlockText};
 use crate::error::{Error, Pos, Result};
 use crate::gotree::check_inside;
 use serde::Deserialize;
@@ -112,6 +112,39 @@ pub struct Region {
     /// The source lines. A line `{{block SYMBOL}}` stands for that symbol's rendered block.
     pub text: String,
     pub pos: Pos,
+}
+
+impl Region {
+    /// The region's source lines, each placeholder rendered as that symbol's canonical block.
+    pub fn render(&self, list: &Allowlist) -> Result<Vec<String>> {
+        Ok(self
+            .render_mapped(list)?
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect())
+    }
+
+    /// Rendered lines, each with the line of `text` it came from (0-based).
+    fn render_mapped(&self, list: &Allowlist) -> Result<Vec<(String, usize)>> {
+        let mut out = Vec::new();
+        let body = self.text.strip_suffix('\n').unwrap_or(&self.text);
+        for (k, line) in body.split('\n').enumerate() {
+            match annotation::parse_placeholder(line) {
+                Some((symbol, x)) => {
+                    let sym = list.symbol(symbol).ok_or_else(|| Error::Allowlist {
+                        pos: self.pos.clone(),
+                        message: format!(
+                            "region uses the block of {symbol}, which has no [[symbol]] entry"
+                        ),
+                    })?;
+                    let block = annotation::render(x, &sym.modules, &BlockText::canonical());
+                    out.extend(block.into_iter().map(|l| (l, k)));
+                }
+                None => out.push((line.to_string(), k)),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// How many modules depend on a module: a count (as deps.dev reports it) or only its tier.
@@ -296,7 +329,7 @@ struct RegionSpec {
     file: String,
     after: Option<String>,
     symbols: Vec<String>,
-    text: String,
+    text: Spanned<String>,
 }
 
 /// Line and column (1-based) of byte `offset` in `text`.
@@ -361,7 +394,13 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             message,
         };
         check_package(&s.package).map_err(bad)?;
-        if s.name.is_empty() || s.name.contains(char::is_whitespace) {
+        for spec in s.sites.iter().chain([&own]) {
+            check_site_text(spec).map_err(bad)?;
+        }
+        if s.name.is_empty()
+            || s.name
+                .contains(|c: char| c.is_whitespace() || c.is_control())
+        {
             return Err(bad(format!(
                 "symbol name {:?} is not a Go identifier or method symbol",
                 s.name
@@ -388,6 +427,7 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         }
         let mut modules = HashSet::new();
         for m in &s.modules {
+            check_module_item(m).map_err(&bad)?;
             if !modules.insert(module_path(m)) {
                 return Err(bad(format!("module {m} is listed twice for {linker_name}")));
             }
@@ -441,13 +481,31 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
                 )));
             }
         }
-        list.regions.push(Region {
+        // Line k of the text, where the TOML shows it: a `'''` string starts on the next line.
+        let text_start = r.text.span().start;
+        let multiline =
+            text[text_start..].starts_with("'''\n") || text[text_start..].starts_with("\"\"\"\n");
+        let (first_line, _) = line_col(text, text_start);
+        let text_pos = |k: usize, col: usize| {
+            if multiline {
+                Pos {
+                    file: path.to_string(),
+                    line: first_line + 1 + k,
+                    col,
+                }
+            } else {
+                at(text_start)
+            }
+        };
+        let region = Region {
             file: r.file,
             after: r.after,
             symbols: r.symbols,
-            text: r.text,
+            text: r.text.into_inner(),
             pos,
-        });
+        };
+        check_region(&region, &list, &text_pos)?;
+        list.regions.push(region);
     }
     let known: HashSet<&str> = list.module_paths().into_iter().collect();
     if let Some(unknown) = list.dependents.keys().find(|m| !known.contains(m.as_str())) {
@@ -490,6 +548,184 @@ fn parse_dependents(value: &toml::Value) -> Option<Dependents> {
         }
         _ => None,
     }
+}
+
+/// A module path as the go command accepts one (the rules of golang.org/x/mod/module.CheckPath,
+/// less the major-version suffix), optionally followed by a note: `gvisor.dev/gvisor (from
+/// assembly)`. Anything else would put broken or injected lines into the Go tree.
+pub fn check_module_item(item: &str) -> std::result::Result<(), String> {
+    let (path, note) = match item.split_once(' ') {
+        Some((p, n)) => (p, Some(n)),
+        None => (item, None),
+    };
+    let bad = |why: &str| Err(format!("module {item:?} is not a module path: {why}"));
+    if path.is_empty() {
+        return bad("empty");
+    }
+    let elems: Vec<&str> = path.split('/').collect();
+    if elems.iter().any(|e| e.is_empty()) {
+        return bad("empty path element");
+    }
+    for e in &elems {
+        if !e
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
+        {
+            return bad("only ASCII letters, digits and -._~ may appear in a path element");
+        }
+        if e.starts_with('.') || e.ends_with('.') {
+            return bad("a path element may not start or end with a dot");
+        }
+    }
+    let first = elems[0];
+    if !first.contains('.')
+        || first.starts_with('-')
+        || first
+            .chars()
+            .any(|c| c.is_ascii_uppercase() || c == '_' || c == '~')
+    {
+        return bad("the first element must be a lower-case domain name such as github.com");
+    }
+    if let Some(note) = note {
+        let inner = note.strip_prefix('(').and_then(|n| n.strip_suffix(')'));
+        let printable =
+            |t: &str| !t.is_empty() && !t.contains(|c: char| c.is_control() || is_bidi(c));
+        if !inner.is_some_and(printable) {
+            return bad(
+                "after the path only a note in parentheses may follow, as in \"(from assembly)\"",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Characters that reorder how text is shown (CVE-2021-42574): never written into Go source.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// Prose and names that go into comment lines: printable, one line where one is meant, no
+/// trailing blanks (gofmt would remove them), and verbatim blocks made of `//` lines.
+fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), String> {
+    let one_line = [
+        ("local", &spec.local),
+        ("in", &spec.push_package),
+        ("doc_of", &spec.doc_of),
+        ("lead_name", &spec.lead_name),
+    ];
+    let lines = [
+        ("lead", &spec.lead),
+        ("tail", &spec.tail),
+        ("block", &spec.block),
+    ];
+    for (field, value) in one_line.iter().chain(&lines) {
+        let Some(value) = value else { continue };
+        let multi = lines.iter().any(|(f, _)| f == field);
+        for (k, line) in value.split('\n').enumerate() {
+            let at = if multi {
+                format!("{field}, line {}", k + 1)
+            } else {
+                field.to_string()
+            };
+            if line.contains('\r') {
+                return Err(format!(
+                    "{at}: carriage return (a CRLF allowlist?); Go source uses LF"
+                ));
+            }
+            if let Some(c) = line
+                .chars()
+                .find(|&c| (c.is_control() && c != '\t') || is_bidi(c))
+            {
+                return Err(format!("{at}: control character {c:?}"));
+            }
+            if !multi && k > 0 {
+                return Err(format!("{field}: must be one line"));
+            }
+            if line.ends_with([' ', '\t']) {
+                return Err(format!("{at}: ends in blanks, which gofmt removes"));
+            }
+            if *field == "block" && !line.starts_with("//") {
+                return Err(format!(
+                    "{at}: a verbatim block is made of // comment lines"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A region's text renders to Go source: well-formed placeholders for listed symbols, no
+/// control characters, and it parses (a whole file, or top-level declarations and comments).
+fn check_region(
+    region: &Region,
+    list: &Allowlist,
+    text_pos: &dyn Fn(usize, usize) -> Pos,
+) -> Result<()> {
+    let bad = |k: usize, col: usize, message: String| Error::Allowlist {
+        pos: text_pos(k, col),
+        message,
+    };
+    if region.text.trim().is_empty() {
+        return Err(bad(0, 1, "region text is empty".into()));
+    }
+    for (k, line) in region.text.split('\n').enumerate() {
+        if let Some(i) = line.find('\r') {
+            return Err(bad(
+                k,
+                i + 1,
+                "carriage return (a CRLF allowlist?); Go source uses LF".into(),
+            ));
+        }
+        if let Some((i, c)) = line
+            .char_indices()
+            .find(|&(_, c)| (c.is_control() && c != '\t') || is_bidi(c))
+        {
+            return Err(bad(k, i + 1, format!("control character {c:?}")));
+        }
+        if line.starts_with("{{") && annotation::parse_placeholder(line).is_none() {
+            return Err(bad(
+                k,
+                1,
+                format!("{line:?} is not a placeholder: expected {{{{hall-of-shame SYMBOL X}}}}"),
+            ));
+        }
+        if let Some((symbol, _)) = annotation::parse_placeholder(line)
+            && list.symbol(symbol).is_none()
+        {
+            return Err(bad(
+                k,
+                1,
+                format!("region uses the block of {symbol}, which has no [[symbol]] entry"),
+            ));
+        }
+    }
+    let rendered = region.render_mapped(list)?;
+    let whole = region.after.is_none();
+    // A region that is not a whole file is parsed under a package clause of two lines.
+    let skip = if whole { 0 } else { 2 };
+    let mut source = if whole {
+        String::new()
+    } else {
+        "package p\n\n".to_string()
+    };
+    for (line, _) in &rendered {
+        source.push_str(line);
+        source.push('\n');
+    }
+    if let Err(Error::GoSyntax { pos, what }) = crate::syntax::GoFile::parse(&region.file, &source)
+    {
+        let k = pos
+            .line
+            .checked_sub(1 + skip)
+            .and_then(|r| rendered.get(r))
+            .map_or(0, |(_, k)| *k);
+        return Err(bad(
+            k,
+            pos.col,
+            format!("region text for {} is not Go source ({what})", region.file),
+        ));
+    }
+    Ok(())
 }
 
 /// The module path of a list item (`gvisor.dev/gvisor (from assembly)` -> `gvisor.dev/gvisor`).

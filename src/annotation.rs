@@ -92,6 +92,18 @@ pub fn render(x: &str, modules: &[String], text: &BlockText) -> Vec<String> {
         .collect()
 }
 
+/// The placeholder line a region uses for a canonical block.
+pub fn placeholder(symbol: &str, x: &str) -> String {
+    format!("{{{{hall-of-shame {symbol} {x}}}}}")
+}
+
+/// `{{hall-of-shame SYMBOL X}}` -> (SYMBOL, X). Any other line starting with `{{` is not one.
+pub fn parse_placeholder(line: &str) -> Option<(&str, &str)> {
+    let inner = line.strip_prefix("{{hall-of-shame ")?.strip_suffix("}}")?;
+    let (symbol, x) = inner.split_once(' ')?;
+    (!symbol.is_empty() && !x.is_empty() && !x.contains(' ')).then_some((symbol, x))
+}
+
 pub fn to_comment(content: &str) -> String {
     if content.is_empty() {
         "//".into()

@@ -7,7 +7,7 @@ use crate::annotation;
 use crate::error::{Error, Pos, Result};
 use crate::gotree::{Tree, split_symbol};
 use crate::index::TreeIndex;
-use crate::recognise::{Directive, FileScan, FoundDoc, parse_placeholder};
+use crate::recognise::{Directive, FileScan, FoundDoc};
 use crate::syntax::{Decl, DeclKind, GoFile};
 use std::collections::{BTreeMap, HashSet};
 
@@ -53,6 +53,14 @@ fn apply_edits(file: &GoFile, mut edits: Vec<LineEdit>) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The top-level declarations a file's change means to remove and add (by key). Everything
+/// else a change does is comment lines and directives; [`verify_change`] holds it to that.
+#[derive(Debug, Default)]
+struct Intent {
+    removed: Vec<String>,
+    added: Vec<String>,
+}
+
 /// Removes the selected annotations from one file. `keep_directive` decides, per block, whether
 /// its directive stays because something other than legacy pulls needs it. `None`: delete file.
 fn strip_scan(
@@ -60,6 +68,7 @@ fn strip_scan(
     selected: &dyn Fn(&str) -> bool,
     left_behind: &dyn Fn(&str) -> bool,
     keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
+    intent: &mut Intent,
 ) -> Result<Option<Vec<String>>> {
     let f = &scan.file;
     let mut edits = Vec::new();
@@ -105,6 +114,7 @@ fn strip_scan(
         .filter(|r| r.region.symbols.iter().any(|s| selected(s)))
     {
         if found.region.after.is_none() {
+            intent.removed = f.decls.iter().map(Decl::key).collect();
             return Ok(None);
         }
         let (s, e) = found.rows;
@@ -113,6 +123,12 @@ fn strip_scan(
         } else {
             (s, (e + 2).min(f.lines.len()))
         };
+        intent.removed.extend(
+            f.decls
+                .iter()
+                .filter(|d| start <= d.start && d.end < end)
+                .map(Decl::key),
+        );
         edits.push(LineEdit {
             start,
             end,
@@ -121,8 +137,8 @@ fn strip_scan(
     }
     let touched = !edits.is_empty();
     let mut out = apply_edits(f, edits)?;
-    if touched {
-        drop_added_unsafe_import(&mut out);
+    if touched && drop_added_unsafe_import(&mut out) {
+        intent.removed.push("import".into());
     }
     Ok(Some(out))
 }
@@ -131,18 +147,99 @@ fn strip_scan(
 const ADDED_IMPORT: &str = "import _ \"unsafe\" // for linkname";
 
 /// Removes the import `apply` would have added, from where it adds it (after the last import,
-/// a blank line before), once no directive in the file needs it.
-fn drop_added_unsafe_import(lines: &mut Vec<String>) {
+/// a blank line before), once no directive in the file needs it. Returns whether it did.
+fn drop_added_unsafe_import(lines: &mut Vec<String>) -> bool {
     let Some(i) = lines.iter().position(|l| l == ADDED_IMPORT) else {
-        return;
+        return false;
     };
     let later_import = lines[i + 1..]
         .iter()
         .any(|l| l.starts_with("import ") || l.starts_with("import("));
     let needed = lines.iter().any(|l| l.starts_with("//go:linkname"));
-    if i > 0 && lines[i - 1].is_empty() && !later_import && !needed {
+    let drop = i > 0 && lines[i - 1].is_empty() && !later_import && !needed;
+    if drop {
         lines.drain(i - 1..=i);
     }
+    drop
+}
+
+/// Holds a planned change to its intent: the new text parses, and its top-level declarations
+/// are the old ones, in order and byte for byte, less `intent.removed` plus `intent.added`.
+/// A plan that would lose or alter any other declaration is refused before anything is written.
+fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) -> Result<()> {
+    let new_file = GoFile::parse(rel, new)?;
+    let remaining = |file: &GoFile, dropped: &[String]| {
+        let mut dropped = dropped.to_vec();
+        file.decls
+            .iter()
+            .filter(|d| {
+                let key = d.key();
+                match dropped.iter().position(|k| *k == key) {
+                    Some(i) => {
+                        dropped.swap_remove(i);
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .map(|d| (d.key(), d.start, file.decl_text(d)))
+            .collect::<Vec<_>>()
+    };
+    let before = old
+        .map(|f| remaining(f, &intent.removed))
+        .unwrap_or_default();
+    let after = remaining(&new_file, &intent.added);
+    let lost = before
+        .iter()
+        .zip(after.iter().map(Some).chain(std::iter::repeat(None)))
+        .find(|(b, a)| a.is_none_or(|a| (&a.0, &a.2) != (&b.0, &b.2)));
+    if let Some(((key, row, _), _)) = lost {
+        return Err(Error::Plan {
+            pos: Pos {
+                file: rel.to_string(),
+                line: row + 1,
+                col: 1,
+            },
+            message: format!(
+                "the planned edit would remove or change `{key}`, which is not linkallow's to touch; refusing to write (a directive or block away from its declaration?)"
+            ),
+        });
+    }
+    if let Some((key, row, _)) = after.get(before.len()) {
+        return Err(Error::Plan {
+            pos: new_file.pos(*row, 0),
+            message: format!("the planned edit would add `{key}` unexpectedly; refusing to write"),
+        });
+    }
+    // The compiler rejects a second //go:linkname for one name; never be the one adding it.
+    let directives = |file: &GoFile| {
+        let mut rows: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for r in (0..file.lines.len()).filter(|&r| file.is_top_comment(r)) {
+            if let Some(d) = Directive::parse(&file.lines[r]) {
+                rows.entry(d.local).or_default().push(r);
+            }
+        }
+        rows
+    };
+    let was = old.map(directives).unwrap_or_default();
+    for (local, rows) in directives(&new_file) {
+        let had = was.get(&local).map_or(&[][..], Vec::as_slice);
+        if rows.len() > had.len().max(1) {
+            let (file, row) = match (old, had.first()) {
+                (Some(f), Some(&r)) => (f, r),
+                _ => (&new_file, rows[0]),
+            };
+            return Err(Error::Plan {
+                pos: file.pos(row, 0),
+                message: format!(
+                    "//go:linkname {local} stands here, away from the declaration it belongs to; \
+                     apply would add a second one, which the compiler rejects; move it back above \
+                     its declaration or delete it"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Finds declarations for sites that do not name their file, reading each package once.
@@ -182,6 +279,22 @@ impl<'t> Locator<'t> {
             }
         }
         Ok(found)
+    }
+
+    /// Whether some Go file of directory `dir` declares function or variable `name`.
+    pub fn dir_declares(&mut self, dir: &str, name: &str) -> Result<bool> {
+        if !self.tree.path(dir).is_dir() {
+            return Ok(false);
+        }
+        for rel in self.tree.go_files(dir)? {
+            if self
+                .parsed_if_mentions(&rel, name)?
+                .is_some_and(|f| f.decl_declaring(name).is_some())
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn parsed_if_mentions(&mut self, rel: &str, needle: &str) -> Result<Option<&GoFile>> {
@@ -271,13 +384,13 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
     let keep = directive_needed(index);
     let mut plan = Plan::default();
     for (rel, scan) in &index.scans {
-        let new = strip_scan(scan, &|_| true, &|_| false, &keep)?;
-        push_change(
-            &mut plan,
-            rel,
-            Some(scan.file.text()),
-            new.map(|l| crate::syntax::join_lines(&l, scan.file.final_newline)),
-        );
+        let mut intent = Intent::default();
+        let new = strip_scan(scan, &|_| true, &|_| false, &keep, &mut intent)?
+            .map(|l| crate::syntax::join_lines(&l, scan.file.final_newline));
+        if let Some(text) = &new {
+            verify_change(Some(&scan.file), rel, text, &intent)?;
+        }
+        push_change(&mut plan, rel, Some(scan.file.text()), new);
     }
     Ok(plan)
 }
@@ -307,6 +420,7 @@ pub fn apply(
         .map(Symbol::linker_name)
         .chain(old_names.iter().cloned())
         .collect();
+    let needed = directive_needed(index);
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
     for sym in &list.symbols {
         let name = sym.linker_name();
@@ -341,6 +455,7 @@ pub fn apply(
         }
     }
     for region in &list.regions {
+        check_region_names(region, list, locator)?;
         work.entry(region.file.clone())
             .or_default()
             .regions
@@ -356,19 +471,25 @@ pub fn apply(
             None if tree.exists(rel) => Some(tree.read(rel)?),
             None => None,
         };
-        // Strip what the allowlist governs (and, with prune, what it no longer lists).
-        let stripped: Option<Vec<String>> = match index.scans.get(rel) {
-            Some(scan) => strip_scan(
-                scan,
-                &|s| prune || listed.contains(s),
-                &|s| old_names.contains(s),
-                &|_, _| false,
-            )?,
-            None => old
-                .as_ref()
-                .map(|t| GoFile::parse(rel, t))
-                .transpose()?
-                .map(|f| f.lines),
+        // Strip what the allowlist governs (and, with prune, what it no longer lists, keeping
+        // the directives the standard library needs itself, exactly as strip does).
+        let mut intent = Intent::default();
+        let parsed;
+        let (old_file, stripped) = match index.scans.get(rel) {
+            Some(scan) => {
+                let stripped = strip_scan(
+                    scan,
+                    &|s| prune || listed.contains(s),
+                    &|s| old_names.contains(s),
+                    &|scan, doc| !listed.contains(&doc.symbol) && needed(scan, doc),
+                    &mut intent,
+                )?;
+                (Some(&scan.file), stripped)
+            }
+            None => {
+                parsed = old.as_ref().map(|t| GoFile::parse(rel, t)).transpose()?;
+                (parsed.as_ref(), parsed.as_ref().map(|f| f.lines.clone()))
+            }
         };
         let new = render_file(
             rel,
@@ -376,10 +497,49 @@ pub fn apply(
             old.as_ref().is_none_or(|t| t.ends_with('\n')),
             w,
             list,
+            &mut intent,
         )?;
+        if let Some(text) = &new
+            && old.as_ref() != Some(text)
+        {
+            verify_change(old_file, rel, text, &intent)?;
+        }
         push_change(&mut plan, rel, old, new);
     }
     Ok(plan)
+}
+
+/// Every `//go:linkname` a region brings names a function or variable its package declares (the
+/// compiler's rule): a truncated or rewritten file must not get a push for nothing.
+fn check_region_names(region: &Region, list: &Allowlist, locator: &mut Locator) -> Result<()> {
+    let rendered = region.render(list)?;
+    let own: Vec<String> = region_decls_parsed(region, &rendered)?
+        .decls
+        .iter()
+        .flat_map(|d| d.names.clone())
+        .collect();
+    let dir = crate::gotree::dir_of(&region.file);
+    for dir_line in rendered.iter().filter_map(|l| Directive::parse(l)) {
+        if own.contains(&dir_line.local) || locator.dir_declares(dir, &dir_line.local)? {
+            continue;
+        }
+        return Err(Error::Plan {
+            pos: region.pos.clone(),
+            message: format!(
+                "the region for {} pushes {} with //go:linkname, but no file in {} declares a function or variable {} (the compiler would reject it); is {} complete?",
+                region.file,
+                dir_line.local,
+                if dir.is_empty() {
+                    "the module root"
+                } else {
+                    dir
+                },
+                dir_line.local,
+                region.file
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// "symbol not found", with where its block went (a rename or move) and the package's closest
@@ -450,12 +610,20 @@ fn render_file(
     final_newline: bool,
     w: &FileWork,
     list: &Allowlist,
+    intent: &mut Intent,
 ) -> Result<Option<String>> {
     if let Some(whole) = w.regions.iter().find(|r| r.after.is_none()) {
-        return Ok(Some(
-            render_region_text(whole, list)?.join("\n")
-                + if whole.text.ends_with('\n') { "\n" } else { "" },
-        ));
+        let text =
+            whole.render(list)?.join("\n") + if whole.text.ends_with('\n') { "\n" } else { "" };
+        intent.added.extend(
+            GoFile::parse(rel, &text)?
+                .decls
+                .iter()
+                .map(Decl::key)
+                .filter(|k| k != "package"),
+        );
+        intent.added.push("package".into());
+        return Ok(Some(text));
     }
     let Some(lines) = stripped else {
         if w.sites.is_empty() && w.regions.is_empty() {
@@ -536,7 +704,9 @@ fn render_file(
             });
         };
         let mut lines = vec![String::new()];
-        lines.extend(render_region_text(region, list)?);
+        let rendered = region.render(list)?;
+        intent.added.extend(region_decls(region, &rendered)?);
+        lines.extend(rendered);
         region_edits.push(LineEdit {
             start: end + 1,
             end: end + 1,
@@ -556,43 +726,35 @@ fn render_file(
         edits.push(LineEdit {
             start: at,
             end: at,
-            lines: vec![String::new(), "import _ \"unsafe\" // for linkname".into()],
+            lines: vec![String::new(), ADDED_IMPORT.into()],
         });
+        intent.added.push("import".into());
     }
     edits.extend(region_edits);
     let out = apply_edits(&file, edits)?;
-    let text = crate::syntax::join_lines(&out, final_newline);
-    // Like rf: never write what does not parse.
-    GoFile::parse(rel, &text)?;
-    Ok(Some(text))
+    Ok(Some(crate::syntax::join_lines(&out, final_newline)))
 }
 
-fn render_region_text(region: &Region, list: &Allowlist) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for line in region
-        .text
-        .strip_suffix('\n')
-        .unwrap_or(&region.text)
-        .split('\n')
-    {
-        match parse_placeholder(line) {
-            Some((symbol, x)) => {
-                let sym = list.symbol(symbol).ok_or_else(|| Error::Allowlist {
-                    pos: region.pos.clone(),
-                    message: format!(
-                        "region uses the block of {symbol}, which has no [[symbol]] entry"
-                    ),
-                })?;
-                out.extend(annotation::render(
-                    x,
-                    &sym.modules,
-                    &annotation::BlockText::canonical(),
-                ));
-            }
-            None => out.push(line.to_string()),
-        }
-    }
-    Ok(out)
+/// The declarations a region's source brings into its file.
+fn region_decls(region: &Region, rendered: &[String]) -> Result<Vec<String>> {
+    Ok(region_decls_parsed(region, rendered)?
+        .decls
+        .iter()
+        .filter(|d| d.kind != DeclKind::Package)
+        .map(Decl::key)
+        .collect())
+}
+
+/// A region's rendered source parsed on its own (under a package clause unless it is a file).
+fn region_decls_parsed(region: &Region, rendered: &[String]) -> Result<GoFile> {
+    let snippet = match region.after {
+        Some(_) => format!("package p\n\n{}\n", rendered.join("\n")),
+        None => format!("{}\n", rendered.join("\n")),
+    };
+    GoFile::parse(&region.file, &snippet).map_err(|e| Error::Allowlist {
+        pos: region.pos.clone(),
+        message: format!("region text is not Go source: {e}"),
+    })
 }
 
 /// The files a plan touches, for messages.

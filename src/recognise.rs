@@ -86,16 +86,6 @@ fn is_lead_line(content: &str) -> bool {
         || content.starts_with("Other packages should not be accessing")
 }
 
-/// The placeholder line a region uses for a canonical block.
-pub fn placeholder(symbol: &str, x: &str) -> String {
-    format!("{{{{hall-of-shame {symbol} {x}}}}}")
-}
-
-pub fn parse_placeholder(line: &str) -> Option<(&str, &str)> {
-    let inner = line.strip_prefix("{{hall-of-shame ")?.strip_suffix("}}")?;
-    inner.split_once(' ')
-}
-
 pub fn scan(file: GoFile, package: &str) -> FileScan {
     let mut scan = FileScan {
         file,
@@ -128,9 +118,9 @@ pub fn scan(file: GoFile, package: &str) -> FileScan {
                 // beside a stub further down (E4): the stub is a region of its own.
                 let stub_symbol = found.symbol.clone();
                 let stub = match &directive {
-                    Some(dir) if !d.declares(&dir.local) => {
-                        f.decl_declaring(&dir.local).map(|s| f.chunk_of(s.start))
-                    }
+                    Some(dir) if !d.declares(&dir.local) => f
+                        .decl_declaring(&dir.local)
+                        .and_then(|s| stub_chunk(f, s.start, &dir.local)),
                     None => find_directive_chunk(f, package, &stub_symbol),
                     _ => None,
                 };
@@ -292,11 +282,24 @@ fn doc_site(
 
 /// The chunk holding a directive whose symbol is `symbol` (the stub below an E4 method).
 fn find_directive_chunk(f: &GoFile, package: &str, symbol: &str) -> Option<(usize, usize)> {
-    let row = (0..f.lines.len()).find(|&r| {
-        f.is_top_comment(r)
-            && Directive::parse(&f.lines[r]).is_some_and(|d| d.symbol(package) == symbol)
+    let (row, dir) = (0..f.lines.len()).find_map(|r| {
+        let dir = Directive::parse(&f.lines[r])?;
+        (f.is_top_comment(r) && dir.symbol(package) == symbol).then_some((r, dir))
     })?;
-    Some(f.chunk_of(row))
+    stub_chunk(f, row, &dir.local)
+}
+
+/// The chunk around `row` when it holds nothing but comments and the bodiless stub `local`:
+/// removing it whole can then take nothing else with it (a directive moved next to another
+/// declaration does not make that declaration a stub).
+fn stub_chunk(f: &GoFile, row: usize, local: &str) -> Option<(usize, usize)> {
+    let (s, e) = f.chunk_of(row);
+    let mut decls = f.decls.iter().filter(|d| d.start <= e && s <= d.end);
+    let only_stub = decls.next().is_some_and(|d| {
+        d.kind == DeclKind::Func && d.bodiless && d.declares(local) && s <= d.start && d.end <= e
+    }) && decls.next().is_none();
+    let rest_is_comment = (s..=e).all(|r| f.is_top_comment(r) || f.in_decl(r));
+    (only_stub && rest_is_comment).then_some((s, e))
 }
 
 fn directives_in(f: &GoFile, package: &str, s: usize, e: usize) -> Vec<String> {
@@ -376,7 +379,7 @@ fn region_of(
                         let x = block_lead_name(&f.lines[r]).unwrap_or_else(|| dir.local.clone());
                         let (mods, bt) = annotation::recognise(&x, &f.lines[r..=be]);
                         if bt == BlockText::canonical() {
-                            text.push(placeholder(&symbol, &x));
+                            text.push(annotation::placeholder(&symbol, &x));
                             text.extend(f.lines[be + 1..=ge].iter().cloned());
                             modules.push((symbol, mods));
                             r = ge + 1;

@@ -157,6 +157,16 @@ impl GoFile {
         row < self.lines.len() && !self.in_decl[row] && self.lines[row].starts_with("//")
     }
 
+    /// Whether `row` lies inside a top-level declaration.
+    pub fn in_decl(&self, row: usize) -> bool {
+        self.in_decl.get(row).copied().unwrap_or(false)
+    }
+
+    /// The source of a declaration, rows `start..=end`.
+    pub fn decl_text(&self, d: &Decl) -> String {
+        self.lines[d.start..=d.end.min(self.lines.len().saturating_sub(1))].join("\n")
+    }
+
     pub fn is_blank(&self, row: usize) -> bool {
         row < self.lines.len() && !self.in_decl[row] && self.lines[row].trim().is_empty()
     }

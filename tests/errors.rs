@@ -293,3 +293,176 @@ fn a_date_that_is_not_a_date_is_refused() {
     fails_with(&out, "date \"soon\"");
     assert!(!out_dir.exists());
 }
+
+// ---- issue 11: nothing is lost, nothing unchecked is written --------------------------------
+
+/// The forms fixture's allowlist with `from` replaced by `to` (once).
+fn forms_allowlist_with(name: &str, from: &str, to: &str) -> (PathBuf, PathBuf) {
+    let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
+    assert!(golden.contains(from), "fixture lacks {from:?}");
+    setup(name, &golden.replacen(from, to, 1))
+}
+
+#[test]
+fn region_text_that_is_not_go_is_refused_at_its_allowlist_line() {
+    let (tree, allow) = forms_allowlist_with(
+        "region-not-go",
+        "func badGet(*T) int'''",
+        "func badGet(*T) int {'''",
+    );
+    let out = apply_write(&tree, &allow);
+    fails_with(&out, "allowlist.toml:162:");
+    fails_with(&out, "not Go source");
+    unchanged(&tree);
+}
+
+#[test]
+fn empty_region_text_is_refused() {
+    let (tree, allow) = forms_allowlist_with(
+        "region-empty",
+        "text = '''\n// for linkname because we cannot linkname methods directly\nfunc badGet(*T) int'''",
+        "text = \"\"",
+    );
+    fails_with(&apply_write(&tree, &allow), "region text is empty");
+    unchanged(&tree);
+}
+
+#[test]
+fn placeholder_without_arguments_is_refused_not_written_literally() {
+    let (tree, allow) = forms_allowlist_with(
+        "placeholder-bare",
+        "// for linkname because we cannot linkname methods directly\n",
+        "{{hall-of-shame}}\n",
+    );
+    let out = apply_write(&tree, &allow);
+    fails_with(&out, "allowlist.toml:161:1");
+    fails_with(&out, "is not a placeholder");
+    unchanged(&tree);
+}
+
+#[test]
+fn module_strings_cannot_inject_comment_lines() {
+    for (case, module) in [
+        ("newline", "evil\\n// injected"),
+        ("carriage-return", "example.com/evil\\r"),
+        ("empty", ""),
+        ("spaces", "example.com/a b"),
+        ("bidi", "example.com/a (\\u202e)"),
+    ] {
+        let (tree, allow) = setup(
+            &format!("module-{case}"),
+            &format!(
+                "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"plain\"\nmodules = [\"{module}\"]\n"
+            ),
+        );
+        let out = apply_write(&tree, &allow);
+        fails_with(&out, "allowlist.toml:1:1");
+        fails_with(&out, "is not a module path");
+        unchanged(&tree);
+    }
+}
+
+#[test]
+fn prose_with_a_carriage_return_is_refused() {
+    let (tree, allow) = setup(
+        "prose-cr",
+        &format!("{PLAIN}tail = \"Do not remove.\\r\"\n"),
+    );
+    fails_with(&apply_write(&tree, &allow), "carriage return");
+    unchanged(&tree);
+}
+
+/// A copy of the annotated forms tree, its allowlist, and `p/p.go` after `mutate`.
+fn annotated_with(name: &str, mutate: impl Fn(&str) -> String) -> (PathBuf, PathBuf) {
+    let tmp = tempdir(name);
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/out"), &tree);
+    let file = tree.join("p/p.go");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, mutate(&text)).unwrap();
+    (tree, fixtures().join("forms/allowlist.toml"))
+}
+
+#[test]
+fn directive_moved_below_another_function_costs_no_declaration() {
+    // Once, apply and strip took the function above the stray directive with it (moving
+    // crypto/tls's errNoCertificates directive to the end of common.go cost 41 lines).
+    let (tree, allow) = annotated_with("directive-below", |t| {
+        t.replacen("//go:linkname plain\n", "", 1).replacen(
+            "func lastDirective() int { return 3 }\n",
+            "func lastDirective() int { return 3 }\n//go:linkname plain\n",
+            1,
+        )
+    });
+    let before = std::fs::read_to_string(tree.join("p/p.go")).unwrap();
+    let out = linkallow(&tree, &allow, &["apply", "--write"]);
+    fails_with(
+        &out,
+        "//go:linkname plain stands here, away from the declaration",
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.join("p/p.go")).unwrap(),
+        before
+    );
+    // strip removes the block and leaves every declaration and the stray directive alone.
+    ok(&linkallow(&tree, &allow, &["strip", "--write"]));
+    let after = std::fs::read_to_string(tree.join("p/p.go")).unwrap();
+    let stripped = std::fs::read_to_string(fixtures().join("forms/in/p/p.go")).unwrap();
+    let decls = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("func ") || l.starts_with("var "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(decls(&after), decls(&stripped), "strip lost a declaration");
+    assert!(
+        after.contains("func lastDirective() int { return 3 }\n//go:linkname plain\n"),
+        "{after}"
+    );
+}
+
+#[test]
+fn directive_moved_onto_another_function_costs_no_declaration() {
+    let (tree, allow) = annotated_with("directive-elsewhere", |t| {
+        t.replacen("//go:linkname plain\n", "", 1).replacen(
+            "//go:noinline\n//go:linkname lastDirective\n",
+            "//go:noinline\n//go:linkname lastDirective\n//go:linkname plain\n",
+            1,
+        )
+    });
+    let before = std::fs::read_to_string(tree.join("p/p.go")).unwrap();
+    let out = linkallow(&tree, &allow, &["apply", "--write"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(tree.join("p/p.go")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn patches_folder_with_a_non_ascii_name_neither_panics_nor_loses_files() {
+    // Once, a file named `ab€.patch` made the folder sync slice inside `€` and panic after the
+    // numbered patches there had been deleted.
+    let (tree, allow) = setup("patches-non-ascii", PLAIN);
+    let out_dir = tree.parent().unwrap().join("series");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("ab€.patch"), "keep me\n").unwrap();
+    std::fs::write(out_dir.join("0009-stale.patch"), "stale\n").unwrap();
+    let out = linkallow(
+        &tree,
+        &allow,
+        &["patches", "--out", out_dir.to_str().unwrap()],
+    );
+    ok(&out);
+    let names: Vec<String> = read_dir_files(&out_dir)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("0001-"), "{names:?}");
+    assert_eq!(names[1], "ab€.patch");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("ab€.patch")).unwrap(),
+        "keep me\n"
+    );
+}
