@@ -62,6 +62,12 @@ pub fn open_checked(target: &Target) -> Result<Repository> {
         .ok()
         .map(|b| b.is_head());
     if let Some(is_head) = existing {
+        if let Some(other) = checked_out_elsewhere(&repo, target.branch) {
+            return Err(Error::Other(format!(
+                "{shown}: branch {} is checked out in the worktree {other}; git refuses to move it, and so does linkallow",
+                target.branch
+            )));
+        }
         if is_head {
             return Err(Error::Other(format!(
                 "{shown}: branch {} is checked out; switch to the branch the series builds on",
@@ -76,6 +82,21 @@ pub fn open_checked(target: &Target) -> Result<Repository> {
         }
     }
     Ok(repo)
+}
+
+/// The linked worktree (its path) that has `branch` checked out, if one does.
+fn checked_out_elsewhere(repo: &Repository, branch: &str) -> Option<String> {
+    let full = format!("refs/heads/{branch}");
+    let names = repo.worktrees().ok()?;
+    names.iter().flatten().flatten().find_map(|name| {
+        let wt = repo.find_worktree(name).ok()?;
+        let checkout = Repository::open_from_worktree(&wt).ok()?;
+        let on_branch = checkout
+            .head()
+            .ok()
+            .is_some_and(|h| h.name() == Ok(full.as_str()));
+        on_branch.then(|| wt.path().display().to_string())
+    })
 }
 
 /// The signature for the series: `--author`, else git config.
