@@ -81,18 +81,64 @@ pub fn ok(out: &Output) {
     );
 }
 
+/// Whether a test that needs Go must fail rather than skip (CI sets LINKALLOW_REQUIRE_GO=1).
+pub fn go_required() -> bool {
+    std::env::var_os("LINKALLOW_REQUIRE_GO").is_some_and(|v| v == "1")
+}
+
+/// Skips (returns None, saying why) or, under LINKALLOW_REQUIRE_GO=1, fails the test.
+#[track_caller]
+pub fn skip<T>(why: &str) -> Option<T> {
+    assert!(!go_required(), "LINKALLOW_REQUIRE_GO=1 but {why}");
+    eprintln!("SKIP: {why}");
+    None
+}
+
 /// The installed Go toolchain's GOROOT, or None with the reason printed (CI here has Go).
+#[track_caller]
 pub fn goroot() -> Option<PathBuf> {
     let out = Command::new("go").args(["env", "GOROOT"]).output();
     match out {
         Ok(o) if o.status.success() => {
             Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
         }
-        _ => {
-            eprintln!("SKIP: no Go toolchain (`go env GOROOT` failed); real-tree checks need one");
-            None
-        }
+        _ => skip("no Go toolchain (`go env GOROOT` failed); real-tree checks need one"),
     }
+}
+
+/// The GOROOT of release `version` (`go1.27.3`) as the go command fetches it, or None with the
+/// reason printed (a failure under LINKALLOW_REQUIRE_GO=1).
+#[track_caller]
+pub fn toolchain(version: &str) -> Option<PathBuf> {
+    let out = Command::new("go")
+        .args(["env", "GOROOT"])
+        .env("GOTOOLCHAIN", version)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        }
+        Ok(o) => skip(&format!(
+            "GOTOOLCHAIN={version} go env GOROOT failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => skip(&format!("no go command: {e}")),
+    }
+}
+
+/// The release the shipped allowlist.toml was extracted from (`go1.26.8`), read from its header.
+pub fn shipped_release() -> String {
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"))
+            .unwrap();
+    let at = shipped
+        .find("extracted by linkallow from ")
+        .expect("allowlist.toml names the release it was extracted from");
+    shipped[at + "extracted by linkallow from ".len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 pub fn fixtures() -> PathBuf {
