@@ -106,12 +106,52 @@ impl GoFile {
         } else {
             body.split('\n').map(str::to_string).collect()
         };
-        let mut decls = Vec::new();
+        let mut decls: Vec<Decl> = Vec::new();
         let mut cursor = root.walk();
         for node in root.named_children(&mut cursor) {
-            if let Some(d) = decl_of(node, text) {
-                decls.push(d);
+            if node.kind() == "comment" {
+                continue;
             }
+            // tree-sitter-go takes statements at top level and clauses in any order (for
+            // snippets); Go takes a package clause, then imports, then declarations.
+            let refuse = |what: String| {
+                let p = node.start_position();
+                Err(Error::GoSyntax {
+                    pos: Pos {
+                        file: rel.to_string(),
+                        line: p.row + 1,
+                        col: p.column + 1,
+                    },
+                    what,
+                })
+            };
+            let Some(d) = decl_of(node, text) else {
+                return refuse(format!("expected declaration, found {}", node.kind()));
+            };
+            let first = decls.is_empty();
+            let after_imports = decls
+                .last()
+                .is_some_and(|p| !matches!(p.kind, DeclKind::Package | DeclKind::Import));
+            match d.kind {
+                DeclKind::Package if !first => return refuse("package clause not first".into()),
+                _ if first && d.kind != DeclKind::Package => {
+                    return refuse("expected package clause first".into());
+                }
+                DeclKind::Import if after_imports => {
+                    return refuse("imports must appear before other declarations".into());
+                }
+                _ => decls.push(d),
+            }
+        }
+        if decls.is_empty() {
+            return Err(Error::GoSyntax {
+                pos: Pos {
+                    file: rel.to_string(),
+                    line: 1,
+                    col: 1,
+                },
+                what: "expected package clause, found end of file".into(),
+            });
         }
         let mut in_decl = vec![false; lines.len()];
         for d in &decls {
@@ -348,6 +388,31 @@ mod tests {
         assert_eq!(f.decls[4].method_symbol().as_deref(), Some("(*T).M"));
         assert!(f.decls[4].bodiless);
         assert_eq!(f.text(), SRC);
+    }
+
+    #[test]
+    fn refuses_statements_at_top_level_as_go_does() {
+        // A comment line split in two leaves `sue/67401.` at top level: gofmt says "expected
+        // declaration"; tree-sitter-go alone would take it as an expression statement.
+        let err = GoFile::parse("p/split.go", "package p\n\n// See go.dev/is\nsue/67401.\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("p/split.go:4:1:"), "{err}");
+        assert!(err.contains("expected declaration"), "{err}");
+    }
+
+    #[test]
+    fn refuses_clauses_out_of_order() {
+        for (src, what) in [
+            ("func f() {}\npackage p\n", "expected package clause first"),
+            (
+                "package p\nfunc f() {}\nimport \"unsafe\"\n",
+                "imports must appear",
+            ),
+        ] {
+            let err = GoFile::parse("p/order.go", src).unwrap_err().to_string();
+            assert!(err.contains(what), "{err}");
+        }
     }
 
     #[test]
