@@ -653,12 +653,27 @@ fn render_file(
             Some((gs, ge)) => (gs, file.lines[gs..=ge].to_vec()),
             None => (decl.start, Vec::new()),
         };
+        // gofmt puts a blank line before a declaration with a doc comment; one glued to the
+        // code above gets it with the block.
+        let glued_above = gs > 0 && !file.lines[gs - 1].trim().is_empty();
         let split = group
             .iter()
             .rposition(|l| !l.starts_with("//go:"))
             .map_or(0, |i| i + 1);
         let mut doc = group[..split].to_vec();
         let mut dirs = group[split..].to_vec();
+        // A block apply does not govern (its directive names something else) stays; a second
+        // one beside it would come back on every run.
+        if let Some(i) = doc.iter().position(|l| annotation::is_marker(l)) {
+            return Err(Error::Plan {
+                pos: file.pos(gs + i, 0),
+                message: format!(
+                    "the doc comment of {} already holds a hall-of-shame block that does not belong to {} (are its //go:linkname lines right?); refusing to add a second one",
+                    decl.key(),
+                    sym.linker_name()
+                ),
+            });
+        }
         if doc.last().is_some_and(|l| l == "//") {
             doc.pop();
         }
@@ -675,8 +690,14 @@ fn render_file(
                 added_directive = true;
             }
         }
-        let mut out = doc;
-        if !out.is_empty() && !site.glued {
+        let mut out = if glued_above {
+            vec![String::new()]
+        } else {
+            Vec::new()
+        };
+        let had_doc = !doc.is_empty();
+        out.extend(doc);
+        if had_doc && !site.glued {
             out.push("//".into());
         }
         out.extend(annotation::render(
@@ -712,6 +733,15 @@ fn render_file(
             end: end + 1,
             lines,
         });
+    }
+    // A declaration glued to the anchor stays apart from what goes in before it, so the region
+    // is recognised as a chunk of its own on the next run.
+    for i in 0..region_edits.len() {
+        let at = region_edits[i].start;
+        let last_here = region_edits[i + 1..].iter().all(|e| e.start != at);
+        if last_here && at < file.lines.len() && !file.lines[at].trim().is_empty() {
+            region_edits[i].lines.push(String::new());
+        }
     }
     // The import goes in before regions inserted at the same row, where apply expects it.
     let adds_import = w.regions.iter().any(|r| r.text.contains("//go:linkname "));

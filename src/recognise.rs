@@ -131,7 +131,13 @@ pub fn scan(file: GoFile, package: &str) -> FileScan {
                 docs.push(found);
             }
             _ => {
-                let (mut s, mut e) = f.chunk_of(gs);
+                // The region starts at its own comment: a declaration glued above it is not
+                // legacy source, and one glued below must be (or nothing here is recognised).
+                let (_, mut e) = f.chunk_of(gs);
+                let s = gs;
+                if !chunk_is_legacy_from(f, package, s, e) {
+                    continue;
+                }
                 let floating_header = directive.is_none();
                 let mut symbols = directives_in(f, package, s, e);
                 if floating_header {
@@ -155,7 +161,6 @@ pub fn scan(file: GoFile, package: &str) -> FileScan {
                 if symbols.is_empty() {
                     continue;
                 }
-                s = s.min(gs);
                 claimed.push((s, e));
                 regions.push((s, e, symbols));
             }
@@ -222,14 +227,45 @@ fn doc_site(
     if ds == Some(gs) {
         return None;
     }
+    // A linkname inside the prose, or one naming neither this declaration nor (for a method's
+    // E3 stub) this method: the block cannot be told apart from its neighbours' text. gofmt
+    // would move such a line down to the directives; leave the group to the user.
+    if (gs..=te).any(|r| f.lines[r].starts_with("//go:linkname")) {
+        return None;
+    }
+    if let Some(dir) = directive_row.and_then(|r| Directive::parse(&f.lines[r]))
+        && !decl.declares(&dir.local)
+    {
+        let own = decl.method_symbol().map(|m| format!("{package}.{m}"));
+        if dir.target.is_none() || dir.target != own {
+            return None;
+        }
+    }
     let m = (gs..=te).find(|&r| annotation::is_marker(&f.lines[r]))?;
     let mut p = m;
     while p > gs && f.lines[p - 1] != "//" {
         p -= 1;
     }
-    let bs = (p..=m)
-        .find(|&r| annotation::from_comment(&f.lines[r]).is_some_and(|c| is_lead_line(&c)))
-        .unwrap_or(p);
+    // A marker paragraph right after a module list is the block's tail: the block starts at
+    // the lead above the list (`Other widely used packages ... most notably:` + list). Without
+    // such a lead it is the tail of a block split in two, and not a block of its own: strip
+    // would orphan the list.
+    let lead_at = |from: usize| {
+        (from..=m)
+            .find(|&r| annotation::from_comment(&f.lines[r]).is_some_and(|c| is_lead_line(&c)))
+    };
+    let after_list = p >= gs + 2 && !annotation::list_items(&f.lines[p - 2..p - 1]).is_empty();
+    if after_list {
+        let mut q = p - 2;
+        while q > gs && f.lines[q - 1] != "//" {
+            q -= 1;
+        }
+        p = lead_at(q).filter(|&l| l < p).map(|_| q)?;
+    }
+    let bs = lead_at(p).unwrap_or(p);
+    if bs > p && !annotation::list_items(&f.lines[bs - 1..bs]).is_empty() {
+        return None; // a lead glued under a list item: the pieces of a block, out of order
+    }
     let glued = bs != p;
     let directive = directive_row.and_then(|r| Directive::parse(&f.lines[r]));
     let (symbol, local, doc_of, position) = match &directive {
@@ -318,9 +354,39 @@ fn next_chunk(f: &GoFile, end: usize) -> Option<(usize, usize)> {
     (r < f.lines.len() && r > end + 1).then(|| f.chunk_of(r))
 }
 
+/// Whether the declarations in rows `s..=e` are all legacy (see [`chunk_is_legacy`]); rows
+/// without a declaration may hold any comments.
+fn chunk_is_legacy_from(f: &GoFile, package: &str, s: usize, e: usize) -> bool {
+    let has_decl = f.decls.iter().any(|d| s <= d.end && d.start <= e);
+    (!has_decl || chunk_is_legacy(f, package, s, e)) && !holds_stray_directive(f, s, e)
+}
+
+/// Whether rows `s..=e` hold a compiler directive other than linkname and build that no
+/// declaration follows (a `//go:noescape` left behind by a moved function): that line is not
+/// legacy source, and removing the chunk would take it.
+fn holds_stray_directive(f: &GoFile, s: usize, e: usize) -> bool {
+    (s..=e).any(|r| {
+        let l = &f.lines[r];
+        let foreign = l.starts_with("//go:")
+            && !l.starts_with("//go:linkname")
+            && !l.starts_with("//go:build");
+        if !foreign || !f.is_top_comment(r) {
+            return false;
+        }
+        let mut end = r;
+        while f.is_top_comment(end + 1) {
+            end += 1;
+        }
+        f.decl_starting_at(end + 1).is_none()
+    })
+}
+
 /// A chunk that exists only for legacy pulls: bare directives, stubs, and same-package renames
 /// that keep an old symbol alive (`legacyTimeTimeAbs` -> `time.Time.abs`).
 fn chunk_is_legacy(f: &GoFile, package: &str, s: usize, e: usize) -> bool {
+    if holds_stray_directive(f, s, e) {
+        return false;
+    }
     let decls: Vec<&Decl> = f
         .decls
         .iter()
