@@ -466,3 +466,27 @@ fn patches_folder_with_a_non_ascii_name_neither_panics_nor_loses_files() {
         "keep me\n"
     );
 }
+
+#[test]
+fn a_truncated_file_gets_no_push_for_a_name_it_no_longer_declares() {
+    // Once, `head -n 8 src/math/unsafe.go` was "fixed" with a push of the missing Float32bits,
+    // exit 0, and every later command said the file was not found.
+    let tmp = tempdir("truncated");
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let file = tree.join("p/p.go");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let cut: String = text.lines().take(31).map(|l| format!("{l}\n")).collect();
+    assert!(cut.contains("func q_hidden") && !cut.contains("func Exported"));
+    std::fs::write(&file, &cut).unwrap();
+    let out = linkallow(
+        &tree,
+        &fixtures().join("forms/allowlist.toml"),
+        &["apply", "--write"],
+    );
+    fails_with(
+        &out,
+        "no file in p declares a function or variable Exported",
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), cut);
+}

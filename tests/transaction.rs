@@ -185,3 +185,41 @@ fn writes_through_a_symlink_leaving_the_tree_are_refused() {
         "a file outside the tree was written"
     );
 }
+
+#[test]
+fn apply_with_an_immutable_file_leaves_the_whole_tree_as_it_was() {
+    // Once, `chattr +i src/time/time.go` stopped apply --write after 72 of 73 files.
+    let tmp = tempdir("immutable-tree");
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let allow = fixtures().join("forms/allowlist.toml");
+    let diff = stdout(&linkallow(&tree, &allow, &["apply"]));
+    let targets: Vec<&str> = diff
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ b/"))
+        .collect();
+    assert!(targets.len() >= 2, "{diff}");
+    // The last file the transaction would replace is the one that cannot be.
+    let last = tree.join(targets.last().unwrap());
+    let chattr = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&last)
+        .output();
+    if !chattr.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIP: this file system does not take chattr +i");
+        return;
+    }
+    let out = linkallow(&tree, &allow, &["apply", "--write"]);
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(&last)
+        .status();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(diff_trees(&fixtures().join("forms/in"), &tree), "");
+    let leftovers = std::process::Command::new("find")
+        .arg(&tree)
+        .args(["-name", "*.linkallow-*"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&leftovers), "", "temp files left behind");
+}
