@@ -38,7 +38,25 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     });
                 }
                 for site in &sym.sites {
-                    let files = locator.files_for(site)?;
+                    let files = match locator.files_for(site) {
+                        Ok(files) => files,
+                        Err(e) => {
+                            findings.push(Finding {
+                                pos: sym.pos.clone(),
+                                kind: "symbol-not-found",
+                                message: format!("{name}: {e}"),
+                            });
+                            continue;
+                        }
+                    };
+                    if let Some(f) = files.iter().find(|f| !locator.tree().exists(f)) {
+                        findings.push(Finding {
+                            pos: sym.pos.clone(),
+                            kind: "symbol-not-found",
+                            message: format!("{name}: file {f} not found in the tree"),
+                        });
+                        continue;
+                    }
                     match files.first() {
                         None => {
                             let err = plan::not_found_message(index, list, locator, sym, site);
@@ -164,21 +182,32 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
             explained.insert(sym.pos.file.clone());
         }
     }
-    // Whatever else apply would change is a layout difference; name its first line.
-    // Symbols already reported as not found cannot be planned; leave them out.
-    let mut plannable = list.clone();
-    let lost: HashSet<String> = findings
-        .iter()
-        .filter(|f| f.kind == "symbol-not-found")
-        .filter_map(|f| f.message.split(':').next().map(str::to_string))
-        .collect();
-    plannable
-        .symbols
-        .retain(|s| !lost.contains(&s.linker_name()));
-    plannable
-        .regions
-        .retain(|r| r.symbols.iter().all(|s| !lost.contains(s)));
-    let applied = plan::apply(index, &plannable, false, locator)?;
+    // What apply cannot place is a finding; whatever else it would change is a layout
+    // difference, named by its first line.
+    let applied = plan::apply(
+        index,
+        list,
+        plan::ApplyOptions {
+            prune: false,
+            skip_missing: true,
+        },
+        locator,
+    )?;
+    for p in &applied.skipped {
+        let reported = p.symbols.iter().all(|s| {
+            findings
+                .iter()
+                .any(|f| f.kind == "symbol-not-found" && f.message.starts_with(&format!("{s}:")))
+        });
+        if p.kind == plan::ProblemKind::InTheWay || !reported {
+            explained.insert(p.pos.file.clone());
+            findings.push(Finding {
+                pos: p.pos.clone(),
+                kind: p.kind.as_str(),
+                message: p.message.clone(),
+            });
+        }
+    }
     for change in &applied.changes {
         if explained.contains(&change.rel) {
             continue;
@@ -205,37 +234,21 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
     Ok(findings)
 }
 
-/// JSON without a serializer dependency: the shape is small and fixed.
+/// The findings as a JSON array of `{file, line, column, kind, message}`.
 pub fn to_json(findings: &[Finding]) -> String {
-    let esc = |s: &str| {
-        let mut o = String::new();
-        for c in s.chars() {
-            match c {
-                '"' => o.push_str("\\\""),
-                '\\' => o.push_str("\\\\"),
-                '\n' => o.push_str("\\n"),
-                c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-                c => o.push(c),
-            }
-        }
-        o
-    };
-    let items: Vec<String> = findings
+    let items: Vec<serde_json::Value> = findings
         .iter()
         .map(|f| {
-            format!(
-                "  {{\"file\": \"{}\", \"line\": {}, \"column\": {}, \"kind\": \"{}\", \"message\": \"{}\"}}",
-                esc(&f.pos.file),
-                f.pos.line,
-                f.pos.col,
-                f.kind,
-                esc(&f.message)
-            )
+            serde_json::json!({
+                "file": f.pos.file,
+                "line": f.pos.line,
+                "column": f.pos.col,
+                "kind": f.kind,
+                "message": f.message,
+            })
         })
         .collect();
-    if items.is_empty() {
-        "[]\n".into()
-    } else {
-        format!("[\n{}\n]\n", items.join(",\n"))
-    }
+    let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
+    out.push('\n');
+    out
 }

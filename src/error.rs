@@ -11,7 +11,7 @@ pub mod exit {
 }
 
 /// A position in a file, 1-based as editors and compilers print it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pos {
     pub file: String,
     pub line: usize,
@@ -26,12 +26,11 @@ impl std::fmt::Display for Pos {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The OS error is part of the message, not a source: `{:#}` would print it twice.
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{pos}: {what}")]
+    Encoding { pos: Pos, what: String },
     #[error("{pos}: {message}")]
     Allowlist { pos: Pos, message: String },
     #[error("{pos}: Go file does not parse cleanly ({what}); refusing to edit it")]
@@ -40,15 +39,52 @@ pub enum Error {
     Tree(String),
     #[error("{pos}: {message}")]
     Plan { pos: Pos, message: String },
+    #[error("{}", unplaceable(.0))]
+    Unplaceable(Vec<crate::plan::Problem>),
     #[error("{0}")]
     Other(String),
 }
 
+fn unplaceable(problems: &[crate::plan::Problem]) -> String {
+    let mut out = format!(
+        "{} of the allowlist's entries cannot be placed in this tree; nothing was written (--skip-missing applies the rest):",
+        problems.len()
+    );
+    for p in problems {
+        out.push_str(&format!("\n  {}: {}", p.pos, p.message));
+    }
+    out
+}
+
 impl Error {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, err: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            err,
+        }
+    }
+
+    /// Text that is not UTF-8, at the first bad byte (line and column in bytes).
+    pub fn encoding(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> Self {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = at
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        Error::Encoding {
+            pos: Pos {
+                file: file.to_string(),
+                line,
+                col,
+            },
+            what: format!(
+                "invalid UTF-8 (byte 0x{:02x}); Go source is UTF-8",
+                bytes[at]
+            ),
         }
     }
 }

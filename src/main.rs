@@ -35,19 +35,26 @@ enum Command {
     },
     /// Bring the tree in line with the allowlist; prints the diff unless --write.
     Apply {
+        /// Write the changes (as one transaction) instead of printing the diff.
         #[arg(long)]
         write: bool,
         /// Also remove annotations of symbols the allowlist no longer lists.
         #[arg(long)]
         prune: bool,
+        /// Place what this tree has room for and report the entries it cannot place (another
+        /// release, a typo) instead of refusing the whole plan.
+        #[arg(long)]
+        skip_missing: bool,
     },
     /// Remove every annotation apply manages; prints the diff unless --write.
     Strip {
+        /// Write the changes (as one transaction) instead of printing the diff.
         #[arg(long)]
         write: bool,
     },
     /// Exit 0 when tree and allowlist agree, 1 listing each disagreement, 2 on error.
     Check {
+        /// Print the findings (or the error) as JSON on standard output.
         #[arg(long)]
         json: bool,
     },
@@ -71,6 +78,7 @@ enum Command {
         /// The repository (a Go checkout); the tree is its GOROOT unless --goroot says otherwise.
         #[arg(long)]
         repo: PathBuf,
+        /// The branch to create (or, with --force, rebuild) on HEAD.
         #[arg(long, default_value = "legacy-linkname")]
         branch: String,
         /// Replace the branch when it exists (its Change-Ids stay: they come from --series).
@@ -100,13 +108,18 @@ struct SeriesArgs {
 #[derive(Subcommand)]
 enum DependentsCommand {
     /// Write counts from a CSV (`module,dependents`) or JSON file into the allowlist.
-    Import { file: PathBuf },
+    Import {
+        /// CSV `module,dependents` (a header line, quotes and `>=50000` tiers allowed) or JSON
+        /// `{"module": count}` / `[{"module": ..., "dependents": ...}]`.
+        file: PathBuf,
+    },
 }
 
 const PLACEHOLDER_AUTHOR: &str = "linkallow <linkallow@example.com>";
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = Cli::parse();
+    match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if err.chain().any(|e| {
@@ -114,6 +127,10 @@ fn main() -> ExitCode {
                     .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::from(exit::OK);
+            }
+            // A tool reading --json gets the error in the same form.
+            if matches!(cli.command, Command::Check { json: true }) {
+                println!("{}", serde_json::json!({ "error": format!("{err:#}") }));
             }
             eprintln!("linkallow: {err:#}");
             ExitCode::from(exit::ERROR)
@@ -144,27 +161,26 @@ fn load_allowlist(cli: &Cli) -> Result<allowlist::Allowlist> {
     Ok(allowlist::load(&cli.allowlist.to_string_lossy())?)
 }
 
-fn run() -> Result<u8> {
-    let cli = Cli::parse();
+fn run(cli: &Cli) -> Result<u8> {
     match &cli.command {
         Command::Dependents {
             action: DependentsCommand::Import { file },
-        } => return import_dependents(&cli, file),
+        } => return import_dependents(cli, file),
         Command::Patches {
             out,
             from_stripped,
             series,
             date,
-        } => return write_patches(&cli, out, *from_stripped, series, date.as_deref()),
+        } => return write_patches(cli, out, *from_stripped, series, date.as_deref()),
         Command::Commit {
             repo,
             branch,
             force,
             series,
-        } => return commit_series(&cli, repo, branch, *force, series),
+        } => return commit_series(cli, repo, branch, *force, series),
         _ => {}
     }
-    let tree = Tree::open(&goroot(&cli)?)?;
+    let tree = Tree::open(&goroot(cli)?)?;
     // A writing run holds the tree from the first read to the last write.
     let writes = matches!(
         cli.command,
@@ -205,9 +221,20 @@ fn run() -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Apply { prune, .. } => {
-            let list = load_allowlist(&cli)?;
-            let plan = plan::apply(&index, &list, *prune, &mut locator)?;
+        Command::Apply {
+            prune,
+            skip_missing,
+            ..
+        } => {
+            let list = load_allowlist(cli)?;
+            let options = plan::ApplyOptions {
+                prune: *prune,
+                skip_missing: *skip_missing,
+            };
+            let plan = plan::apply(&index, &list, options, &mut locator)?;
+            for p in &plan.skipped {
+                eprintln!("linkallow: skipped {}: {}", p.pos, p.message);
+            }
             finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
         Command::Strip { .. } => {
@@ -215,7 +242,7 @@ fn run() -> Result<u8> {
             finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
         Command::Check { json } => {
-            let list = load_allowlist(&cli)?;
+            let list = load_allowlist(cli)?;
             let findings = check::check(&index, &list, &mut locator)?;
             if *json {
                 stdout.write_all(check::to_json(&findings).as_bytes())?;
@@ -277,11 +304,18 @@ fn describe_step(step: &series::Step) -> String {
         series::StageKind::Tier(t) => format!("≥{}", series::thousands(t)),
         series::StageKind::Final => "final round".to_string(),
     };
+    let count = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
     format!(
-        "{stage}: {} symbols first documented, {} modules added, {} files",
-        step.new_symbols.len(),
-        step.new_modules.len(),
-        step.changes.len()
+        "{stage}: {} first documented, {} added, {}",
+        count(step.new_symbols.len(), "symbol", "symbols"),
+        count(step.new_modules.len(), "module", "modules"),
+        count(step.changes.len(), "file", "files"),
     )
 }
 
@@ -305,7 +339,7 @@ fn write_patches(
     };
     let date = match date {
         Some(d) => mbox::Timestamp::parse(&d).with_context(|| {
-            format!("date {d:?}: expected 2026-08-28T16:20:06Z or Unix seconds")
+            format!("date {d:?}: expected a real date from 1970 to 9999 as 2026-08-28T16:20:06Z, or Unix seconds (what git accepts)")
         })?,
         None => mbox::Timestamp(0),
     };
@@ -420,7 +454,7 @@ fn finish(
 ) -> Result<u8> {
     if let Some(lock) = lock {
         edit::write(tree, plan, lock)?;
-        eprintln!("linkallow: {}", plan::summary(plan));
+        eprintln!("linkallow: wrote {}", plan::summary(plan));
     } else {
         out.write_all(edit::unified_diff(tree, plan).as_bytes())?;
         eprintln!("linkallow: would change {}", plan::summary(plan));

@@ -17,8 +17,10 @@ impl Timestamp {
     /// `2026-08-28T16:20:06Z` (the `time` line of a Go VERSION file), or Unix seconds.
     pub fn parse(s: &str) -> Option<Timestamp> {
         let s = s.trim();
+        // What git accepts in a Date header: from the epoch to the end of year 9999.
+        let in_range = |secs: i64| (0..=LAST_SECOND_OF_9999).contains(&secs);
         if let Ok(secs) = s.parse::<i64>() {
-            return Some(Timestamp(secs));
+            return in_range(secs).then_some(Timestamp(secs));
         }
         let s = s.strip_suffix('Z')?;
         let (date, time) = s.split_once('T')?;
@@ -33,12 +35,14 @@ impl Timestamp {
         let (&[y, mo, da], &[h, mi, se]) = (d.as_slice(), t.as_slice()) else {
             return None;
         };
-        let valid = (1..=12).contains(&mo)
-            && (1..=31).contains(&da)
+        let valid = (1970..=9999).contains(&y)
+            && (1..=12).contains(&mo)
+            && (1..=days_in_month(y, mo)).contains(&da)
             && (0..24).contains(&h)
             && (0..60).contains(&mi)
-            && (0..=60).contains(&se);
-        valid.then(|| Timestamp(days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se))
+            && (0..60).contains(&se);
+        let secs = days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
+        (valid && in_range(secs)).then_some(Timestamp(secs))
     }
 
     /// RFC 2822, as git writes the Date header: `Fri, 28 Aug 2026 16:20:06 +0000`.
@@ -58,6 +62,19 @@ impl Timestamp {
             secs / 60 % 60,
             secs % 60
         )
+    }
+}
+
+/// 9999-12-31T23:59:59Z.
+const LAST_SECOND_OF_9999: i64 = 253_402_300_799;
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -254,6 +271,7 @@ pub fn format_patch(
     out.push('\n');
     let plan = Plan {
         changes: changes.to_vec(),
+        skipped: Vec::new(),
     };
     out.push_str(&edit::unified_diff(tree, &plan));
     out.push_str(&format!("-- \nlinkallow {}\n\n", env!("CARGO_PKG_VERSION")));
@@ -275,6 +293,20 @@ mod tests {
         );
         assert!(Timestamp::parse("2026-13-01T00:00:00Z").is_none());
         assert!(Timestamp::parse("yesterday").is_none());
+        // Dates git would refuse, or that a calendar does not have.
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "9999999999-01-01T00:00:00Z",
+            "-1",
+            "253402300800",
+            "2026-01-01T00:00:60Z",
+        ] {
+            assert!(Timestamp::parse(bad).is_none(), "{bad} accepted");
+        }
+        assert!(Timestamp::parse("2024-02-29T00:00:00Z").is_some());
+        assert!(Timestamp::parse("9999-12-31T23:59:59Z").is_some());
     }
 
     #[test]

@@ -19,10 +19,69 @@ pub struct FileChange {
     pub new: Option<String>,
 }
 
-/// Changed files only, sorted by path.
+/// Changed files only, sorted by path, and the symbols apply could not place (only when asked
+/// to skip them).
 #[derive(Debug, Default)]
 pub struct Plan {
     pub changes: Vec<FileChange>,
+    pub skipped: Vec<Problem>,
+}
+
+/// Why a listed symbol cannot be placed in this tree: another release, a typo, a damaged file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where to look: the tree position at stake when there is one, else the allowlist entry.
+    pub pos: Pos,
+    /// The linker names the problem keeps out (a region may carry several).
+    pub symbols: Vec<String>,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The package, file or declaration is not in this tree.
+    NotFound,
+    /// The tree holds something in the way (a stray directive, a foreign block).
+    InTheWay,
+}
+
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::NotFound => "symbol-not-found",
+            ProblemKind::InTheWay => "in-the-way",
+        }
+    }
+}
+
+/// How `apply` treats symbols it cannot place: refuse the whole plan naming every one, or
+/// plan the rest and report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOptions {
+    pub prune: bool,
+    pub skip_missing: bool,
+}
+
+/// A site or region that cannot go into a file, or a failure that stops everything.
+enum Unplaced {
+    Problem(Problem),
+    Fatal(Error),
+}
+
+impl From<Error> for Unplaced {
+    fn from(e: Error) -> Self {
+        Unplaced::Fatal(e)
+    }
+}
+
+fn problem(pos: Pos, symbols: Vec<String>, kind: ProblemKind, message: String) -> Problem {
+    Problem {
+        pos,
+        symbols,
+        kind,
+        message,
+    }
 }
 
 /// A line edit: replace rows `start..end` with `lines`.
@@ -53,12 +112,18 @@ fn apply_edits(file: &GoFile, mut edits: Vec<LineEdit>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// The top-level declarations a file's change means to remove and add (by key). Everything
-/// else a change does is comment lines and directives; [`verify_change`] holds it to that.
+/// The top-level declarations a file's change means to remove and add, as (key, source text).
+/// Everything else a change does is comment lines and directives; [`verify_change`] holds it
+/// to that.
 #[derive(Debug, Default)]
 struct Intent {
-    removed: Vec<String>,
-    added: Vec<String>,
+    removed: Vec<(String, String)>,
+    added: Vec<(String, String)>,
+}
+
+/// A declaration as [`Intent`] names it.
+fn decl_id(f: &GoFile, d: &Decl) -> (String, String) {
+    (d.key(), f.decl_text(d))
 }
 
 /// Removes the selected annotations from one file. `keep_directive` decides, per block, whether
@@ -114,7 +179,7 @@ fn strip_scan(
         .filter(|r| r.region.symbols.iter().any(|s| selected(s)))
     {
         if found.region.after.is_none() {
-            intent.removed = f.decls.iter().map(Decl::key).collect();
+            intent.removed = f.decls.iter().map(|d| decl_id(f, d)).collect();
             return Ok(None);
         }
         let (s, e) = found.rows;
@@ -127,7 +192,7 @@ fn strip_scan(
             f.decls
                 .iter()
                 .filter(|d| start <= d.start && d.end < end)
-                .map(Decl::key),
+                .map(|d| decl_id(f, d)),
         );
         edits.push(LineEdit {
             start,
@@ -138,7 +203,7 @@ fn strip_scan(
     let touched = !edits.is_empty();
     let mut out = apply_edits(f, edits)?;
     if touched && drop_added_unsafe_import(&mut out) {
-        intent.removed.push("import".into());
+        intent.removed.push(("import".into(), ADDED_IMPORT.into()));
     }
     Ok(Some(out))
 }
@@ -163,18 +228,39 @@ fn drop_added_unsafe_import(lines: &mut Vec<String>) -> bool {
     drop
 }
 
+/// Why [`verify_change`] refuses a file.
+enum Rejection {
+    /// The change would add a second `//go:linkname` for `local`; `pos` is the one there.
+    Duplicate {
+        pos: Pos,
+        local: String,
+    },
+    Fatal(Error),
+}
+
+impl From<Error> for Rejection {
+    fn from(e: Error) -> Self {
+        Rejection::Fatal(e)
+    }
+}
+
 /// Holds a planned change to its intent: the new text parses, and its top-level declarations
 /// are the old ones, in order and byte for byte, less `intent.removed` plus `intent.added`.
 /// A plan that would lose or alter any other declaration is refused before anything is written.
-fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) -> Result<()> {
+fn verify_change(
+    old: Option<&GoFile>,
+    rel: &str,
+    new: &str,
+    intent: &Intent,
+) -> std::result::Result<(), Rejection> {
     let new_file = GoFile::parse(rel, new)?;
-    let remaining = |file: &GoFile, dropped: &[String]| {
+    let remaining = |file: &GoFile, dropped: &[(String, String)]| {
         let mut dropped = dropped.to_vec();
         file.decls
             .iter()
             .filter(|d| {
-                let key = d.key();
-                match dropped.iter().position(|k| *k == key) {
+                let id = decl_id(file, d);
+                match dropped.iter().position(|k| *k == id) {
                     Some(i) => {
                         dropped.swap_remove(i);
                         false
@@ -182,7 +268,13 @@ fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) ->
                     None => true,
                 }
             })
-            .map(|d| (d.key(), d.start, file.decl_text(d)))
+            .map(|d| {
+                (
+                    d.key(),
+                    d.start,
+                    without_comment_padding(&file.decl_text(d)),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let before = old
@@ -194,7 +286,7 @@ fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) ->
         .zip(after.iter().map(Some).chain(std::iter::repeat(None)))
         .find(|(b, a)| a.is_none_or(|a| (&a.0, &a.2) != (&b.0, &b.2)));
     if let Some(((key, row, _), _)) = lost {
-        return Err(Error::Plan {
+        return Err(Rejection::Fatal(Error::Plan {
             pos: Pos {
                 file: rel.to_string(),
                 line: row + 1,
@@ -203,13 +295,13 @@ fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) ->
             message: format!(
                 "the planned edit would remove or change `{key}`, which is not linkallow's to touch; refusing to write (a directive or block away from its declaration?)"
             ),
-        });
+        }));
     }
     if let Some((key, row, _)) = after.get(before.len()) {
-        return Err(Error::Plan {
+        return Err(Rejection::Fatal(Error::Plan {
             pos: new_file.pos(*row, 0),
             message: format!("the planned edit would add `{key}` unexpectedly; refusing to write"),
-        });
+        }));
     }
     // The compiler rejects a second //go:linkname for one name; never be the one adding it.
     let directives = |file: &GoFile| {
@@ -229,13 +321,9 @@ fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) ->
                 (Some(f), Some(&r)) => (f, r),
                 _ => (&new_file, rows[0]),
             };
-            return Err(Error::Plan {
+            return Err(Rejection::Duplicate {
                 pos: file.pos(row, 0),
-                message: format!(
-                    "//go:linkname {local} stands here, away from the declaration it belongs to; \
-                     apply would add a second one, which the compiler rejects; move it back above \
-                     its declaration or delete it"
-                ),
+                local,
             });
         }
     }
@@ -245,7 +333,8 @@ fn verify_change(old: Option<&GoFile>, rel: &str, new: &str, intent: &Intent) ->
 /// Finds declarations for sites that do not name their file, reading each package once.
 pub struct Locator<'t> {
     tree: &'t Tree,
-    texts: BTreeMap<String, String>,
+    texts: BTreeMap<String, Vec<u8>>,
+    names: BTreeMap<String, Vec<String>>,
     parsed: BTreeMap<String, GoFile>,
 }
 
@@ -254,8 +343,13 @@ impl<'t> Locator<'t> {
         Locator {
             tree,
             texts: BTreeMap::new(),
+            names: BTreeMap::new(),
             parsed: BTreeMap::new(),
         }
+    }
+
+    pub fn tree(&self) -> &'t Tree {
+        self.tree
     }
 
     /// Files of the push package whose top level declares the site's declaration.
@@ -281,32 +375,44 @@ impl<'t> Locator<'t> {
         Ok(found)
     }
 
-    /// Whether some Go file of directory `dir` declares function or variable `name`.
-    pub fn dir_declares(&mut self, dir: &str, name: &str) -> Result<bool> {
+    /// Whether some Go file of directory `dir` declares function or variable `name` (what a
+    /// `//go:linkname` may name), or with `any_kind`, any package-level name.
+    pub fn dir_declares(&mut self, dir: &str, name: &str, any_kind: bool) -> Result<bool> {
         if !self.tree.path(dir).is_dir() {
             return Ok(false);
         }
         for rel in self.tree.go_files(dir)? {
-            if self
-                .parsed_if_mentions(&rel, name)?
-                .is_some_and(|f| f.decl_declaring(name).is_some())
-            {
+            let Some(f) = self.parsed_if_mentions(&rel, name)? else {
+                continue;
+            };
+            let found = if any_kind {
+                f.decls
+                    .iter()
+                    .any(|d| d.kind != DeclKind::Method && d.names.iter().any(|n| n == name))
+            } else {
+                f.decl_declaring(name).is_some()
+            };
+            if found {
                 return Ok(true);
             }
         }
         Ok(false)
     }
 
+    /// The file parsed, when its bytes mention `needle`. Only such files are decoded: one that
+    /// cannot hold the name does not stop the run, whatever its encoding.
     fn parsed_if_mentions(&mut self, rel: &str, needle: &str) -> Result<Option<&GoFile>> {
         if !self.texts.contains_key(rel) {
-            let text = self.tree.read(rel)?;
-            self.texts.insert(rel.to_string(), text);
+            let bytes = self.tree.read_bytes(rel)?;
+            self.texts.insert(rel.to_string(), bytes);
         }
-        if !self.texts[rel].contains(needle) {
+        if memchr::memmem::find(&self.texts[rel], needle.as_bytes()).is_none() {
             return Ok(None);
         }
         if !self.parsed.contains_key(rel) {
-            let file = GoFile::parse(rel, &self.texts[rel])?;
+            let bytes = &self.texts[rel];
+            let text = std::str::from_utf8(bytes).map_err(|e| Error::encoding(rel, bytes, &e))?;
+            let file = GoFile::parse(rel, text)?;
             self.parsed.insert(rel.to_string(), file);
         }
         Ok(self.parsed.get(rel))
@@ -320,8 +426,18 @@ impl<'t> Locator<'t> {
         Ok(documented_decl(file, site).map(|d| file.pos(d.start, 0)))
     }
 
-    /// Names declared at top level in a package, for "did you mean" hints.
+    /// Names declared at top level in a package, for "did you mean" hints; each package is
+    /// read once however many symbols miss in it.
     pub fn names_in(&mut self, package: &str) -> Vec<String> {
+        if let Some(names) = self.names.get(package) {
+            return names.clone();
+        }
+        let names = self.read_names(package);
+        self.names.insert(package.to_string(), names.clone());
+        names
+    }
+
+    fn read_names(&self, package: &str) -> Vec<String> {
         let Ok(dir) = self.tree.package_dir(package) else {
             return Vec::new();
         };
@@ -388,7 +504,13 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
         let new = strip_scan(scan, &|_| true, &|_| false, &keep, &mut intent)?
             .map(|l| crate::syntax::join_lines(&l, scan.file.final_newline));
         if let Some(text) = &new {
-            verify_change(Some(&scan.file), rel, text, &intent)?;
+            verify_change(Some(&scan.file), rel, text, &intent).map_err(|r| match r {
+                Rejection::Fatal(e) => e,
+                Rejection::Duplicate { pos, local } => Error::Plan {
+                    pos,
+                    message: format!("strip would leave a second //go:linkname {local}"),
+                },
+            })?;
         }
         push_change(&mut plan, rel, Some(scan.file.text()), new);
     }
@@ -408,10 +530,11 @@ fn push_change(plan: &mut Plan, rel: &str, old: Option<String>, new: Option<Stri
 pub fn apply(
     index: &TreeIndex,
     list: &Allowlist,
-    prune: bool,
+    options: ApplyOptions,
     locator: &mut Locator,
 ) -> Result<Plan> {
     let tree = locator.tree;
+    let prune = options.prune;
     // A recorded rename or move governs the old name too: its stale block goes.
     let old_names = list.old_linker_names();
     let listed: HashSet<String> = list
@@ -421,6 +544,7 @@ pub fn apply(
         .chain(old_names.iter().cloned())
         .collect();
     let needed = directive_needed(index);
+    let mut problems: Vec<Problem> = Vec::new();
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
     for sym in &list.symbols {
         let name = sym.linker_name();
@@ -441,105 +565,374 @@ pub fn apply(
                 ),
             });
         }
-        for site in &sym.sites {
-            let files = locator.files_for(site)?;
-            if files.is_empty() {
-                return Err(Error::Plan {
-                    pos: sym.pos.clone(),
-                    message: not_found_message(index, list, locator, sym, site),
-                });
+        match place_symbol(index, list, locator, sym) {
+            Ok(placed) => {
+                for (f, site) in placed {
+                    work.entry(f).or_default().sites.push((sym, site));
+                }
             }
-            for f in files {
-                work.entry(f).or_default().sites.push((sym, site));
-            }
+            Err(p) => problems.push(p),
         }
     }
     for region in &list.regions {
-        check_region_names(region, list, locator)?;
-        work.entry(region.file.clone())
-            .or_default()
-            .regions
-            .push(region);
+        if region.symbols.iter().any(|s| unplaced(&problems, s)) {
+            continue; // it arrives with its symbols
+        }
+        match check_region_names(tree, region, list, locator)? {
+            None => work
+                .entry(region.file.clone())
+                .or_default()
+                .regions
+                .push(region),
+            Some(p) => problems.push(p),
+        }
     }
     for rel in index.scans.keys() {
         work.entry(rel.clone()).or_default();
     }
     let mut plan = Plan::default();
-    for (rel, w) in &work {
-        let old = match index.scans.get(rel) {
-            Some(scan) => Some(scan.file.text()),
-            None if tree.exists(rel) => Some(tree.read(rel)?),
-            None => None,
-        };
-        // Strip what the allowlist governs (and, with prune, what it no longer lists, keeping
-        // the directives the standard library needs itself, exactly as strip does).
-        let mut intent = Intent::default();
-        let parsed;
-        let (old_file, stripped) = match index.scans.get(rel) {
-            Some(scan) => {
-                let stripped = strip_scan(
-                    scan,
-                    &|s| prune || listed.contains(s),
-                    &|s| old_names.contains(s),
-                    &|scan, doc| !listed.contains(&doc.symbol) && needed(scan, doc),
-                    &mut intent,
-                )?;
-                (Some(&scan.file), stripped)
+    for (rel, w) in work {
+        let mut w = w;
+        // A symbol that cannot go into this file leaves it, and the file is planned again.
+        loop {
+            match plan_file(
+                tree, index, list, &listed, &old_names, prune, &needed, &rel, &w,
+            ) {
+                Ok((old, new)) => {
+                    push_change(&mut plan, &rel, old, new);
+                    break;
+                }
+                Err(Unplaced::Fatal(e)) => return Err(e),
+                Err(Unplaced::Problem(p)) => {
+                    let before = (w.sites.len(), w.regions.len());
+                    w.sites
+                        .retain(|(sym, _)| !p.symbols.contains(&sym.linker_name()));
+                    w.regions
+                        .retain(|r| !r.symbols.iter().any(|s| p.symbols.contains(s)));
+                    problems.push(p.clone());
+                    if before == (w.sites.len(), w.regions.len()) {
+                        return Err(Error::Plan {
+                            pos: p.pos,
+                            message: p.message,
+                        });
+                    }
+                }
             }
-            None => {
-                parsed = old.as_ref().map(|t| GoFile::parse(rel, t)).transpose()?;
-                (parsed.as_ref(), parsed.as_ref().map(|f| f.lines.clone()))
-            }
-        };
-        let new = render_file(
-            rel,
-            stripped,
-            old.as_ref().is_none_or(|t| t.ends_with('\n')),
-            w,
-            list,
-            &mut intent,
-        )?;
-        if let Some(text) = &new
-            && old.as_ref() != Some(text)
-        {
-            verify_change(old_file, rel, text, &intent)?;
         }
-        push_change(&mut plan, rel, old, new);
+    }
+    // A symbol left out of one file is left out of all of them: plan again without it.
+    let left_out: HashSet<String> = problems.iter().flat_map(|p| p.symbols.clone()).collect();
+    if !left_out.is_empty() && options.skip_missing {
+        let mut rest = list.clone();
+        rest.symbols
+            .retain(|s| !left_out.contains(&s.linker_name()));
+        rest.regions
+            .retain(|r| !r.symbols.iter().any(|s| left_out.contains(s)));
+        let mut again = apply(index, &rest, options, locator)?;
+        problems.append(&mut again.skipped);
+        again.skipped = dedup_problems(problems);
+        return Ok(again);
+    }
+    if !problems.is_empty() {
+        return Err(Error::Unplaceable(dedup_problems(problems)));
     }
     Ok(plan)
 }
 
+fn unplaced(problems: &[Problem], symbol: &str) -> bool {
+    problems
+        .iter()
+        .any(|p| p.symbols.iter().any(|s| s == symbol))
+}
+
+fn dedup_problems(mut problems: Vec<Problem>) -> Vec<Problem> {
+    let mut seen = HashSet::new();
+    problems.retain(|p| seen.insert((p.pos.clone(), p.message.clone())));
+    problems.sort_by(|a, b| (&a.pos.file, a.pos.line).cmp(&(&b.pos.file, b.pos.line)));
+    problems
+}
+
+/// The files each of a symbol's sites goes into, or why it has none.
+fn place_symbol<'a>(
+    index: &TreeIndex,
+    list: &Allowlist,
+    locator: &mut Locator,
+    sym: &'a Symbol,
+) -> std::result::Result<Vec<(String, &'a DocSite)>, Problem> {
+    let name = sym.linker_name();
+    let mut placed = Vec::new();
+    if pushes_method(sym) && !method_stubs_compile(locator.tree) {
+        return Err(problem(
+            sym.pos.clone(),
+            vec![name.clone()],
+            ProblemKind::InTheWay,
+            format!("{name}: {}", STUB_NEEDS_GO_1_23),
+        ));
+    }
+    for site in &sym.sites {
+        let missing = |message: String| {
+            problem(
+                sym.pos.clone(),
+                vec![name.clone()],
+                ProblemKind::NotFound,
+                message,
+            )
+        };
+        let files = match locator.files_for(site) {
+            Ok(files) => files,
+            Err(Error::Tree(message)) => return Err(missing(format!("{name}: {message}"))),
+            Err(e) => return Err(missing(format!("{name}: {e}"))),
+        };
+        if files.is_empty() {
+            return Err(missing(not_found_message(index, list, locator, sym, site)));
+        }
+        for f in files {
+            if !locator.tree.exists(&f) {
+                return Err(missing(format!("{name}: file {f} not found in the tree")));
+            }
+            placed.push((f, site));
+        }
+    }
+    Ok(placed)
+}
+
+const STUB_NEEDS_GO_1_23: &str = "a method symbol is pushed from a function that is not the method (a stub), which compilers before Go 1.23 cannot build (internal compiler error); before Go 1.23 the linker checked no pull, so no push is needed";
+
+/// Whether the tree's compiler builds the method-stub push (`//go:linkname stub pkg.(*T).m`):
+/// Go 1.23 and later. A tree without a release number is taken as current.
+fn method_stubs_compile(tree: &Tree) -> bool {
+    tree.version
+        .as_deref()
+        .and_then(|v| v.strip_prefix("go1."))
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|minor| minor.parse::<u32>().ok())
+        .is_none_or(|minor| minor >= 23)
+}
+
+/// Whether a symbol is a method pushed with a stub's directive.
+fn pushes_method(sym: &Symbol) -> bool {
+    sym.name.contains('.') && sym.sites.iter().any(|s| s.directive != DirectivePos::None)
+}
+
+/// Whether rendered region lines push a method of their own package through a stub.
+fn region_pushes_method(rendered: &[String], package: &str) -> bool {
+    rendered
+        .iter()
+        .filter_map(|l| Directive::parse(l))
+        .any(|d| {
+            d.target
+                .as_deref()
+                .and_then(split_symbol)
+                .is_some_and(|(p, name)| p == package && name.contains('.'))
+        })
+}
+
+/// One file of an apply plan: (old text, new text).
+#[allow(clippy::too_many_arguments)]
+fn plan_file(
+    tree: &Tree,
+    index: &TreeIndex,
+    list: &Allowlist,
+    listed: &HashSet<String>,
+    old_names: &HashSet<String>,
+    prune: bool,
+    needed: &impl Fn(&FileScan, &FoundDoc) -> bool,
+    rel: &str,
+    w: &FileWork,
+) -> std::result::Result<(Option<String>, Option<String>), Unplaced> {
+    let old = match index.scans.get(rel) {
+        Some(scan) => Some(scan.file.text()),
+        None if tree.exists(rel) => Some(tree.read(rel)?),
+        None => None,
+    };
+    // Strip what the allowlist governs (and, with prune, what it no longer lists, keeping
+    // the directives the standard library needs itself, exactly as strip does).
+    let mut intent = Intent::default();
+    let parsed;
+    let (old_file, stripped) = match index.scans.get(rel) {
+        Some(scan) => {
+            let stripped = strip_scan(
+                scan,
+                &|s| prune || listed.contains(s),
+                &|s| old_names.contains(s),
+                &|scan, doc| !listed.contains(&doc.symbol) && needed(scan, doc),
+                &mut intent,
+            )?;
+            (Some(&scan.file), stripped)
+        }
+        None => {
+            parsed = old.as_ref().map(|t| GoFile::parse(rel, t)).transpose()?;
+            (parsed.as_ref(), parsed.as_ref().map(|f| f.lines.clone()))
+        }
+    };
+    let new = render_file(
+        rel,
+        stripped,
+        old.as_ref().is_none_or(|t| t.ends_with('\n')),
+        w,
+        list,
+        &mut intent,
+    )?;
+    if let Some(text) = &new
+        && old.as_ref() != Some(text)
+    {
+        verify_change(old_file, rel, text, &intent).map_err(|e| match e {
+            Rejection::Duplicate { pos, local } => {
+                let symbols: Vec<String> = w
+                    .sites
+                    .iter()
+                    .filter(|(_, site)| site.local == local)
+                    .map(|(sym, _)| sym.linker_name())
+                    .collect();
+                let message = format!(
+                    "{}: //go:linkname {local} already stands here, away from the declaration it belongs to; apply would add a second one, which the compiler rejects; move it back above its declaration or delete it",
+                    symbols.first().map_or(local.as_str(), String::as_str)
+                );
+                if symbols.is_empty() {
+                    Unplaced::Fatal(Error::Plan { pos, message })
+                } else {
+                    Unplaced::Problem(problem(pos, symbols, ProblemKind::InTheWay, message))
+                }
+            }
+            Rejection::Fatal(e) => Unplaced::Fatal(e),
+        })?;
+    }
+    Ok((old, new))
+}
+
 /// Every `//go:linkname` a region brings names a function or variable its package declares (the
 /// compiler's rule): a truncated or rewritten file must not get a push for nothing.
-fn check_region_names(region: &Region, list: &Allowlist, locator: &mut Locator) -> Result<()> {
+fn check_region_names(
+    tree: &Tree,
+    region: &Region,
+    list: &Allowlist,
+    locator: &mut Locator,
+) -> Result<Option<Problem>> {
+    let dir = crate::gotree::dir_of(&region.file);
+    let shown = if dir.is_empty() {
+        "the module root"
+    } else {
+        dir
+    };
+    let missing = |message: String| {
+        Some(problem(
+            region.pos.clone(),
+            region.symbols.clone(),
+            ProblemKind::NotFound,
+            message,
+        ))
+    };
+    if !tree.path(dir).is_dir() {
+        return Ok(missing(format!(
+            "{}: the region for {} goes into {shown}, which is not in the tree",
+            region.symbols.join(", "),
+            region.file
+        )));
+    }
+    if region.after.is_some() && !tree.exists(&region.file) {
+        return Ok(missing(format!(
+            "{}: the region goes into {}, which is not in the tree",
+            region.symbols.join(", "),
+            region.file
+        )));
+    }
     let rendered = region.render(list)?;
+    if !method_stubs_compile(tree) && region_pushes_method(&rendered, &tree.import_path(dir)) {
+        return Ok(Some(problem(
+            region.pos.clone(),
+            region.symbols.clone(),
+            ProblemKind::InTheWay,
+            format!(
+                "{}: the region for {}: {STUB_NEEDS_GO_1_23}",
+                region.symbols.join(", "),
+                region.file
+            ),
+        )));
+    }
     let own: Vec<String> = region_decls_parsed(region, &rendered)?
         .decls
         .iter()
         .flat_map(|d| d.names.clone())
         .collect();
-    let dir = crate::gotree::dir_of(&region.file);
+    // Source carried from another release may use what this one does not declare.
+    let snippet = match region.after {
+        Some(_) => format!("package p\n\n{}\n", rendered.join("\n")),
+        None => format!("{}\n", rendered.join("\n")),
+    };
+    let imported = match region.after {
+        Some(_) => import_names(&tree.read(&region.file)?),
+        None => import_names(&snippet),
+    };
+    let mut undefined = Vec::new();
+    for name in crate::syntax::free_names(&region.file, &snippet)? {
+        if !own.contains(&name)
+            && !imported.contains(&name)
+            && !locator.dir_declares(dir, &name, true)?
+        {
+            undefined.push(name);
+        }
+    }
+    if !undefined.is_empty() {
+        return Ok(missing(format!(
+            "{}: the region for {} uses {}, which {shown} does not declare in this tree (source carried from another release?)",
+            region.symbols.join(", "),
+            region.file,
+            undefined.join(", ")
+        )));
+    }
     for dir_line in rendered.iter().filter_map(|l| Directive::parse(l)) {
-        if own.contains(&dir_line.local) || locator.dir_declares(dir, &dir_line.local)? {
+        if own.contains(&dir_line.local) || locator.dir_declares(dir, &dir_line.local, false)? {
             continue;
         }
-        return Err(Error::Plan {
-            pos: region.pos.clone(),
-            message: format!(
-                "the region for {} pushes {} with //go:linkname, but no file in {} declares a function or variable {} (the compiler would reject it); is {} complete?",
-                region.file,
-                dir_line.local,
-                if dir.is_empty() {
-                    "the module root"
-                } else {
-                    dir
-                },
-                dir_line.local,
-                region.file
-            ),
-        });
+        return Ok(missing(format!(
+            "{}: the region for {} pushes {} with //go:linkname, but no file in {shown} declares a function or variable {} (the compiler would reject it); is {} complete?",
+            region.symbols.join(", "),
+            region.file,
+            dir_line.local,
+            dir_line.local,
+            region.file
+        )));
     }
-    Ok(())
+    Ok(None)
+}
+
+/// The names a Go file's imports bind: the alias, else the last path element (as the package
+/// name usually is).
+fn import_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_group = false;
+    for line in text.lines() {
+        let l = line.trim();
+        let spec = if in_group {
+            if l == ")" {
+                in_group = false;
+                continue;
+            }
+            l
+        } else if l == "import (" {
+            in_group = true;
+            continue;
+        } else if let Some(rest) = l.strip_prefix("import ") {
+            rest
+        } else {
+            continue;
+        };
+        let mut fields = spec.split_whitespace();
+        let (Some(first), second) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let name = match second {
+            Some(path) if path.starts_with('"') => first.to_string(),
+            _ => first
+                .trim_matches('"')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        names.push(name);
+    }
+    names
 }
 
 /// "symbol not found", with where its block went (a rename or move) and the package's closest
@@ -611,25 +1004,21 @@ fn render_file(
     w: &FileWork,
     list: &Allowlist,
     intent: &mut Intent,
-) -> Result<Option<String>> {
+) -> std::result::Result<Option<String>, Unplaced> {
     if let Some(whole) = w.regions.iter().find(|r| r.after.is_none()) {
         let text =
             whole.render(list)?.join("\n") + if whole.text.ends_with('\n') { "\n" } else { "" };
-        intent.added.extend(
-            GoFile::parse(rel, &text)?
-                .decls
-                .iter()
-                .map(Decl::key)
-                .filter(|k| k != "package"),
-        );
-        intent.added.push("package".into());
+        let file = GoFile::parse(rel, &text)?;
+        intent
+            .added
+            .extend(file.decls.iter().map(|d| decl_id(&file, d)));
         return Ok(Some(text));
     }
     let Some(lines) = stripped else {
         if w.sites.is_empty() && w.regions.is_empty() {
             return Ok(None);
         }
-        return Err(Error::Tree(format!("{rel}: file not found")));
+        return Err(Error::Tree(format!("{rel}: file not found")).into());
     };
     let text = crate::syntax::join_lines(&lines, final_newline);
     if w.sites.is_empty() && w.regions.is_empty() {
@@ -638,17 +1027,34 @@ fn render_file(
     let file = GoFile::parse(rel, &text)?;
     let mut edits = Vec::new();
     let mut added_directive = false;
+    let mut documented: Vec<(usize, String)> = Vec::new();
     for (sym, site) in &w.sites {
         let Some(decl) = documented_decl(&file, site) else {
-            return Err(Error::Plan {
-                pos: sym.pos.clone(),
-                message: format!(
+            return Err(Unplaced::Problem(problem(
+                sym.pos.clone(),
+                vec![sym.linker_name()],
+                ProblemKind::NotFound,
+                format!(
                     "{}: {rel} does not declare {}",
                     sym.linker_name(),
                     site.doc_of.as_deref().unwrap_or(&site.local)
                 ),
-            });
+            )));
         };
+        // One doc comment holds one block: `var a, b T` cannot carry the blocks of both.
+        if let Some((_, other)) = documented.iter().find(|(start, _)| *start == decl.start) {
+            return Err(Unplaced::Problem(problem(
+                file.pos(decl.start, 0),
+                vec![sym.linker_name()],
+                ProblemKind::InTheWay,
+                format!(
+                    "{}: {} also documents {other}, and one doc comment holds one block; split the declaration or annotate it by hand",
+                    sym.linker_name(),
+                    decl.key()
+                ),
+            )));
+        }
+        documented.push((decl.start, sym.linker_name()));
         let (gs, group) = match file.group_above(decl.start) {
             Some((gs, ge)) => (gs, file.lines[gs..=ge].to_vec()),
             None => (decl.start, Vec::new()),
@@ -665,14 +1071,16 @@ fn render_file(
         // A block apply does not govern (its directive names something else) stays; a second
         // one beside it would come back on every run.
         if let Some(i) = doc.iter().position(|l| annotation::is_marker(l)) {
-            return Err(Error::Plan {
-                pos: file.pos(gs + i, 0),
-                message: format!(
-                    "the doc comment of {} already holds a hall-of-shame block that does not belong to {} (are its //go:linkname lines right?); refusing to add a second one",
-                    decl.key(),
-                    sym.linker_name()
+            return Err(Unplaced::Problem(problem(
+                file.pos(gs + i, 0),
+                vec![sym.linker_name()],
+                ProblemKind::InTheWay,
+                format!(
+                    "{}: the doc comment of {} already holds a hall-of-shame block that is not this symbol's (are its //go:linkname lines right?); refusing to add a second one",
+                    sym.linker_name(),
+                    decl.key()
                 ),
-            });
+            )));
         }
         if doc.last().is_some_and(|l| l == "//") {
             doc.pop();
@@ -719,10 +1127,15 @@ fn render_file(
     for region in &w.regions {
         let after = region.after.as_deref().unwrap_or_default();
         let Some(end) = crate::recognise::anchor_row(&file, after) else {
-            return Err(Error::Plan {
-                pos: region.pos.clone(),
-                message: format!("region anchor `{after}` not found in {rel}"),
-            });
+            return Err(Unplaced::Problem(problem(
+                region.pos.clone(),
+                region.symbols.clone(),
+                ProblemKind::NotFound,
+                format!(
+                    "{}: region anchor `{after}` not found in {rel}",
+                    region.symbols.join(", ")
+                ),
+            )));
         };
         let mut lines = vec![String::new()];
         let rendered = region.render(list)?;
@@ -758,20 +1171,110 @@ fn render_file(
             end: at,
             lines: vec![String::new(), ADDED_IMPORT.into()],
         });
-        intent.added.push("import".into());
+        intent.added.push(("import".into(), ADDED_IMPORT.into()));
     }
     edits.extend(region_edits);
-    let out = apply_edits(&file, edits)?;
+    let mut out = apply_edits(&file, edits)?;
+    realign_split_comment_runs(&file.lines, &mut out);
     Ok(Some(crate::syntax::join_lines(&out, final_newline)))
 }
 
+/// The byte where a line's trailing `//` comment starts, outside string and rune literals,
+/// when code precedes it.
+fn trailing_comment_at(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None if c == '/' && bytes.get(i + 1) == Some(&b'/') => {
+                return (!line[..i].trim().is_empty()).then_some(i);
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+/// A top-level one-line declaration with a trailing comment: (code, comment).
+fn commented_decl(line: &str) -> Option<(&str, &str)> {
+    if !(line.starts_with("var ") || line.starts_with("const ") || line.starts_with("type ")) {
+        return None;
+    }
+    let at = trailing_comment_at(line)?;
+    Some((line[..at].trim_end(), &line[at..]))
+}
+
+/// gofmt aligns the trailing comments of consecutive one-line declarations. A block inserted
+/// between two of them splits the run, and each part is aligned on its own, as gofmt does.
+fn realign_split_comment_runs(old: &[String], new: &mut [String]) {
+    let runs = |lines: &[String]| {
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        for (r, l) in lines.iter().enumerate() {
+            if commented_decl(l).is_none() {
+                continue;
+            }
+            match runs.last_mut() {
+                Some(run) if r > 0 && run.last() == Some(&(r - 1)) => run.push(r),
+                _ => runs.push(vec![r]),
+            }
+        }
+        runs
+    };
+    let old_runs: HashSet<Vec<String>> = runs(old)
+        .into_iter()
+        .map(|run| run.iter().map(|&r| old[r].clone()).collect())
+        .collect();
+    for run in runs(new) {
+        let lines: Vec<String> = run.iter().map(|&r| new[r].clone()).collect();
+        if old_runs.contains(&lines) {
+            continue;
+        }
+        let width = lines
+            .iter()
+            .filter_map(|l| commented_decl(l))
+            .map(|(code, _)| code.chars().count())
+            .max()
+            .unwrap_or(0);
+        for &r in &run {
+            if let Some((code, comment)) = commented_decl(&new[r]) {
+                let pad = width + 1 - code.chars().count();
+                new[r] = format!("{code}{}{comment}", " ".repeat(pad));
+            }
+        }
+    }
+}
+
+/// A line with the padding before its trailing comment collapsed, so realignment by gofmt's
+/// rule does not count as changing a declaration.
+fn without_comment_padding(text: &str) -> String {
+    text.split('\n')
+        .map(|l| match commented_decl(l) {
+            Some((code, comment)) => format!("{code} {comment}"),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The declarations a region's source brings into its file.
-fn region_decls(region: &Region, rendered: &[String]) -> Result<Vec<String>> {
-    Ok(region_decls_parsed(region, rendered)?
+fn region_decls(region: &Region, rendered: &[String]) -> Result<Vec<(String, String)>> {
+    let file = region_decls_parsed(region, rendered)?;
+    Ok(file
         .decls
         .iter()
         .filter(|d| d.kind != DeclKind::Package)
-        .map(Decl::key)
+        .map(|d| decl_id(&file, d))
         .collect())
 }
 
@@ -787,12 +1290,13 @@ fn region_decls_parsed(region: &Region, rendered: &[String]) -> Result<GoFile> {
     })
 }
 
-/// The files a plan touches, for messages.
+/// The files a plan touches, for messages: `3 files (1 created, 0 deleted)`, `no files`.
 pub fn summary(plan: &Plan) -> String {
     let created = plan.changes.iter().filter(|c| c.old.is_none()).count();
     let deleted = plan.changes.iter().filter(|c| c.new.is_none()).count();
-    format!(
-        "{} files changed ({created} created, {deleted} deleted)",
-        plan.changes.len()
-    )
+    match plan.changes.len() {
+        0 => "no files".into(),
+        1 => format!("1 file ({created} created, {deleted} deleted)"),
+        n => format!("{n} files ({created} created, {deleted} deleted)"),
+    }
 }

@@ -185,7 +185,15 @@ pub fn steps(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
     let mut steps = Vec::new();
     for kind in stage_kinds(list) {
         let restricted = restrict(list, &documented, kind);
-        let applied = plan::apply(index, &restricted, false, locator)?;
+        let applied = plan::apply(
+            index,
+            &restricted,
+            plan::ApplyOptions {
+                prune: false,
+                skip_missing: false,
+            },
+            locator,
+        )?;
         let mut state = BTreeMap::new();
         for c in applied.changes {
             base.entry(c.rel.clone()).or_insert(c.old);

@@ -275,6 +275,141 @@ impl GoFile {
     }
 }
 
+/// Go's predeclared identifiers: never undefined.
+const PREDECLARED: &[&str] = &[
+    "any",
+    "bool",
+    "byte",
+    "comparable",
+    "complex64",
+    "complex128",
+    "error",
+    "float32",
+    "float64",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "rune",
+    "string",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+    "true",
+    "false",
+    "iota",
+    "nil",
+    "append",
+    "cap",
+    "clear",
+    "close",
+    "complex",
+    "copy",
+    "delete",
+    "imag",
+    "len",
+    "make",
+    "max",
+    "min",
+    "new",
+    "panic",
+    "print",
+    "println",
+    "real",
+    "recover",
+    "_",
+];
+
+/// The names a Go snippet refers to without declaring them: what must come from its package
+/// (or an import) for it to compile. Local declarations (parameters, results, `:=`, `var`,
+/// `const`, range variables, the snippet's own top-level names) and predeclared names are left
+/// out; so are selectors (`x.f`), whose meaning needs types. An approximation of the
+/// compiler's "undefined:" check, conservative in what it reports.
+pub fn free_names(rel: &str, snippet: &str) -> Result<Vec<String>> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_go::LANGUAGE.into())
+        .map_err(|e| Error::Other(format!("tree-sitter-go: {e}")))?;
+    let tree = parser
+        .parse(snippet, None)
+        .ok_or_else(|| Error::Other(format!("{rel}: tree-sitter gave no tree")))?;
+    let mut declared: Vec<String> = Vec::new();
+    let mut used: Vec<String> = Vec::new();
+    collect_names(tree.root_node(), snippet, &mut declared, &mut used);
+    used.retain(|n| !declared.contains(n) && !PREDECLARED.contains(&n.as_str()));
+    used.sort();
+    used.dedup();
+    Ok(used)
+}
+
+fn collect_names(node: Node, text: &str, declared: &mut Vec<String>, used: &mut Vec<String>) {
+    let name_of = |n: Node| text_of(n, text).to_string();
+    match node.kind() {
+        "package_clause" | "import_declaration" | "comment" | "field_identifier"
+        | "package_identifier" | "label_name" => return,
+        "identifier" | "type_identifier" => {
+            used.push(name_of(node));
+            return;
+        }
+        // `T{field: v}`: a bare key names a field, not something in scope.
+        "keyed_element" => {
+            let mut c = node.walk();
+            for (i, child) in node.named_children(&mut c).enumerate() {
+                let key_is_name = i == 0
+                    && child
+                        .named_child(0)
+                        .is_some_and(|k| k.kind() == "identifier")
+                    && child.named_child_count() == 1;
+                if !key_is_name {
+                    collect_names(child, text, declared, used);
+                }
+            }
+            return;
+        }
+        "selector_expression" => {
+            if let Some(operand) = node.child_by_field_name("operand") {
+                collect_names(operand, text, declared, used);
+            }
+            return;
+        }
+        "qualified_type" => return,
+        "function_declaration"
+        | "method_declaration"
+        | "parameter_declaration"
+        | "variadic_parameter_declaration"
+        | "var_spec"
+        | "const_spec"
+        | "type_spec"
+        | "type_alias"
+        | "type_parameter_declaration" => {
+            let mut c = node.walk();
+            for n in node.children_by_field_name("name", &mut c) {
+                declared.push(name_of(n));
+            }
+        }
+        "short_var_declaration" | "range_clause" => {
+            if let Some(left) = node.child_by_field_name("left") {
+                let mut c = left.walk();
+                for n in left.named_children(&mut c) {
+                    if n.kind() == "identifier" {
+                        declared.push(name_of(n));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        // A declaration's own name was recorded above; its other parts are uses.
+        collect_names(child, text, declared, used);
+    }
+}
+
 pub fn join_lines(lines: &[String], final_newline: bool) -> String {
     let mut s = lines.join("\n");
     if final_newline && !lines.is_empty() {
@@ -413,6 +548,22 @@ mod tests {
             let err = GoFile::parse("p/order.go", src).unwrap_err().to_string();
             assert!(err.contains(what), "{err}");
         }
+    }
+
+    #[test]
+    fn free_names_are_what_a_snippet_needs_from_its_package() {
+        let snippet = "package p\n\nfunc legacy(t Time) (n uint64) {\n\t_ = Time{wall: 1}\n\tx := absSeconds(t.sec())\n\tfor i, d := range days {\n\t\tn += uint64(i) + d\n\t}\n\tvar y = x + unixToInternal\n\treturn uint64(y) + marchThruDecember(x)\n}\n";
+        let free = free_names("p/x.go", snippet).unwrap();
+        assert_eq!(
+            free,
+            [
+                "Time",
+                "absSeconds",
+                "days",
+                "marchThruDecember",
+                "unixToInternal"
+            ]
+        );
     }
 
     #[test]

@@ -121,8 +121,13 @@ fn plan_for(tree: &Tree, list: &Allowlist, op: Op) -> linkallow::error::Result<p
     let index = TreeIndex::build(tree)?;
     let mut locator = Locator::new(tree);
     match op {
-        Op::Apply => plan::apply(&index, list, false, &mut locator),
-        Op::Prune => plan::apply(&index, list, true, &mut locator),
+        Op::Apply | Op::Prune => {
+            let options = plan::ApplyOptions {
+                prune: matches!(op, Op::Prune),
+                skip_missing: false,
+            };
+            plan::apply(&index, list, options, &mut locator)
+        }
         Op::Strip => plan::strip(&index),
     }
 }

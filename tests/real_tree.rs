@@ -189,3 +189,82 @@ fn go_1_27_tree_round_trips() {
     };
     round_trip(&root, "go1.27.3", false);
 }
+
+/// An older release: check reports what it lacks as findings (exit 1), apply refuses naming
+/// every entry it cannot place, and apply --write --skip-missing annotates the rest so that
+/// the release's own gofmt keeps every touched file it kept before and its toolchain builds std.
+#[test]
+fn go_1_22_tree_takes_what_it_has_room_for() {
+    let Some(root) = toolchain("go1.22.10") else {
+        return;
+    };
+    let tmp = tempdir("real-go1.22");
+    let t = tmp.join("go");
+    copy_tree(&root, &t);
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml");
+    let la = |args: &[&str]| linkallow(&t, &shipped, args);
+
+    let check = la(&["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let report = stdout(&check);
+    // runtime_cyclesPerSecond came later; the 1.22 tree has memmove's push standalone.
+    assert!(report.contains("runtime/pprof.runtime_cyclesPerSecond: symbol not found"));
+    assert!(report.contains(
+        "runtime/stubs.go:111:1: runtime.memmove: //go:linkname memmove already stands here"
+    ));
+
+    let refused = la(&["apply", "--write"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("cannot be placed in this tree; nothing was written"),
+        "{err}"
+    );
+    assert!(
+        err.contains("runtime_cyclesPerSecond") && err.contains("runtime.memmove"),
+        "{err}"
+    );
+    assert_eq!(diff_trees(&root.join("src"), &t.join("src")), "");
+
+    let gofmt_l = |files: &[String]| -> Vec<String> {
+        let out = Command::new(t.join("bin/gofmt"))
+            .arg("-l")
+            .args(files)
+            .current_dir(t.join("src"))
+            .output()
+            .unwrap();
+        stdout(&out).lines().map(str::to_string).collect()
+    };
+    let diff = la(&["apply", "--skip-missing"]);
+    ok(&diff);
+    let touched: Vec<String> = stdout(&diff)
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ b/src/"))
+        .filter(|p| t.join("src").join(p).exists())
+        .map(str::to_string)
+        .collect();
+    assert!(touched.len() > 50, "{touched:?}");
+    let unclean_before = gofmt_l(&touched);
+    let applied = la(&["apply", "--write", "--skip-missing"]);
+    ok(&applied);
+    assert!(
+        stderr(&applied).contains("linkallow: skipped"),
+        "{}",
+        stderr(&applied)
+    );
+    assert_eq!(
+        gofmt_l(&touched),
+        unclean_before,
+        "gofmt would change what apply wrote"
+    );
+    let build = go(&t, &tmp, &["build", "std"]);
+    assert!(
+        build.status.success(),
+        "go1.22.10 build std after apply --skip-missing: {}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let again = la(&["apply", "--skip-missing"]);
+    ok(&again);
+    assert_eq!(stdout(&again), "", "a second apply would change more");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
