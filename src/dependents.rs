@@ -1,19 +1,21 @@
 //! `dependents import`: reads `module,dependents` counts (CSV or JSON) and writes them into the
 //! allowlist's `[dependents]` table with toml_edit, so its comments and order stay as they were.
 
-use crate::allowlist::{self, Allowlist};
+use crate::allowlist::{self, Allowlist, Dependents};
 use crate::error::{Error, Pos, Result};
 
 /// One imported count and where the import file gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Count {
     pub module: String,
-    pub dependents: u64,
+    pub dependents: Dependents,
     pub pos: Pos,
 }
 
-/// Reads a counts file: JSON when it starts with `{` or `[`, CSV otherwise.
+/// Reads a counts file: JSON when it starts with `{` or `[`, CSV otherwise. A UTF-8 byte order
+/// mark is ignored, as spreadsheets write one.
 pub fn read(path: &str, text: &str) -> Result<Vec<Count>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let counts = if text.trim_start().starts_with(['{', '[']) {
         read_json(path, text)?
     } else {
@@ -31,52 +33,98 @@ pub fn read(path: &str, text: &str) -> Result<Vec<Count>> {
     Ok(counts)
 }
 
-/// `module,dependents` per line; an optional header line, blank lines and `#` comments.
+/// A count as a counts file writes it: `1234`, `"2,500"`, or only the tier, `>=50000`. TOML
+/// integers are signed 64-bit, so larger counts are refused here rather than written wrong.
+fn parse_count(s: &str) -> std::result::Result<Dependents, String> {
+    let s = s.trim();
+    let (tier, digits) = match s.strip_prefix(">=").or_else(|| s.strip_prefix('≥')) {
+        Some(rest) => (true, rest.trim()),
+        None => (false, s),
+    };
+    let digits = digits.replace([',', '_'], "");
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("dependents {s:?} is not a whole number or a tier like >=50000"))?;
+    if i64::try_from(n).is_err() {
+        return Err(format!("dependents {s} is more than a TOML integer holds"));
+    }
+    Ok(if tier {
+        Dependents::AtLeast(n)
+    } else {
+        Dependents::Count(n)
+    })
+}
+
+/// `module,dependents` per line, each line read with RFC 4180 quoting as spreadsheets export
+/// it (`"2,500"`, `""` inside quotes); an optional header line, blank lines and `#` comments.
 fn read_csv(path: &str, text: &str) -> Result<Vec<Count>> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    for (i, raw) in text.lines().enumerate() {
         let at = |col: usize| Pos {
             file: path.to_string(),
             line: i + 1,
             col,
         };
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = line.split(',').collect();
-        let unquote = |s: &str| s.trim().trim_matches('"').to_string();
-        if fields.len() != 2 {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(raw.as_bytes());
+        let record = match reader.records().next() {
+            Some(Ok(record)) => record,
+            Some(Err(e)) => {
+                return Err(Error::Allowlist {
+                    pos: at(1),
+                    message: format!("not valid CSV: {e}"),
+                });
+            }
+            None => continue,
+        };
+        if record.len() != 2 {
             return Err(Error::Allowlist {
                 pos: at(1),
                 message: format!(
                     "expected two fields, module,dependents; found {}",
-                    fields.len()
+                    record.len()
                 ),
             });
         }
-        let (module, count) = (unquote(fields[0]), unquote(fields[1]));
-        let count_col = fields[0].len() + 2;
-        if out.is_empty() && module == "module" && count.parse::<u64>().is_err() {
+        let (module, count) = (record[0].trim(), record[1].trim());
+        if out.is_empty() && module == "module" && parse_count(count).is_err() {
             continue; // header
         }
-        if module.is_empty() || module.contains(char::is_whitespace) {
-            return Err(Error::Allowlist {
-                pos: at(1),
-                message: format!("{module:?} is not a module path"),
-            });
-        }
-        let dependents = count.parse::<u64>().map_err(|_| Error::Allowlist {
+        allowlist::check_module_item(module).map_err(|message| Error::Allowlist {
+            pos: at(1),
+            message,
+        })?;
+        // The count's column as written: after the first separator outside quotes.
+        let count_col = separator_at(raw).map_or(1, |i| i + 2);
+        let dependents = parse_count(count).map_err(|message| Error::Allowlist {
             pos: at(count_col),
-            message: format!("dependents {count:?} is not a whole number"),
+            message,
         })?;
         out.push(Count {
-            module,
+            module: module.to_string(),
             dependents,
             pos: at(1),
         });
     }
     Ok(out)
+}
+
+/// The byte of the first `,` outside double quotes.
+fn separator_at(line: &str) -> Option<usize> {
+    let mut quoted = false;
+    line.char_indices().find_map(|(i, c)| match c {
+        '"' => {
+            quoted = !quoted;
+            None
+        }
+        ',' if !quoted => Some(i),
+        _ => None,
+    })
 }
 
 /// `{"module": count, ...}` or `[{"module": ..., "dependents": ...}, ...]`.
@@ -90,9 +138,11 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
         },
         message: format!("not valid JSON: {e}"),
     })?;
-    // serde_json keeps no spans; a module's position is where its quoted name first appears.
-    let pos_of = |needle: &str| {
-        let offset = text.find(&format!("\"{needle}\"")).unwrap_or(0);
+    // serde_json keeps no spans; a module's position is where its quoted name appears (the
+    // n-th time for the n-th entry, so a key given twice is found at its second place).
+    let pos_of = |needle: &str, nth: usize| {
+        let quoted = format!("\"{needle}\"");
+        let offset = text.match_indices(&quoted).nth(nth).map_or(0, |(i, _)| i);
         let (line, col) = allowlist::line_col(text, offset);
         Pos {
             file: path.to_string(),
@@ -101,29 +151,43 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
         }
     };
     let bad = |needle: &str, message: String| Error::Allowlist {
-        pos: pos_of(needle),
+        pos: pos_of(needle, 0),
         message,
     };
     let count = |module: &str, v: &Value| {
-        v.as_u64().ok_or_else(|| {
-            bad(
-                module,
-                format!("dependents of {module}: {v} is not a whole number"),
-            )
-        })
+        let parsed = match v {
+            Value::Number(n) if n.is_u64() => parse_count(&n.to_string()),
+            Value::Number(n) => Err(format!("{n} is not a whole number of dependents")),
+            Value::String(s) => parse_count(s),
+            other => Err(format!("{other} is not a count")),
+        };
+        parsed.map_err(|m| bad(module, format!("dependents of {module}: {m}")))
     };
     let mut out = Vec::new();
     match value {
         Value::Object(map) => {
+            // serde_json keeps the last of two equal keys; the text still shows both.
+            for module in map.keys() {
+                if text.matches(&format!("\"{module}\"")).count() > 1 {
+                    return Err(Error::Allowlist {
+                        pos: pos_of(module, 1),
+                        message: format!(
+                            "{module} is given twice (first at {})",
+                            pos_of(module, 0)
+                        ),
+                    });
+                }
+            }
             for (module, v) in &map {
                 out.push(Count {
                     module: module.clone(),
                     dependents: count(module, v)?,
-                    pos: pos_of(module),
+                    pos: pos_of(module, 0),
                 });
             }
         }
         Value::Array(items) => {
+            let mut seen: std::collections::HashMap<&str, usize> = Default::default();
             for item in &items {
                 let module = item
                     .get("module")
@@ -134,11 +198,13 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
                     .get("dependents")
                     .or_else(|| item.get("dependentCount"))
                     .ok_or_else(|| bad(module, format!("{module}: no \"dependents\" count")))?;
+                let nth = seen.entry(module).or_default();
                 out.push(Count {
                     module: module.to_string(),
                     dependents: count(module, v)?,
-                    pos: pos_of(module),
+                    pos: pos_of(module, *nth),
                 });
+                *nth += 1;
             }
         }
         _ => {
@@ -179,6 +245,22 @@ pub fn import(
             ),
         });
     }
+    if counts.is_empty() {
+        // Nothing to record: leave the file as it is (no empty [dependents] table).
+        let reread = allowlist::parse(allowlist_path, allowlist_text)?;
+        let without_count = reread
+            .module_paths()
+            .iter()
+            .filter(|m| !reread.dependents.contains_key(**m))
+            .count();
+        return Ok((
+            allowlist_text.to_string(),
+            Imported {
+                without_count,
+                ..Imported::default()
+            },
+        ));
+    }
     let mut doc: toml_edit::DocumentMut =
         allowlist_text.parse().map_err(|e: toml_edit::TomlError| {
             let (line, col) = allowlist::line_col(allowlist_text, e.span().map_or(0, |s| s.start));
@@ -213,9 +295,15 @@ pub fn import(
         })?;
     let mut imported = Imported::default();
     for c in counts {
-        let new = toml_edit::Value::from(c.dependents as i64);
+        // parse_count refused what i64 cannot hold.
+        let new = match c.dependents {
+            Dependents::Count(n) => toml_edit::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
+            Dependents::AtLeast(n) => toml_edit::Value::from(format!(">={n}")),
+        };
         match table.get_mut(&c.module).and_then(|i| i.as_value_mut()) {
-            Some(old) if old.as_integer() == Some(c.dependents as i64) => imported.unchanged += 1,
+            Some(old) if old.to_string().trim() == new.to_string().trim() => {
+                imported.unchanged += 1
+            }
             Some(old) => {
                 // Keep the comments around the old value.
                 let decor = old.decor().clone();
@@ -264,6 +352,7 @@ mod tests {
                 .map(|c| (c.module.clone(), c.dependents))
                 .collect::<Vec<_>>()
         };
+        assert_eq!(csv[0].dependents, Dependents::Count(120));
         assert_eq!(pairs(&csv), pairs(&json));
         assert_eq!(pairs(&csv), pairs(&arr));
         assert_eq!(csv[1].pos.line, 5);
@@ -281,6 +370,52 @@ mod tests {
         assert!(e.starts_with("c.json:1:"), "{e}");
         let e = read("c.csv", "a.b/c,1\na.b/c,2\n").unwrap_err().to_string();
         assert!(e.contains("c.csv:2:1") && e.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn spreadsheet_csv_with_bom_quotes_thousands_and_tiers() {
+        let got = read(
+            "c.csv",
+            "\u{feff}module,dependents\n\"m.example/one\",\"2,500\"\nm.example/two,>=50000\n\"m.example/th\"\"ree\",1\n",
+        );
+        // A quote inside a quoted field is unescaped, and then it is not a module path.
+        let e = got.unwrap_err().to_string();
+        assert!(
+            e.starts_with("c.csv:4:1:") && e.contains("m.example/th\\\"ree"),
+            "{e}"
+        );
+        let got = read(
+            "c.csv",
+            "\u{feff}module,dependents\n\"m.example/one\",\"2,500\"\nm.example/two,>=50000\n",
+        )
+        .unwrap();
+        assert_eq!(got[0].dependents, Dependents::Count(2500));
+        assert_eq!(got[1].dependents, Dependents::AtLeast(50000));
+        assert_eq!(got[1].pos.line, 3);
+    }
+
+    #[test]
+    fn counts_json_refuses_what_it_would_lose() {
+        let e = read("c.json", "{\"m.example/one\": 1,\n \"m.example/one\": 2}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("c.json:2:2:") && e.contains("twice"), "{e}");
+        let e = read("c.json", "{\"m.example/one\": 18446744073709551615}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than a TOML integer holds"), "{e}");
+        let e = read("c.json", "{\"m.example/one\": 1e23}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a whole number"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_counts_file_changes_nothing() {
+        let list = allowlist::parse("a.toml", LIST).unwrap();
+        let counts = read("c.csv", "module,dependents\n").unwrap();
+        let (text, _) = import("a.toml", LIST, &list, &counts).unwrap();
+        assert_eq!(text, LIST);
     }
 
     #[test]

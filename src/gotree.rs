@@ -95,12 +95,18 @@ impl Tree {
     }
 
     pub fn read(&self, rel: &str) -> Result<String> {
+        let bytes = self.read_bytes(rel)?;
+        String::from_utf8(bytes).map_err(|e| Error::encoding(rel, e.as_bytes(), &e.utf8_error()))
+    }
+
+    /// The file's bytes, for callers that look before they decode.
+    pub fn read_bytes(&self, rel: &str) -> Result<Vec<u8>> {
         check_inside(rel)?;
         let path = self.path(rel);
         match self.overlay.get(rel) {
-            Some(Some(text)) => Ok(text.clone()),
-            Some(None) => Err(Error::io(path, std::io::ErrorKind::NotFound.into())),
-            None => std::fs::read_to_string(&path).map_err(|e| Error::io(path, e)),
+            Some(Some(text)) => Ok(text.clone().into_bytes()),
+            Some(None) => Err(Error::io(rel, std::io::ErrorKind::NotFound.into())),
+            None => std::fs::read(&path).map_err(|e| Error::io(rel, e)),
         }
     }
 

@@ -398,7 +398,7 @@ fn directive_moved_below_another_function_costs_no_declaration() {
     let out = linkallow(&tree, &allow, &["apply", "--write"]);
     fails_with(
         &out,
-        "//go:linkname plain stands here, away from the declaration",
+        "//go:linkname plain already stands here, away from the declaration",
     );
     assert_eq!(
         std::fs::read_to_string(tree.join("p/p.go")).unwrap(),
@@ -489,4 +489,81 @@ fn a_truncated_file_gets_no_push_for_a_name_it_no_longer_declares() {
         "no file in p declares a function or variable Exported",
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), cut);
+}
+
+// ---- issue 12: errors that point at the cause ------------------------------------------------
+
+#[test]
+fn a_non_utf8_byte_in_a_file_without_annotations_does_not_stop_the_run() {
+    let (tree, allow) = setup("non-utf8-unrelated", PLAIN);
+    std::fs::write(tree.join("p/unrelated.go"), b"package p\n\n// caf\xe9\n").unwrap();
+    let out = linkallow(&tree, &allow, &["apply"]);
+    ok(&out);
+}
+
+#[test]
+fn a_non_utf8_byte_in_a_file_with_directives_is_named_at_its_line_and_column() {
+    let (tree, allow) = setup("non-utf8-directive", PLAIN);
+    std::fs::write(
+        tree.join("p/bad.go"),
+        b"package p\n\nimport _ \"unsafe\"\n\n//go:linkname x\nvar x = \"\xff\"\n",
+    )
+    .unwrap();
+    let out = linkallow(&tree, &allow, &["apply"]);
+    fails_with(&out, "p/bad.go:6:10: invalid UTF-8");
+    assert!(
+        !stderr(&out).contains(tree.to_str().unwrap()),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_io_error_is_said_once() {
+    let (tree, _) = setup("io-once", PLAIN);
+    let out = linkallow(&tree, &tree.join("missing.toml"), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).matches("os error 2").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_json_prints_its_error_as_json() {
+    let (tree, _) = setup("check-json-error", PLAIN);
+    let out = linkallow(&tree, &tree.join("missing.toml"), &["check", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    assert!(v["error"].as_str().unwrap().contains("missing.toml"), "{v}");
+}
+
+#[test]
+fn check_json_lists_findings() {
+    let (tree, allow) = setup("check-json", PLAIN);
+    let out = linkallow(&tree, &allow, &["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    let first = &v[0];
+    assert_eq!(first["kind"], "missing-block", "{v}");
+    assert_eq!(first["file"], "p/p.go", "{v}");
+    assert!(first["line"].as_u64().unwrap() > 1, "{v}");
+}
+
+#[test]
+fn patch_dates_git_would_refuse_are_refused() {
+    let (tree, allow) = setup("bad-dates", PLAIN);
+    for date in ["2026-02-30T00:00:00Z", "9999999999-01-01T00:00:00Z", "-5"] {
+        let date = format!("--date={date}");
+        let dir = tree.parent().unwrap().join("series");
+        let out = linkallow(
+            &tree,
+            &allow,
+            &["patches", "--out", dir.to_str().unwrap(), &date],
+        );
+        fails_with(&out, "expected a real date");
+        assert!(!dir.exists(), "patches written for --date {date}");
+    }
 }
