@@ -240,6 +240,12 @@ fn check_target(w: &FileWrite, root: &Path) -> Result<()> {
             root.display()
         )));
     }
+    if fs::metadata(&real).is_ok_and(|m| m.permissions().readonly()) {
+        return Err(Error::Tree(format!(
+            "{}: directory is read-only",
+            dir.display()
+        )));
+    }
     match fs::symlink_metadata(&w.path) {
         Ok(meta) if meta.file_type().is_symlink() => Err(Error::Tree(format!(
             "{}: is a symlink; refusing to replace it with a file",
@@ -247,6 +253,11 @@ fn check_target(w: &FileWrite, root: &Path) -> Result<()> {
         ))),
         Ok(meta) if !meta.is_file() => Err(Error::Tree(format!(
             "{}: not a regular file",
+            w.path.display()
+        ))),
+        // Root could rename over it, but a read-only mode is somebody's decision to respect.
+        Ok(meta) if meta.permissions().readonly() => Err(Error::Tree(format!(
+            "{}: file is read-only",
             w.path.display()
         ))),
         Ok(_) if w.old.is_none() => Err(Error::Tree(format!(
