@@ -330,11 +330,17 @@ fn verify_change(
     Ok(())
 }
 
+/// A top-level name and its lower-case form, for close-match hints.
+pub struct NameEntry {
+    pub name: String,
+    lower: String,
+}
+
 /// Finds declarations for sites that do not name their file, reading each package once.
 pub struct Locator<'t> {
     tree: &'t Tree,
     texts: BTreeMap<String, Vec<u8>>,
-    names: BTreeMap<String, Vec<String>>,
+    names: BTreeMap<String, std::rc::Rc<[NameEntry]>>,
     parsed: BTreeMap<String, GoFile>,
 }
 
@@ -428,11 +434,18 @@ impl<'t> Locator<'t> {
 
     /// Names declared at top level in a package, for "did you mean" hints; each package is
     /// read once however many symbols miss in it.
-    pub fn names_in(&mut self, package: &str) -> Vec<String> {
+    pub fn names_in(&mut self, package: &str) -> std::rc::Rc<[NameEntry]> {
         if let Some(names) = self.names.get(package) {
             return names.clone();
         }
-        let names = self.read_names(package);
+        let names: std::rc::Rc<[NameEntry]> = self
+            .read_names(package)
+            .into_iter()
+            .map(|name| NameEntry {
+                lower: name.to_lowercase(),
+                name,
+            })
+            .collect();
         self.names.insert(package.to_string(), names.clone());
         names
     }
@@ -948,11 +961,15 @@ pub fn not_found_message(
     let names = locator.names_in(&site.push_package);
     // Close in spelling, or the old name extended (`convertAssign` -> `convertAssignValue`).
     let (lw, mut close): (String, Vec<(usize, &String)>) = (wanted.to_lowercase(), Vec::new());
-    for n in &names {
-        let ln = n.to_lowercase();
-        let d = edit_distance(&ln, &lw);
-        if d <= 3 || (lw.len() >= 4 && ln.contains(&lw)) {
-            close.push((d, n));
+    for n in names.iter() {
+        let extends = lw.len() >= 4 && n.lower.contains(&lw);
+        // Names whose lengths differ by more than 3 are more than 3 edits apart.
+        if !extends && n.lower.len().abs_diff(lw.len()) > 3 {
+            continue;
+        }
+        let d = edit_distance(&n.lower, &lw);
+        if d <= 3 || extends {
+            close.push((d, &n.name));
         }
     }
     close.sort();
@@ -982,16 +999,15 @@ pub fn not_found_message(
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
