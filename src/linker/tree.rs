@@ -1,0 +1,458 @@
+//! The rule of one Go tree's linker for one platform, read from the tree itself: its version,
+//! the shape of `checkLinkname`, `blockedLinknames`, and every symbol the standard library
+//! defines on the platform with the push (if any) that lets other packages reference it.
+
+use super::asm;
+use super::blocked::{self, Blocked};
+use super::constraint::{BuildContext, Constraint, header_constraint, release_of};
+use super::godecl::{self, GoDecls, LocalKind};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// What changes between releases in `checkLinkname` and the object writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckShape {
+    /// Where `checkLinkname` is, for reasons: `cmd/link/internal/loader/loader.go:2516`.
+    pub site: String,
+    /// Go 1.23–1.26: the object writer marks every named assembly symbol as linknamed, so
+    /// assembly references are checked and assembly definitions count as pushes.
+    pub asm_flagged: bool,
+    /// Go 1.23–1.26: `checkLinkname` lets any ABI wrapper through.
+    pub wrapper_allowed: bool,
+    /// Go 1.27+: references from assembly objects are checked, and an assembly definition
+    /// takes the flags of its ABI wrapper.
+    pub from_assembly: bool,
+    /// `//go:linknamestd` exists: std-only pushes.
+    pub linknamestd: bool,
+    /// Frozen `crypto/internal/fips140/vX.Y.Z/...` packages match their unversioned name.
+    pub fips_version_drop: bool,
+}
+
+/// How a symbol is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefKind {
+    /// A Go function with a body (ABIInternal).
+    GoFunc,
+    /// A Go package-level variable.
+    GoVar,
+    /// An assembly `TEXT` (ABI0, or ABIInternal when written `<ABIInternal>`).
+    AsmFunc { abi_internal: bool },
+    /// Assembly `GLOBL`/`DATA`.
+    AsmData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    /// `//go:linknamestd`: only standard-library packages may reference it.
+    pub std_only: bool,
+    /// `src/`-relative `file:line` of the directive.
+    pub site: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolDef {
+    pub package: String,
+    pub kind: DefKind,
+    /// `src/`-relative `file:line` of the definition.
+    pub site: String,
+    /// A Go declaration of this assembly function exists in its package, so the compiler
+    /// makes an ABIInternal wrapper for it.
+    pub go_decl: bool,
+    /// The defining package's own assembly references it, so a Go function gets an ABI0
+    /// wrapper.
+    pub asm_ref_in_package: bool,
+    pub push: Option<Push>,
+}
+
+/// One tree's linker rule for one platform.
+#[derive(Debug)]
+pub struct LinkerRule {
+    pub goroot: PathBuf,
+    /// The VERSION file's first line (`go1.26.8`).
+    pub version: String,
+    pub ctx: BuildContext,
+    /// None: this release's linker checks no linkname (Go 1.22 and earlier).
+    pub check: Option<CheckShape>,
+    pub blocked: BTreeMap<String, Blocked>,
+    /// RegabiWrappers is on for the target architecture.
+    pub regabi: bool,
+    pub symbols: HashMap<String, SymbolDef>,
+    /// Standard-library packages with files built on the target.
+    pub packages: HashSet<String>,
+}
+
+const LOADER: &str = "src/cmd/link/internal/loader/loader.go";
+const OBJFILE: &str = "src/cmd/internal/obj/objfile.go";
+
+/// The tree's version: VERSION's first line, else `devel go1.N` from internal/goversion.
+pub fn tree_version(goroot: &Path) -> Result<String> {
+    if !goroot.join("src/runtime").is_dir() {
+        return Err(Error::Tree(format!(
+            "{}: not a GOROOT (no src/runtime)",
+            goroot.display()
+        )));
+    }
+    if let Ok(v) = std::fs::read_to_string(goroot.join("VERSION"))
+        && let Some(first) = v.lines().next()
+        && release_of(first).is_some()
+    {
+        return Ok(first.trim().to_string());
+    }
+    let gv = goroot.join("src/internal/goversion/goversion.go");
+    let text = std::fs::read_to_string(&gv).map_err(|e| Error::io(&gv, e))?;
+    let n = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("const Version = "))
+        .and_then(|n| n.trim().parse::<u32>().ok())
+        .ok_or_else(|| Error::Tree(format!("{}: no `const Version = N`", gv.display())))?;
+    Ok(format!("devel go1.{n}"))
+}
+
+impl LinkerRule {
+    /// Reads the rule of the tree at `goroot` for `goos`/`goarch`.
+    pub fn load(goroot: &Path, goos: &str, goarch: &str, cgo: bool) -> Result<LinkerRule> {
+        let version = tree_version(goroot)?;
+        let release = release_of(&version).unwrap_or(0);
+        let ctx = BuildContext {
+            goos: goos.to_string(),
+            goarch: goarch.to_string(),
+            release,
+            cgo,
+        };
+        let loader = std::fs::read_to_string(goroot.join(LOADER)).unwrap_or_default();
+        let objfile = std::fs::read_to_string(goroot.join(OBJFILE)).unwrap_or_default();
+        let check = check_shape(&loader, &objfile);
+        let blocked = blocked::parse(&loader);
+        let regabi = regabi_arches(goroot).contains(&goarch.to_string());
+        let (symbols, packages) = index_symbols(goroot, &ctx)?;
+        Ok(LinkerRule {
+            goroot: goroot.to_path_buf(),
+            version,
+            ctx,
+            check,
+            blocked,
+            regabi,
+            symbols,
+            packages,
+        })
+    }
+}
+
+fn check_shape(loader: &str, objfile: &str) -> Option<CheckShape> {
+    let at = loader.find("func (l *Loader) checkLinkname(")?;
+    let line = loader[..at].matches('\n').count() + 1;
+    let body_end = loader[at..].find("\n}\n").map_or(loader.len(), |e| at + e);
+    let body = &loader[at..body_end];
+    Some(CheckShape {
+        site: format!("cmd/link/internal/loader/loader.go:{line}"),
+        asm_flagged: objfile.contains("w.ctxt.IsAsm && name != \"\""),
+        wrapper_allowed: body.contains("osym.ABIWrapper()"),
+        from_assembly: body.contains("r.FromAssembly()"),
+        linknamestd: body.contains("IsLinknameStd"),
+        fips_version_drop: body.contains("crypto/internal/fips140/v"),
+    })
+}
+
+/// The architectures whose `regabiSupported` is set in internal/buildcfg.
+fn regabi_arches(goroot: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(goroot.join("src/internal/buildcfg/exp.go")) else {
+        return Vec::new();
+    };
+    let Some(start) = text.find("var regabiSupported") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for line in text[start..].lines().skip(1) {
+        let t = line.trim();
+        if t == "}" {
+            break;
+        }
+        if let Some(list) = t.strip_prefix("case ") {
+            current = list
+                .trim_end_matches(':')
+                .split(',')
+                .map(|s| s.trim().trim_matches('"').to_string())
+                .collect();
+        } else if t.starts_with("regabiSupported = true") {
+            out.extend(current.iter().cloned());
+        }
+    }
+    out
+}
+
+/// A built file of the tree: its package and what it declares.
+struct TreeFile {
+    package: String,
+    rel: String,
+    content: FileContent,
+}
+
+enum FileContent {
+    Go(GoDecls),
+    Asm(Vec<asm::AsmSymbol>),
+}
+
+/// Every built non-test `.go` and `.s` file under `src/`, except `cmd/` and `testdata/`.
+fn tree_files(goroot: &Path) -> Result<Vec<(String, String)>> {
+    let src = goroot.join("src");
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(&src)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_type().is_dir() {
+                return !(name.starts_with('.')
+                    || name.starts_with('_')
+                    || name == "testdata"
+                    || (e.depth() == 1 && name == "cmd"));
+            }
+            true
+        });
+    for entry in walker {
+        let entry = entry
+            .map_err(|e| Error::Tree(format!("{}: {e}", e.path().unwrap_or(&src).display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().to_string();
+        let code = (name.ends_with(".go") && !name.ends_with("_test.go")) || name.ends_with(".s");
+        if !code || name.starts_with(['.', '_']) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(&src)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        out.push((dir, rel));
+    }
+    Ok(out)
+}
+
+/// Whether a file is built for `ctx`: name suffixes, header constraint, and cgo files only
+/// with cgo.
+pub fn file_is_built(ctx: &BuildContext, name: &str, text: &str) -> bool {
+    let constraint: Option<Constraint> = match header_constraint(text) {
+        None => None,
+        Some((_, Ok(c))) => Some(c),
+        Some((_, Err(_))) => return false,
+    };
+    if !ctx.builds(name, constraint.as_ref()) {
+        return false;
+    }
+    !(name.ends_with(".go") && !ctx.cgo && imports_c(text))
+}
+
+/// `import "C"`: a cgo file, built only with cgo.
+pub fn imports_c(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"import \"C\"").is_some()
+}
+
+fn read_tree_file(goroot: &Path, ctx: &BuildContext, dir: &str, rel: &str) -> Option<TreeFile> {
+    let path = goroot.join("src").join(rel);
+    let bytes = std::fs::read(&path).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if !file_is_built(ctx, name, &text) {
+        return None;
+    }
+    let content = if name.ends_with(".go") {
+        let decls = godecl::parse(&text);
+        if decls
+            .package
+            .as_deref()
+            .is_some_and(|p| p.ends_with("_test") || p == "main" || p == "documentation")
+        {
+            return None;
+        }
+        FileContent::Go(decls)
+    } else {
+        FileContent::Asm(asm::symbols(&text))
+    };
+    Some(TreeFile {
+        package: dir.to_string(),
+        rel: rel.to_string(),
+        content,
+    })
+}
+
+type Index = (HashMap<String, SymbolDef>, HashSet<String>);
+
+fn index_symbols(goroot: &Path, ctx: &BuildContext) -> Result<Index> {
+    let files = tree_files(goroot)?;
+    let built: Vec<TreeFile> = files
+        .par_iter()
+        .filter_map(|(dir, rel)| read_tree_file(goroot, ctx, dir, rel))
+        .collect();
+    let mut by_package: BTreeMap<&str, Vec<&TreeFile>> = BTreeMap::new();
+    for f in &built {
+        by_package.entry(f.package.as_str()).or_default().push(f);
+    }
+    let mut symbols: HashMap<String, SymbolDef> = HashMap::new();
+    // Pushes and declarations wait until every package's definitions are known: a push or an
+    // assembly definition can name another package's symbol.
+    let mut pushes: Vec<(String, String, Push)> = Vec::new(); // (package, symbol, push)
+    let mut go_decls: Vec<(String, String)> = Vec::new();
+    let mut asm_refs: Vec<(String, String)> = Vec::new();
+    for (pkg, files) in &by_package {
+        add_package(
+            pkg,
+            files,
+            &mut symbols,
+            &mut pushes,
+            &mut go_decls,
+            &mut asm_refs,
+        );
+    }
+    for (pkg, sym, push) in pushes {
+        if let Some(def) = symbols.get_mut(&sym)
+            && def.package == pkg
+            && def.push.is_none()
+        {
+            def.push = Some(push);
+        }
+    }
+    for (pkg, sym) in go_decls {
+        if let Some(def) = symbols.get_mut(&sym)
+            && def.package == pkg
+        {
+            def.go_decl = true;
+        }
+    }
+    for (pkg, sym) in asm_refs {
+        if let Some(def) = symbols.get_mut(&sym)
+            && def.package == pkg
+        {
+            def.asm_ref_in_package = true;
+        }
+    }
+    let packages = by_package.keys().map(|p| p.to_string()).collect();
+    Ok((symbols, packages))
+}
+
+fn add_package(
+    pkg: &str,
+    files: &[&TreeFile],
+    symbols: &mut HashMap<String, SymbolDef>,
+    pushes: &mut Vec<(String, String, Push)>,
+    go_decls: &mut Vec<(String, String)>,
+    asm_refs: &mut Vec<(String, String)>,
+) {
+    // local name → (target symbol, push) from this package's directives.
+    let mut directives: HashMap<&str, (String, Push)> = HashMap::new();
+    let mut locals: HashMap<&str, LocalKind> = HashMap::new();
+    for f in files {
+        if let FileContent::Go(d) = &f.content {
+            for dir in &d.directives {
+                let target = dir
+                    .target
+                    .clone()
+                    .unwrap_or_else(|| format!("{pkg}.{}", dir.local));
+                let push = Push {
+                    std_only: dir.std,
+                    site: format!("{}:{}", f.rel, dir.line),
+                };
+                directives
+                    .entry(dir.local.as_str())
+                    .or_insert((target, push));
+            }
+            for func in d.funcs.iter().filter(|f| f.receiver.is_none()) {
+                locals.insert(
+                    func.name.as_str(),
+                    LocalKind::Func {
+                        has_body: func.has_body,
+                    },
+                );
+            }
+            for v in &d.vars {
+                locals.insert(
+                    v.name.as_str(),
+                    LocalKind::Var {
+                        has_value: v.has_value,
+                    },
+                );
+            }
+        }
+    }
+    let mut define = |sym: String, kind: DefKind, site: String| {
+        symbols.entry(sym).or_insert(SymbolDef {
+            package: pkg.to_string(),
+            kind,
+            site,
+            go_decl: false,
+            asm_ref_in_package: false,
+            push: None,
+        });
+    };
+    for f in files {
+        match &f.content {
+            FileContent::Go(d) => {
+                for func in &d.funcs {
+                    if func.generic
+                        || func.name == "_"
+                        || func.name == "init" && func.receiver.is_none()
+                    {
+                        continue;
+                    }
+                    let sym = match (&func.receiver, directives.get(func.name.as_str())) {
+                        (None, Some((target, _))) => target.clone(),
+                        _ => func.symbol(pkg),
+                    };
+                    if func.has_body {
+                        define(sym, DefKind::GoFunc, format!("{}:{}", f.rel, func.line));
+                    } else if func.receiver.is_none() {
+                        go_decls.push((pkg.to_string(), sym));
+                    }
+                }
+                for v in &d.vars {
+                    if v.name == "_" {
+                        continue;
+                    }
+                    let sym = match directives.get(v.name.as_str()) {
+                        // `var x T` linknamed to another package's name is a reference.
+                        Some((target, _))
+                            if !v.has_value
+                                && super::verdict::symbol_package(target) != Some(pkg) =>
+                        {
+                            continue;
+                        }
+                        Some((target, _)) => target.clone(),
+                        None => format!("{pkg}.{}", v.name),
+                    };
+                    define(sym, DefKind::GoVar, format!("{}:{}", f.rel, v.line));
+                }
+            }
+            FileContent::Asm(syms) => {
+                for s in syms {
+                    let name = s.linker_name(pkg);
+                    if s.definition {
+                        let kind = if s.text {
+                            DefKind::AsmFunc {
+                                abi_internal: s.abi_internal,
+                            }
+                        } else {
+                            DefKind::AsmData
+                        };
+                        define(name, kind, format!("{}:{}", f.rel, s.line));
+                    } else {
+                        asm_refs.push((pkg.to_string(), name));
+                    }
+                }
+            }
+        }
+    }
+    for (local, (target, push)) in directives {
+        if locals.contains_key(local) {
+            pushes.push((pkg.to_string(), target, push));
+        }
+    }
+}
