@@ -264,7 +264,7 @@ const GOOD_PULL: &str = "package main\n\nimport _ \"unsafe\"\n\n//go:linkname fa
 #[test]
 fn attributes_pulls_to_modules() {
     let tmp = tempdir("scan-modules");
-    let cache = tmp.join("pkg/mod");
+    let cache = tmp.join("gomodcache");
     write(
         &cache.join("github.com/!burnt!sushi/x@v1.2.3/go.mod"),
         "module github.com/BurntSushi/x\n",

@@ -77,6 +77,8 @@ pub struct BuildContext {
     /// The minor release of the toolchain: 26 for go1.26.8.
     pub release: u32,
     pub cgo: bool,
+    /// GOEXPERIMENT names in effect, lower case (`jsonv2`): the `goexperiment.X` tags.
+    pub experiments: Vec<String>,
 }
 
 impl BuildContext {
@@ -91,6 +93,10 @@ impl BuildContext {
             "linux" => self.goos == "android",
             "solaris" => self.goos == "illumos",
             "darwin" => self.goos == "ios",
+            _ if tag.starts_with("goexperiment.") => self
+                .experiments
+                .iter()
+                .any(|e| Some(e.as_str()) == tag.strip_prefix("goexperiment.")),
             _ => tag
                 .strip_prefix("go1.")
                 .and_then(|n| n.parse::<u32>().ok())
@@ -431,6 +437,7 @@ mod tests {
             goarch: goarch.into(),
             release,
             cgo: true,
+            experiments: vec!["jsonv2".into()],
         }
     }
 
@@ -452,6 +459,8 @@ mod tests {
         assert!(!eval("ignore", &c));
         assert!(!eval("gccgo", &c));
         assert!(eval("!(plan9 || js)", &c));
+        assert!(eval("goexperiment.jsonv2", &c));
+        assert!(!eval("goexperiment.greenteagc", &c));
         let android = ctx("android", "arm64", 26);
         assert!(eval("linux", &android));
         assert!(Constraint::parse("linux &&").is_err());

@@ -115,17 +115,22 @@ impl LinkerRule {
     pub fn load(goroot: &Path, goos: &str, goarch: &str, cgo: bool) -> Result<LinkerRule> {
         let version = tree_version(goroot)?;
         let release = release_of(&version).unwrap_or(0);
+        let regabi = regabi_arches(goroot).contains(&goarch.to_string());
+        let mut experiments = baseline_experiments(goroot, goos, regabi);
+        if let Ok(env) = std::env::var("GOEXPERIMENT") {
+            apply_goexperiment(&mut experiments, &env);
+        }
         let ctx = BuildContext {
             goos: goos.to_string(),
             goarch: goarch.to_string(),
             release,
             cgo,
+            experiments,
         };
         let loader = std::fs::read_to_string(goroot.join(LOADER)).unwrap_or_default();
         let objfile = std::fs::read_to_string(goroot.join(OBJFILE)).unwrap_or_default();
         let check = check_shape(&loader, &objfile);
         let blocked = blocked::parse(&loader);
-        let regabi = regabi_arches(goroot).contains(&goarch.to_string());
         let (symbols, packages) = index_symbols(goroot, &ctx)?;
         Ok(LinkerRule {
             goroot: goroot.to_path_buf(),
@@ -181,6 +186,74 @@ fn regabi_arches(goroot: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// The experiments on by default (`baseline := goexperiment.Flags{...}` in internal/buildcfg),
+/// lower case as the `goexperiment.X` build tags spell them.
+fn baseline_experiments(goroot: &Path, goos: &str, regabi: bool) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(goroot.join("src/internal/buildcfg/exp.go")) else {
+        return Vec::new();
+    };
+    let Some(start) = text.find("baseline := goexperiment.Flags{") else {
+        return Vec::new();
+    };
+    let mut on = Vec::new();
+    for line in text[start..].lines().skip(1) {
+        let t = line.trim();
+        if t.starts_with('}') {
+            break;
+        }
+        let Some((name, value)) = t.split_once(':') else {
+            continue;
+        };
+        let value = value.trim().trim_end_matches(',').trim();
+        let enabled = match value {
+            "true" => true,
+            "false" => false,
+            "regabiSupported" | "regabiAlwaysOn" => regabi,
+            other => local_goos_condition(&text, other, goos).unwrap_or(false),
+        };
+        if enabled {
+            on.push(name.trim().to_lowercase());
+        }
+    }
+    on
+}
+
+/// `name := (goos != "darwin" && goos != "ios")` in the same file, evaluated for `goos`.
+fn local_goos_condition(text: &str, name: &str, goos: &str) -> Option<bool> {
+    let def = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{name} := ")))?;
+    let expr = def.trim().trim_start_matches('(').trim_end_matches(')');
+    let term = |t: &str| -> Option<bool> {
+        let t = t.trim();
+        if let Some(v) = t.strip_prefix("goos != ") {
+            return Some(v.trim_matches('"') != goos);
+        }
+        if let Some(v) = t.strip_prefix("goos == ") {
+            return Some(v.trim_matches('"') == goos);
+        }
+        None
+    };
+    if expr.contains("||") {
+        let terms: Option<Vec<bool>> = expr.split("||").map(term).collect();
+        return terms.map(|t| t.into_iter().any(|b| b));
+    }
+    let terms: Option<Vec<bool>> = expr.split("&&").map(term).collect();
+    terms.map(|t| t.into_iter().all(|b| b))
+}
+
+/// `GOEXPERIMENT=a,noB`: turn experiments on and off as the go command does.
+pub fn apply_goexperiment(experiments: &mut Vec<String>, env: &str) {
+    for item in env.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let item = item.to_lowercase();
+        match item.strip_prefix("no") {
+            Some(off) => experiments.retain(|e| e != off),
+            None if !experiments.contains(&item) => experiments.push(item),
+            None => {}
+        }
+    }
 }
 
 /// A built file of the tree: its package and what it declares.
@@ -454,5 +527,43 @@ fn add_package(
         if locals.contains_key(local) {
             pushes.push((pkg.to_string(), target, push));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goexperiment_env() {
+        let mut e = vec!["jsonv2".to_string(), "greenteagc".to_string()];
+        apply_goexperiment(&mut e, "noJSONv2,arenas");
+        assert_eq!(e, vec!["greenteagc".to_string(), "arenas".to_string()]);
+    }
+
+    #[test]
+    fn goos_conditions() {
+        let text =
+            "\tdwarf5Supported := (goos != \"darwin\" && goos != \"ios\" && goos != \"aix\")\n";
+        assert_eq!(
+            local_goos_condition(text, "dwarf5Supported", "linux"),
+            Some(true)
+        );
+        assert_eq!(
+            local_goos_condition(text, "dwarf5Supported", "ios"),
+            Some(false)
+        );
+        assert_eq!(local_goos_condition(text, "other", "linux"), None);
+    }
+
+    #[test]
+    fn shapes_of_check_linkname() {
+        let old = "func (l *Loader) checkLinkname(pkg, name string, s Sym) {\n\tif osym.IsLinkname() || osym.ABIWrapper() {\n\t\treturn\n\t}\n}\n";
+        let objfile =
+            "if s.IsLinkname() || (w.ctxt.IsAsm && name != \"\") || name == \"main.main\" {";
+        let s = check_shape(old, objfile).unwrap();
+        assert!(s.asm_flagged && s.wrapper_allowed && !s.from_assembly && !s.linknamestd);
+        assert_eq!(s.site, "cmd/link/internal/loader/loader.go:1");
+        assert!(check_shape("package loader\n", "").is_none());
     }
 }

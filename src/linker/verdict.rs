@@ -411,6 +411,7 @@ mod tests {
                 goarch: "amd64".into(),
                 release,
                 cgo: true,
+                experiments: Vec::new(),
             },
             check: shape,
             blocked,

@@ -186,12 +186,23 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
     }
 }
 
-/// The escaped module path of a cache folder: everything after `pkg/mod/`, else its name.
+/// The escaped module path of a cache folder: its path below the module cache root (the
+/// ancestor holding `cache/download`), else below `pkg/mod/`, else its name.
 fn cache_module_path(dir: &Path) -> String {
+    let below_root = dir
+        .ancestors()
+        .skip(1)
+        .take(16)
+        .find(|a| a.join("cache/download").is_dir())
+        .and_then(|root| dir.strip_prefix(root).ok())
+        .map(|rel| rel.to_string_lossy().replace('\\', "/"));
     let full = dir.to_string_lossy().replace('\\', "/");
-    let tail = match full.rfind("/pkg/mod/") {
-        Some(at) => &full[at + "/pkg/mod/".len()..],
-        None => full.rsplit('/').next().unwrap_or(&full),
+    let tail = match &below_root {
+        Some(rel) => rel.as_str(),
+        None => match full.rfind("/pkg/mod/") {
+            Some(at) => &full[at + "/pkg/mod/".len()..],
+            None => full.rsplit('/').next().unwrap_or(&full),
+        },
     };
     tail.rsplit_once('@').map_or(tail, |(p, _)| p).to_string()
 }
