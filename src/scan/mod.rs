@@ -13,8 +13,9 @@ use crate::linker::tree::{LinkerRule, file_is_built};
 use crate::linker::verdict::{self, Pull, PullKind, Verdict, is_std, symbol_package};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use walk::{Module, ScanError, Walked};
 
 /// One pull, as written in JSON Lines.
@@ -90,11 +91,12 @@ pub fn scan_walked(
     rules: &[LinkerRule],
     progress: &(dyn Fn(u64) + Sync),
 ) -> ScanOutput {
+    let folders = FolderDecls::default();
     let results: Vec<(Vec<Found>, Option<ScanError>, u64)> = walked
         .files
         .par_iter()
         .map(|path| {
-            let r = scan_file(path, walked.module_of(path));
+            let r = scan_file(path, walked.module_of(path), &folders);
             progress(1);
             r
         })
@@ -168,7 +170,11 @@ fn header_of(text: &str) -> String {
     text[..end].to_string()
 }
 
-fn scan_file(path: &Path, module: Option<&Module>) -> (Vec<Found>, Option<ScanError>, u64) {
+fn scan_file(
+    path: &Path,
+    module: Option<&Module>,
+    folders: &FolderDecls,
+) -> (Vec<Found>, Option<ScanError>, u64) {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -261,7 +267,7 @@ fn scan_file(path: &Path, module: Option<&Module>) -> (Vec<Found>, Option<ScanEr
     if is_go {
         let decls = godecl::parse(&text);
         let package = linker_package(decls.package.as_deref(), &import_path);
-        let mut siblings: Option<Vec<GoDecls>> = None;
+        let mut siblings: Option<Arc<Vec<GoDecls>>> = None;
         for d in &decls.directives {
             let Some(target) = &d.target else { continue };
             let Some(target_pkg) = symbol_package(target) else {
@@ -271,7 +277,7 @@ fn scan_file(path: &Path, module: Option<&Module>) -> (Vec<Found>, Option<ScanEr
                 continue;
             }
             let local_kind = decls.lookup(&d.local).map(|(k, _)| k).or_else(|| {
-                let sib = siblings.get_or_insert_with(|| sibling_decls(path));
+                let sib = siblings.get_or_insert_with(|| folders.of(path));
                 sib.iter().find_map(|s| s.lookup(&d.local).map(|(k, _)| k))
             });
             let (kind, defines) = match local_kind {
@@ -360,17 +366,34 @@ fn dir_package(asm_file: &Path) -> Option<String> {
     None
 }
 
-/// Declarations of the other Go files of a file's folder (a directive may name them).
-fn sibling_decls(file: &Path) -> Vec<GoDecls> {
-    let Some(dir) = file.parent() else {
-        return Vec::new();
-    };
+/// Declarations of each folder's Go files, read once per folder when a directive names a
+/// local declared in another file of its package.
+#[derive(Default)]
+struct FolderDecls(Mutex<HashMap<PathBuf, Arc<Vec<GoDecls>>>>);
+
+impl FolderDecls {
+    fn of(&self, file: &Path) -> Arc<Vec<GoDecls>> {
+        let Some(dir) = file.parent() else {
+            return Arc::default();
+        };
+        if let Some(d) = self.0.lock().ok().and_then(|m| m.get(dir).cloned()) {
+            return d;
+        }
+        let decls = Arc::new(folder_decls(dir));
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(dir.to_path_buf(), decls.clone());
+        }
+        decls
+    }
+}
+
+fn folder_decls(dir: &Path) -> Vec<GoDecls> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p != file && p.extension().is_some_and(|e| e == "go") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|e| e == "go") && p.is_file())
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .map(|t| godecl::parse(&t))
         .collect()
