@@ -46,6 +46,8 @@ enum Outcome {
     Rejected(String),
     /// `relocation target SYM not defined`
     Undefined(String),
+    /// `duplicated definition of symbol SYM`
+    Duplicate(String),
     /// The compiler stopped it: the linker never ran.
     Compile(String),
 }
@@ -74,6 +76,13 @@ fn build(goroot: &Path, module: &Path, pkg: &str) -> Outcome {
             .unwrap_or("");
         return Outcome::Undefined(sym.to_string());
     }
+    if let Some(at) = err.find("duplicated definition of symbol ") {
+        let sym = err[at + "duplicated definition of symbol ".len()..]
+            .split([' ', ','])
+            .next()
+            .unwrap_or("");
+        return Outcome::Duplicate(sym.to_string());
+    }
     Outcome::Compile(
         err.lines()
             .find(|l| !l.starts_with('#'))
@@ -86,7 +95,8 @@ fn build(goroot: &Path, module: &Path, pkg: &str) -> Outcome {
 /// pull the linker never sees (type/const) is there.
 #[derive(Debug, Default)]
 struct Prediction {
-    failing: BTreeMap<String, String>,
+    /// Symbol → (verdict, reason) for pulls that fail.
+    failing: BTreeMap<String, (String, String)>,
     ignored: bool,
     pulls: usize,
 }
@@ -104,8 +114,10 @@ fn predict(records: &[Value], version: &str) -> BTreeMap<String, Prediction> {
         p.pulls += 1;
         match link {
             "rejected" | "undefined" => {
-                p.failing
-                    .insert(r["symbol"].as_str().unwrap().to_string(), link.to_string());
+                p.failing.insert(
+                    r["symbol"].as_str().unwrap().to_string(),
+                    (link.to_string(), v["reason"].as_str().unwrap().to_string()),
+                );
             }
             "ignored" => p.ignored = true,
             "ok" | "inactive" => {}
@@ -121,8 +133,12 @@ fn agrees(p: &Prediction, o: &Outcome) -> bool {
     }
     match o {
         Outcome::Links => p.failing.is_empty(),
-        Outcome::Rejected(s) => p.failing.get(s).is_some_and(|l| l == "rejected"),
-        Outcome::Undefined(s) => p.failing.get(s).is_some_and(|l| l == "undefined"),
+        Outcome::Rejected(s) => p.failing.get(s).is_some_and(|(l, _)| l == "rejected"),
+        Outcome::Undefined(s) => p.failing.get(s).is_some_and(|(l, _)| l == "undefined"),
+        Outcome::Duplicate(s) => p
+            .failing
+            .get(s)
+            .is_some_and(|(l, why)| l == "rejected" && why.contains("duplicated definition")),
         Outcome::Compile(_) => false,
     }
 }
@@ -188,7 +204,11 @@ fn predictions_match_real_builds() {
                 .unwrap_or_else(|| panic!("scan found no pull in {pkg}"));
             let o = build(root, &module, pkg);
             let ok = agrees(p, &o);
-            let shown: Vec<String> = p.failing.iter().map(|(s, l)| format!("{l} {s}")).collect();
+            let shown: Vec<String> = p
+                .failing
+                .iter()
+                .map(|(s, (l, _))| format!("{l} {s}"))
+                .collect();
             let guess = if p.ignored {
                 "ignored (compiler refuses)".to_string()
             } else if shown.is_empty() {
