@@ -13,6 +13,9 @@ use util::*;
 /// Toolchains the acceptance test runs against: (GOTOOLCHAIN value, what it stands for).
 const TOOLCHAINS: &[&str] = &["local", "go1.27.3", "go1.22.10"];
 
+/// Targets: (GOOS, GOARCH), built with CGO_ENABLED=0 so no C toolchain is needed.
+const PLATFORMS: &[(&str, &str)] = &[("linux", "amd64"), ("linux", "arm64")];
+
 /// The toolchain's GOROOT, or None (skip, with the reason printed) unless
 /// LINKALLOW_REQUIRE_GO=1, when a missing toolchain fails the test.
 fn toolchain_goroot(name: &str) -> Option<PathBuf> {
@@ -48,16 +51,24 @@ enum Outcome {
     Undefined(String),
     /// `duplicated definition of symbol SYM`
     Duplicate(String),
+    /// No file of the package is built for the target.
+    NoFiles,
     /// The compiler stopped it: the linker never ran.
     Compile(String),
 }
 
-fn build(goroot: &Path, module: &Path, pkg: &str) -> Outcome {
-    let out = go(
-        goroot,
-        module,
-        &["build", "-o", "/dev/null", &format!("./{pkg}")],
-    );
+fn build(goroot: &Path, module: &Path, pkg: &str, goos: &str, goarch: &str) -> Outcome {
+    let out = Command::new(goroot.join("bin/go"))
+        .args(["build", "-o", "/dev/null", &format!("./{pkg}")])
+        .current_dir(module)
+        .env("GOROOT", goroot)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOOS", goos)
+        .env("GOARCH", goarch)
+        .env("CGO_ENABLED", "0")
+        .output()
+        .expect("run go build");
     if out.status.success() {
         return Outcome::Links;
     }
@@ -75,6 +86,9 @@ fn build(goroot: &Path, module: &Path, pkg: &str) -> Outcome {
             .next()
             .unwrap_or("");
         return Outcome::Undefined(sym.to_string());
+    }
+    if err.contains("build constraints exclude all Go files") {
+        return Outcome::NoFiles;
     }
     if let Some(at) = err.find("duplicated definition of symbol ") {
         let sym = err[at + "duplicated definition of symbol ".len()..]
@@ -98,7 +112,8 @@ struct Prediction {
     /// Symbol → (verdict, reason) for pulls that fail.
     failing: BTreeMap<String, (String, String)>,
     ignored: bool,
-    pulls: usize,
+    /// Pulls in files built for the target.
+    active: usize,
 }
 
 fn predict(records: &[Value], version: &str) -> BTreeMap<String, Prediction> {
@@ -111,7 +126,9 @@ fn predict(records: &[Value], version: &str) -> BTreeMap<String, Prediction> {
             .as_str()
             .unwrap_or_else(|| panic!("no verdict for {version}: {r}"));
         let p = out.entry(pkg).or_default();
-        p.pulls += 1;
+        if link != "inactive" {
+            p.active += 1;
+        }
         match link {
             "rejected" | "undefined" => {
                 p.failing.insert(
@@ -139,6 +156,7 @@ fn agrees(p: &Prediction, o: &Outcome) -> bool {
             .failing
             .get(s)
             .is_some_and(|(l, why)| l == "rejected" && why.contains("duplicated definition")),
+        Outcome::NoFiles => p.active == 0,
         Outcome::Compile(_) => false,
     }
 }
@@ -175,58 +193,70 @@ fn predictions_match_real_builds() {
         p.sort();
         p
     };
-    let mut args: Vec<String> = vec!["scan".into(), module.display().to_string(), "--json".into()];
-    for r in &roots {
-        args.push("--against".into());
-        args.push(r.display().to_string());
-    }
-    let out = run(bin()
-        .args(&args)
-        .env("GOARCH", "amd64")
-        .env("GOOS", "linux"));
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "scan failed: {}",
-        stderr(&out)
-    );
-    let records: Vec<Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let mut table = String::new();
     let mut disagreements = Vec::new();
-    for root in &roots {
-        let version = version_of(root);
-        let predicted = predict(&records, &version);
-        for pkg in &packages {
-            let p = predicted
-                .get(pkg)
-                .unwrap_or_else(|| panic!("scan found no pull in {pkg}"));
-            let o = build(root, &module, pkg);
-            let ok = agrees(p, &o);
-            let shown: Vec<String> = p
-                .failing
-                .iter()
-                .map(|(s, (l, _))| format!("{l} {s}"))
-                .collect();
-            let guess = if p.ignored {
-                "ignored (compiler refuses)".to_string()
-            } else if shown.is_empty() {
-                "links".to_string()
-            } else {
-                shown.join(", ")
-            };
-            let line = format!(
-                "| {version} | {pkg} | {guess} | {o:?} | {} |\n",
-                if ok { "match" } else { "MISMATCH" }
-            );
-            table.push_str(&line);
-            if !ok {
-                disagreements.push(line);
+    // The host's usual target, and a cross build that turns the platform-specific cases around.
+    for (goos, goarch) in PLATFORMS {
+        let mut args: Vec<String> = vec![
+            "scan".into(),
+            module.display().to_string(),
+            "--json".into(),
+            "--goos".into(),
+            goos.to_string(),
+            "--goarch".into(),
+            goarch.to_string(),
+        ];
+        for r in &roots {
+            args.push("--against".into());
+            args.push(r.display().to_string());
+        }
+        let out = run(bin().args(&args).env("CGO_ENABLED", "0"));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "scan failed: {}",
+            stderr(&out)
+        );
+        let records: Vec<Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for root in &roots {
+            let version = version_of(root);
+            let predicted = predict(&records, &version);
+            for pkg in &packages {
+                let p = predicted
+                    .get(pkg)
+                    .unwrap_or_else(|| panic!("scan found no pull in {pkg}"));
+                let o = build(root, &module, pkg, goos, goarch);
+                let ok = agrees(p, &o);
+                let shown: Vec<String> = p
+                    .failing
+                    .iter()
+                    .map(|(s, (l, _))| format!("{l} {s}"))
+                    .collect();
+                let guess = if p.ignored {
+                    "ignored (compiler refuses)".to_string()
+                } else if p.active == 0 {
+                    "inactive".to_string()
+                } else if shown.is_empty() {
+                    "links".to_string()
+                } else {
+                    shown.join(", ")
+                };
+                let line = format!(
+                    "| {version} | {goos}/{goarch} | {pkg} | {guess} | {o:?} | {} |\n",
+                    if ok { "match" } else { "MISMATCH" }
+                );
+                table.push_str(&line);
+                if !ok {
+                    disagreements.push(line);
+                }
             }
         }
     }
-    println!("| release | package | predicted | real build | |\n|---|---|---|---|---|\n{table}");
+    println!(
+        "| release | platform | package | predicted | real build | |\n|---|---|---|---|---|---|\n{table}"
+    );
     assert!(
         disagreements.is_empty(),
         "prediction differs from the real linker:\n{}",
