@@ -63,6 +63,9 @@ pub struct SymbolDef {
     /// The defining package's own assembly references it, so a Go function gets an ABI0
     /// wrapper.
     pub asm_ref_in_package: bool,
+    /// It has content (code, or a variable with a value); a variable without one is BSS, which
+    /// another definition with content replaces at link time.
+    pub has_data: bool,
     pub push: Option<Push>,
 }
 
@@ -456,13 +459,14 @@ fn add_package(
             }
         }
     }
-    let mut define = |sym: String, kind: DefKind, site: String| {
+    let mut define = |sym: String, kind: DefKind, site: String, has_data: bool| {
         symbols.entry(sym).or_insert(SymbolDef {
             package: pkg.to_string(),
             kind,
             site,
             go_decl: false,
             asm_ref_in_package: false,
+            has_data,
             push: None,
         });
     };
@@ -481,7 +485,12 @@ fn add_package(
                         _ => func.symbol(pkg),
                     };
                     if func.has_body {
-                        define(sym, DefKind::GoFunc, format!("{}:{}", f.rel, func.line));
+                        define(
+                            sym,
+                            DefKind::GoFunc,
+                            format!("{}:{}", f.rel, func.line),
+                            true,
+                        );
                     } else if func.receiver.is_none() {
                         go_decls.push((pkg.to_string(), sym));
                     }
@@ -501,7 +510,12 @@ fn add_package(
                         Some((target, _)) => target.clone(),
                         None => format!("{pkg}.{}", v.name),
                     };
-                    define(sym, DefKind::GoVar, format!("{}:{}", f.rel, v.line));
+                    define(
+                        sym,
+                        DefKind::GoVar,
+                        format!("{}:{}", f.rel, v.line),
+                        v.has_value,
+                    );
                 }
             }
             FileContent::Asm(syms) => {
@@ -515,7 +529,7 @@ fn add_package(
                         } else {
                             DefKind::AsmData
                         };
-                        define(name, kind, format!("{}:{}", f.rel, s.line));
+                        define(name, kind, format!("{}:{}", f.rel, s.line), true);
                     } else {
                         asm_refs.push((pkg.to_string(), name));
                     }

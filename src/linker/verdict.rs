@@ -118,10 +118,20 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
     let def = rule.symbols.get(pull.symbol);
     if pull.defines {
         return match def {
-            Some(d) => verdict(
+            Some(d) if d.package == pull.package => {
+                verdict(Link::Ok, format!("the definition itself ({})", d.site))
+            }
+            Some(d) if d.has_data || pull.kind != PullKind::Var => verdict(
                 Link::Rejected,
                 format!(
                     "defines {} (a push), but {version} also defines it at {}: duplicated definition",
+                    pull.symbol, d.site
+                ),
+            ),
+            Some(d) => verdict(
+                Link::Ok,
+                format!(
+                    "defines {} with a value, which replaces the tree's zero-valued variable at {}",
                     pull.symbol, d.site
                 ),
             ),
@@ -354,6 +364,7 @@ mod tests {
             site: "runtime/x.go:1".into(),
             go_decl,
             asm_ref_in_package: false,
+            has_data: true,
             push: push.map(|(std_only, site)| Push {
                 std_only,
                 site: site.into(),

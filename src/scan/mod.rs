@@ -230,7 +230,11 @@ fn scan_file(
         .to_string_lossy()
         .replace('\\', "/");
     let rel_dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    let import_path = match (module_path.is_empty(), rel_dir.is_empty()) {
+    // The standard library's module `std` has import paths without the module prefix.
+    let import_path = match (
+        module_path.is_empty() || module_path == "std",
+        rel_dir.is_empty(),
+    ) {
         (true, _) => rel_dir.to_string(),
         (false, true) => module_path.clone(),
         (false, false) => format!("{module_path}/{rel_dir}"),
