@@ -217,7 +217,11 @@ fn scan_file(
         }
     };
     let (module_path, version, root) = match module {
-        Some(m) => (m.path.clone(), m.version.clone(), m.root.clone()),
+        Some(m) => (
+            m.import_path.clone().unwrap_or_else(|| m.path.clone()),
+            m.version.clone(),
+            m.root.clone(),
+        ),
         None => (
             String::new(),
             None,
@@ -247,10 +251,9 @@ fn scan_file(
     let build = build_string(&name, &header);
     let test = name.ends_with("_test.go");
     let cgo_file = is_go && crate::linker::tree::imports_c(&text);
-    let module_name = if module_path.is_empty() {
-        root.display().to_string()
-    } else {
-        module_path.clone()
+    let module_name = match module {
+        Some(m) => m.path.clone(),
+        None => root.display().to_string(),
     };
     let record =
         |line, column, symbol: String, local: String, kind: PullKind, defines| PullRecord {

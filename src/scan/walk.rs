@@ -11,6 +11,9 @@ pub struct Module {
     pub root: PathBuf,
     pub path: String,
     pub version: Option<String>,
+    /// The import path of the module root when it is not `path` (`vendor/golang.org/x/net`
+    /// inside the standard library).
+    pub import_path: Option<String>,
 }
 
 /// A problem the walk or a read ran into; scanning goes on.
@@ -132,6 +135,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
             root: dir.to_path_buf(),
             path: unescape(&escaped),
             version: Some(version.to_string()),
+            import_path: None,
         });
         return;
     }
@@ -162,10 +166,16 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
             root: dir.to_path_buf(),
             path,
             version: None,
+            import_path: None,
         });
     }
     if name == "vendor" {
         let txt = dir.join("modules.txt");
+        // The standard library's vendored packages are imported as vendor/<path>.
+        let in_std = dir
+            .parent()
+            .and_then(|p| std::fs::read_to_string(p.join("go.mod")).ok())
+            .is_some_and(|m| module_line(&m).is_ok_and(|p| p == "std" || p == "cmd"));
         if let Ok(text) = std::fs::read_to_string(&txt) {
             for line in text.lines() {
                 let mut f = line.split_whitespace();
@@ -179,6 +189,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                         root: dir.join(p),
                         path: p.to_string(),
                         version: Some(v.to_string()),
+                        import_path: in_std.then(|| format!("vendor/{p}")),
                     });
                 }
             }
