@@ -479,3 +479,45 @@ fn merge_streams_shards_and_reports_corrupt_lines() {
     assert_eq!(stdout(&human), stdout(&direct));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `linkallow scan ./sub` inside a module: the enclosing go.mod (or vendor/modules.txt) names the
+/// module, and file names stay relative to the module root.
+#[test]
+fn a_walk_inside_a_module_is_attributed_to_it() {
+    let tmp = tempdir("scan-inside");
+    write(&tmp.join("app/go.mod"), "module example.com/app\n");
+    write(&tmp.join("app/sub/deep/a.go"), GOOD_PULL);
+    write(
+        &tmp.join("app/vendor/modules.txt"),
+        "# example.com/dep v0.4.0\n## explicit\nexample.com/dep\n",
+    );
+    write(&tmp.join("app/vendor/example.com/dep/x/d.go"), GOOD_PULL);
+    let fields = |dir: &Path| -> Vec<(String, String, String)> {
+        let out = run(bin().args(["scan", "--json"]).arg(dir));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["module"].as_str().unwrap().to_string(),
+                    v["version"].as_str().unwrap_or("-").to_string(),
+                    v["file"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        fields(&tmp.join("app/sub")),
+        vec![("example.com/app".into(), "-".into(), "sub/deep/a.go".into())]
+    );
+    assert_eq!(
+        fields(&tmp.join("app/vendor/example.com/dep/x")),
+        vec![("example.com/dep".into(), "v0.4.0".into(), "x/d.go".into())]
+    );
+    assert_eq!(
+        fields(&tmp.join("app/vendor/example.com")),
+        vec![("example.com/dep".into(), "v0.4.0".into(), "x/d.go".into())]
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -81,11 +81,6 @@ pub fn scan(
     scan_walked(walked, rules, progress)
 }
 
-/// The number of files a walk of `paths` finds (for a progress bar's length).
-pub fn count_files(walked: &Walked) -> u64 {
-    walked.files.len() as u64
-}
-
 pub fn scan_walked(
     walked: Walked,
     rules: &[LinkerRule],
@@ -216,16 +211,18 @@ fn scan_file(
             );
         }
     };
-    let (module_path, version, root) = match module {
+    let (module_path, version, root, below) = match module {
         Some(m) => (
             m.import_path.clone().unwrap_or_else(|| m.path.clone()),
             m.version.clone(),
             m.root.clone(),
+            m.below.as_str(),
         ),
         None => (
             String::new(),
             None,
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            "",
         ),
     };
     let rel = path
@@ -233,6 +230,11 @@ fn scan_file(
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
+    let rel = if below.is_empty() {
+        rel
+    } else {
+        format!("{below}/{rel}")
+    };
     let rel_dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
     // The standard library's module `std` has import paths without the module prefix.
     let import_path = match (

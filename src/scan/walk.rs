@@ -14,6 +14,9 @@ pub struct Module {
     /// The import path of the module root when it is not `path` (`vendor/golang.org/x/net`
     /// inside the standard library).
     pub import_path: Option<String>,
+    /// Where `root` sits below the module's real root, when the walk started inside a module
+    /// (`linkallow scan ./sub`): prefixed to file names and import paths. Empty otherwise.
+    pub below: String,
 }
 
 /// A problem the walk or a read ran into; scanning goes on.
@@ -72,7 +75,7 @@ fn walk_one(root: &Path, w: &mut Walked) {
         });
         return;
     }
-    // A module-cache folder given directly, or inside the walk.
+    enclosing_module(root, w);
     let it = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -121,6 +124,57 @@ fn walk_one(root: &Path, w: &mut Walked) {
     }
 }
 
+/// When the walk starts inside a module (below its go.mod, cache folder or vendor/), the
+/// modules of the nearest such ancestor, re-rooted at the walk's root.
+fn enclosing_module(root: &Path, w: &mut Walked) {
+    if !root.is_dir() {
+        return;
+    }
+    let Ok(abs) = root.canonicalize() else {
+        return;
+    };
+    let starts_module = |d: &Path| {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        d.join("go.mod").is_file()
+            || name
+                .rsplit_once('@')
+                .is_some_and(|(_, v)| v.starts_with('v'))
+            || (name == "vendor" && d.join("modules.txt").is_file())
+    };
+    if starts_module(&abs) {
+        return; // the walk itself notes it
+    }
+    let Some(ancestor) = abs.ancestors().skip(1).find(|a| starts_module(a)) else {
+        return;
+    };
+    let mut found = Walked {
+        files: Vec::new(),
+        modules: Vec::new(),
+        errors: Vec::new(),
+    };
+    enter_dir(ancestor, &mut found);
+    w.errors.append(&mut found.errors);
+    for m in found.modules {
+        if let Ok(below) = abs.strip_prefix(&m.root) {
+            // The walk is inside this module.
+            w.modules.push(Module {
+                root: root.to_path_buf(),
+                below: below.to_string_lossy().replace('\\', "/"),
+                ..m
+            });
+        } else if let Ok(inside) = m.root.strip_prefix(&abs) {
+            // This module is inside the walk.
+            w.modules.push(Module {
+                root: root.join(inside),
+                ..m
+            });
+        }
+    }
+}
+
 /// Notes the module a folder starts, if any.
 fn enter_dir(dir: &Path, w: &mut Walked) {
     let name = dir
@@ -136,6 +190,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
             path: unescape(&escaped),
             version: Some(version.to_string()),
             import_path: None,
+            below: String::new(),
         });
         return;
     }
@@ -167,6 +222,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
             path,
             version: None,
             import_path: None,
+            below: String::new(),
         });
     }
     if name == "vendor" {
@@ -190,6 +246,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                         path: p.to_string(),
                         version: Some(v.to_string()),
                         import_path: in_std.then(|| format!("vendor/{p}")),
+                        below: String::new(),
                     });
                 }
             }
