@@ -299,7 +299,7 @@ fn json_records_have_the_promised_fields() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|v| v["kind"] == "asm")
         .collect();
-    assert_eq!(asm.len(), 4, "{asm:?}");
+    assert_eq!(asm.len(), 12, "{asm:?}");
 }
 
 fn write(path: &Path, text: impl AsRef<[u8]>) {
