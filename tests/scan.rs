@@ -13,8 +13,9 @@ use util::*;
 /// Toolchains the acceptance test runs against: (GOTOOLCHAIN value, what it stands for).
 const TOOLCHAINS: &[&str] = &["local", "go1.27.3", "go1.22.10"];
 
-/// Targets: (GOOS, GOARCH), built with CGO_ENABLED=0 so no C toolchain is needed.
-const PLATFORMS: &[(&str, &str)] = &[("linux", "amd64"), ("linux", "arm64")];
+/// Targets: (GOOS, GOARCH), built with CGO_ENABLED=0 so no C toolchain is needed. arm64 turns
+/// the platform-specific cases around; 386 has no register ABI, so no ABI wrappers.
+const PLATFORMS: &[(&str, &str)] = &[("linux", "amd64"), ("linux", "arm64"), ("linux", "386")];
 
 /// The toolchain's GOROOT, or None (skip, with the reason printed) unless
 /// LINKALLOW_REQUIRE_GO=1, when a missing toolchain fails the test.
@@ -195,7 +196,6 @@ fn predictions_match_real_builds() {
     };
     let mut table = String::new();
     let mut disagreements = Vec::new();
-    // The host's usual target, and a cross build that turns the platform-specific cases around.
     for (goos, goarch) in PLATFORMS {
         let mut args: Vec<String> = vec![
             "scan".into(),
