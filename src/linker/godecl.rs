@@ -47,7 +47,6 @@ pub struct VarDecl {
 pub struct GoDecls {
     /// The package clause's name.
     pub package: Option<String>,
-    pub imports_unsafe: bool,
     pub funcs: Vec<FuncDecl>,
     pub vars: Vec<VarDecl>,
     /// Type and constant names with their lines.
@@ -367,8 +366,8 @@ impl Reader<'_> {
         }
     }
 
+    /// Import paths are not needed: skip the declaration.
     fn imports(&mut self) {
-        // Only `"unsafe"` matters; literals are not kept, so look at the source line instead.
         let grouped = self.peek() == Some(&Tok::Punct('('));
         if grouped {
             self.skip_group();
@@ -493,11 +492,6 @@ impl Reader<'_> {
             line,
         });
     }
-}
-
-/// Whether the file's import section names `"unsafe"` (a linkname needs it).
-pub fn imports_unsafe(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"\"unsafe\"").is_some()
 }
 
 #[cfg(test)]

@@ -427,3 +427,44 @@ fn build_string(name: &str, header: &str) -> Option<String> {
     }
     parts.pop()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_strings() {
+        assert_eq!(build_string("a.go", "package a\n"), None);
+        assert_eq!(
+            build_string("a_arm64.go", "package a\n"),
+            Some("arm64".into())
+        );
+        assert_eq!(
+            build_string(
+                "a_linux_amd64.s",
+                "//go:build !purego\n\n#include \"textflag.h\"\n"
+            ),
+            Some("linux && amd64 && (!purego)".into())
+        );
+        assert_eq!(
+            build_string("a.go", "// +build go1.20,!go1.26\n\npackage a\n"),
+            Some("go1.20 && !go1.26".into())
+        );
+    }
+
+    #[test]
+    fn linker_packages() {
+        assert_eq!(linker_package(Some("main"), "example.com/x/cmd"), "main");
+        assert_eq!(linker_package(Some("x"), "example.com/x"), "example.com/x");
+        assert_eq!(
+            linker_package(Some("x_test"), "example.com/x"),
+            "example.com/x_test"
+        );
+    }
+
+    #[test]
+    fn headers_stop_at_the_package_clause() {
+        let src = "// c\n//go:build linux\n\npackage a\n//go:build windows\n";
+        assert_eq!(header_of(src), "// c\n//go:build linux\n\n");
+    }
+}
