@@ -521,3 +521,30 @@ fn a_walk_inside_a_module_is_attributed_to_it() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// An `undefined` verdict names the files that define the symbol for other targets.
+#[test]
+fn undefined_names_where_the_symbol_exists() {
+    let Some(root) = toolchain_goroot("local") else {
+        return;
+    };
+    let out = run(bin()
+        .args([
+            "scan",
+            "--json",
+            "--goos",
+            "linux",
+            "--goarch",
+            "amd64",
+            "--against",
+        ])
+        .arg(&root)
+        .arg(fixtures().join("scan/mod/other_arch")));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    let verdict = &v["verdicts"][version_of(&root).as_str()];
+    assert_eq!(verdict["link"], "undefined");
+    let reason = verdict["reason"].as_str().unwrap();
+    assert!(reason.contains("runtime/tls_arm64.s:"), "{reason}");
+    assert!(reason.contains("(arm64)"), "{reason}");
+}

@@ -416,6 +416,27 @@ pub fn header_constraint(text: &str) -> Option<(String, ParsedConstraint)> {
     Some((shown, parsed))
 }
 
+/// A file's constraint for reports: its name's GOOS/GOARCH suffixes and its header's
+/// `//go:build` (or `// +build`) expression, or None when it has neither.
+pub fn describe(name: &str, header: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    let tags = file_name_tags(name);
+    if !tags.is_empty() {
+        parts.push(tags.join(" && "));
+    }
+    if let Some((expr, _)) = header_constraint(header) {
+        parts.push(if parts.is_empty() || !expr.contains(' ') {
+            expr
+        } else {
+            format!("({expr})")
+        });
+    }
+    if parts.len() == 2 {
+        return Some(format!("{} && {}", parts[0], parts[1]));
+    }
+    parts.pop()
+}
+
 /// The minor release of a Go version string: `go1.26.8` → 26, `go1.27rc1` → 27,
 /// `devel go1.28-abcdef ...` → 28.
 pub fn release_of(version: &str) -> Option<u32> {

@@ -4,12 +4,13 @@
 
 use super::asm;
 use super::blocked::{self, Blocked};
-use super::constraint::{BuildContext, Constraint, header_constraint, release_of};
+use super::constraint::{BuildContext, Constraint, describe, header_constraint, release_of};
 use super::godecl::{self, GoDecls, LocalKind};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What changes between releases in `checkLinkname` and the object writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,8 @@ pub struct LinkerRule {
     pub symbols: HashMap<String, SymbolDef>,
     /// Standard-library packages with files built on the target.
     pub packages: HashSet<String>,
+    /// `defined_elsewhere` answers, by symbol: each is a folder read.
+    pub elsewhere: Mutex<HashMap<String, Vec<String>>>,
 }
 
 const LOADER: &str = "src/cmd/link/internal/loader/loader.go";
@@ -144,7 +147,91 @@ impl LinkerRule {
             regabi,
             symbols,
             packages,
+            elsewhere: Mutex::default(),
         })
+    }
+}
+
+impl LinkerRule {
+    /// Where the symbol's package defines it in files not built for this target (other
+    /// platforms, releases or experiments): `file:line (constraint)`, for `undefined` reasons.
+    pub fn defined_elsewhere(&self, symbol: &str) -> Vec<String> {
+        if let Some(known) = self
+            .elsewhere
+            .lock()
+            .ok()
+            .and_then(|m| m.get(symbol).cloned())
+        {
+            return known;
+        }
+        let found = self.find_elsewhere(symbol);
+        if let Ok(mut m) = self.elsewhere.lock() {
+            m.insert(symbol.to_string(), found.clone());
+        }
+        found
+    }
+
+    fn find_elsewhere(&self, symbol: &str) -> Vec<String> {
+        let Some(pkg) = super::verdict::symbol_package(symbol) else {
+            return Vec::new();
+        };
+        let name = symbol.rsplit('.').next().unwrap_or(symbol);
+        let dir = self.goroot.join("src").join(pkg);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| (n.ends_with(".go") && !n.ends_with("_test.go")) || n.ends_with(".s"))
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(dir.join(&file)) else {
+                continue;
+            };
+            if !text.contains(name) || file_is_built(&self.ctx, &file, &text) {
+                continue;
+            }
+            let line = if file.ends_with(".s") {
+                asm::symbols(&text)
+                    .into_iter()
+                    .find(|s| s.definition && s.linker_name(pkg) == symbol)
+                    .map(|s| s.line)
+            } else {
+                let d = godecl::parse(&text);
+                let target = |local: &str| {
+                    d.directives
+                        .iter()
+                        .find(|x| x.local == local)
+                        .and_then(|x| x.target.clone())
+                };
+                d.funcs
+                    .iter()
+                    .filter(|f| f.has_body && !f.generic)
+                    .find(|f| match &f.receiver {
+                        Some(_) => f.symbol(pkg) == symbol,
+                        None => target(&f.name).unwrap_or_else(|| f.symbol(pkg)) == symbol,
+                    })
+                    .map(|f| f.line)
+                    .or_else(|| {
+                        d.vars
+                            .iter()
+                            .find(|v| {
+                                target(&v.name).unwrap_or_else(|| format!("{pkg}.{}", v.name))
+                                    == symbol
+                            })
+                            .map(|v| v.line)
+                    })
+            };
+            if let Some(line) = line {
+                let header: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
+                let why = describe(&file, &header).unwrap_or_else(|| "cgo".to_string());
+                out.push(format!("{pkg}/{file}:{line} ({why})"));
+            }
+        }
+        out
     }
 }
 

@@ -331,7 +331,14 @@ fn undefined(rule: &LinkerRule, pull: &Pull, platform: &str) -> Verdict {
                 d.site,
                 pull.kind.as_str()
             ),
-            None => format!("{} defines no {} on {platform}", rule.version, pull.symbol),
+            None => {
+                let elsewhere = rule.defined_elsewhere(pull.symbol);
+                let mut why = format!("{} defines no {} on {platform}", rule.version, pull.symbol);
+                if !elsewhere.is_empty() {
+                    why.push_str(&format!("; only in {}", elsewhere.join(", ")));
+                }
+                why
+            }
         },
     };
     verdict(Link::Undefined, why)
@@ -429,6 +436,7 @@ mod tests {
             regabi: true,
             symbols,
             packages: HashSet::from(["runtime".to_string()]),
+            elsewhere: Default::default(),
         }
     }
 

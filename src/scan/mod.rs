@@ -7,7 +7,7 @@ pub mod report;
 pub mod walk;
 
 use crate::linker::asm;
-use crate::linker::constraint::{BuildContext, header_constraint};
+use crate::linker::constraint::{BuildContext, describe};
 use crate::linker::godecl::{self, GoDecls, LocalKind};
 use crate::linker::tree::{LinkerRule, file_is_built};
 use crate::linker::verdict::{self, Pull, PullKind, Verdict, is_std, symbol_package};
@@ -250,7 +250,7 @@ fn scan_file(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let header = header_of(&text);
-    let build = build_string(&name, &header);
+    let build = describe(&name, &header);
     let test = name.ends_with("_test.go");
     let cgo_file = is_go && crate::linker::tree::imports_c(&text);
     let module_name = match module {
@@ -408,46 +408,23 @@ fn folder_decls(dir: &Path) -> Vec<GoDecls> {
         .collect()
 }
 
-/// The file's constraint for reports: its name's GOOS/GOARCH suffixes and its header line.
-fn build_string(name: &str, header: &str) -> Option<String> {
-    let mut parts = Vec::new();
-    let tags = crate::linker::constraint::file_name_tags(name);
-    if !tags.is_empty() {
-        parts.push(tags.join(" && "));
-    }
-    if let Some((expr, _)) = header_constraint(header) {
-        parts.push(if parts.is_empty() {
-            expr
-        } else {
-            format!("({expr})")
-        });
-    }
-    if parts.len() == 2 {
-        return Some(format!("{} && {}", parts[0], parts[1]));
-    }
-    parts.pop()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn build_strings() {
-        assert_eq!(build_string("a.go", "package a\n"), None);
+        assert_eq!(describe("a.go", "package a\n"), None);
+        assert_eq!(describe("a_arm64.go", "package a\n"), Some("arm64".into()));
         assert_eq!(
-            build_string("a_arm64.go", "package a\n"),
-            Some("arm64".into())
-        );
-        assert_eq!(
-            build_string(
+            describe(
                 "a_linux_amd64.s",
                 "//go:build !purego\n\n#include \"textflag.h\"\n"
             ),
-            Some("linux && amd64 && (!purego)".into())
+            Some("linux && amd64 && !purego".into())
         );
         assert_eq!(
-            build_string("a.go", "// +build go1.20,!go1.26\n\npackage a\n"),
+            describe("a.go", "// +build go1.20,!go1.26\n\npackage a\n"),
             Some("go1.20 && !go1.26".into())
         );
     }
