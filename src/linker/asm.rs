@@ -210,6 +210,15 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_of_a_file_parses_without_panic() {
+        let src = "TEXT ·f(SB), $0 /* ü\n */ // é\n\tMOVQ $runtime∕internal·x+8<ABIInternal>(SB), AX\n\tCALL runtime·y<>(SB)\n";
+        for (i, _) in src.char_indices() {
+            let _ = symbols(&src[..i]);
+        }
+        assert_eq!(symbols(src).len(), 2);
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         for src in [
             "(SB)",

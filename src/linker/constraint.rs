@@ -527,6 +527,16 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_of_a_constraint_is_handled() {
+        let expr = "(linux && !arm64) || (ü || go1.21) && !(cgo)";
+        for (i, _) in expr.char_indices() {
+            let _ = Constraint::parse(&expr[..i]);
+            let _ = header_constraint(&format!("//go:build {}\npackage x\n", &expr[..i]));
+        }
+        assert!(Constraint::parse("(linux && !arm64) || (go1.21 && !cgo)").is_ok());
+    }
+
+    #[test]
     fn releases() {
         assert_eq!(release_of("go1.26.8"), Some(26));
         assert_eq!(release_of("go1.27rc1"), Some(27));

@@ -617,6 +617,15 @@ func last() {
     }
 
     #[test]
+    fn every_prefix_of_a_file_parses_without_panic() {
+        let src = "package x\n\nimport \"unsafe\"\n\n// é «go»\n//go:linkname f runtime.f\nfunc (r *T[K]) f(a, b int) (struct{ x int }, error) { s := `ü\n`; _ = '\\''; return }\nvar (\n\ta, b = 1, \"ß\"\n)\n/* ∕ · */ type T[K any] struct{}\n";
+        for (i, _) in src.char_indices() {
+            let _ = parse(&src[..i]);
+        }
+        assert_eq!(parse(src).funcs.len(), 1);
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         for src in [
             "func",
