@@ -4,7 +4,8 @@
 //! ([`allowlist`]) → plan every edit ([`plan`], blocks from [`annotation`]) → diff or write
 //! ([`edit`]). [`extract`] and [`check`] compare the two sides. [`series`] splits the work
 //! into one change per dependents tier, written as patches ([`message`], [`mbox`]) or git
-//! commits ([`commit`]); [`dependents`] imports the counts the tiers need.
+//! commits ([`commit`]); [`dependents`] imports the counts the tiers need. [`scan`] finds pulls in
+//! module sources and predicts each release's verdict with the linker's rule ([`linker`]).
 
 pub mod allowlist;
 pub mod annotation;
@@ -16,10 +17,12 @@ pub mod error;
 pub mod extract;
 pub mod gotree;
 pub mod index;
+pub mod linker;
 pub mod mbox;
 pub mod message;
 pub mod plan;
 pub mod recognise;
 pub mod relocate;
+pub mod scan;
 pub mod series;
 pub mod syntax;

@@ -87,6 +87,29 @@ enum Command {
         #[command(flatten)]
         series: SeriesArgs,
     },
+    /// Find pull //go:linkname references into the standard library in module sources and
+    /// predict, per --against tree, whether its linker accepts them.
+    Scan {
+        /// Module roots, module caches, vendor/ folders, or folders holding them (with --merge:
+        /// JSON Lines shards of earlier scans).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A GOROOT or a release name (go1.27.3); repeat for several trees.
+        #[arg(long)]
+        against: Vec<String>,
+        /// JSON Lines: one record per pull.
+        #[arg(long)]
+        json: bool,
+        /// Target OS (default: $GOOS, else the host).
+        #[arg(long)]
+        goos: Option<String>,
+        /// Target architecture (default: $GOARCH, else the host).
+        #[arg(long)]
+        goarch: Option<String>,
+        /// Merge JSON Lines shards instead of scanning sources.
+        #[arg(long)]
+        merge: bool,
+    },
     /// Dependents counts for the tiers.
     Dependents {
         #[command(subcommand)]
@@ -178,6 +201,27 @@ fn run(cli: &Cli) -> Result<u8> {
             force,
             series,
         } => return commit_series(cli, repo, branch, *force, series),
+        Command::Scan {
+            paths,
+            against,
+            json,
+            goos,
+            goarch,
+            merge,
+        } => {
+            let opts = linkallow::scan::command::ScanOptions {
+                paths: paths.clone(),
+                against: against.clone(),
+                json: *json,
+                goos: goos.clone(),
+                goarch: goarch.clone(),
+                merge: *merge,
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let code = linkallow::scan::command::run(&opts, &mut out, &mut std::io::stderr())?;
+            out.flush()?;
+            return Ok(code);
+        }
         _ => {}
     }
     let tree = Tree::open(&goroot(cli)?)?;
@@ -265,7 +309,10 @@ fn run(cli: &Cli) -> Result<u8> {
                 exit::DRIFT
             })
         }
-        Command::Patches { .. } | Command::Commit { .. } | Command::Dependents { .. } => {
+        Command::Patches { .. }
+        | Command::Commit { .. }
+        | Command::Dependents { .. }
+        | Command::Scan { .. } => {
             unreachable!("handled above")
         }
     }

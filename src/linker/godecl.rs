@@ -1,0 +1,645 @@
+//! The top-level declarations of a Go file and its linkname directives, read with a small
+//! tokenizer rather than a full parser: the linker rule needs only names, receivers, whether a
+//! function has a body and whether a variable has a value. Strings, runes and comments are
+//! skipped exactly, so a directive inside a raw string is not a directive.
+
+/// A `//go:linkname` or `//go:linknamestd` comment outside strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub line: usize,
+    pub col: usize,
+    /// `//go:linknamestd`: a push for the standard library only.
+    pub std: bool,
+    pub local: String,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncDecl {
+    pub name: String,
+    /// `(T)` or `(*T)`: the type name and whether it is a pointer receiver.
+    pub receiver: Option<(String, bool)>,
+    pub has_body: bool,
+    /// Type parameters on the function or its receiver: no symbol under the plain name.
+    pub generic: bool,
+    pub line: usize,
+}
+
+impl FuncDecl {
+    /// The linker name inside package `pkg`: `pkg.f`, `pkg.T.m`, `pkg.(*T).m`.
+    pub fn symbol(&self, pkg: &str) -> String {
+        match &self.receiver {
+            None => format!("{pkg}.{}", self.name),
+            Some((t, false)) => format!("{pkg}.{t}.{}", self.name),
+            Some((t, true)) => format!("{pkg}.(*{t}).{}", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarDecl {
+    pub name: String,
+    pub has_value: bool,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoDecls {
+    /// The package clause's name.
+    pub package: Option<String>,
+    pub funcs: Vec<FuncDecl>,
+    pub vars: Vec<VarDecl>,
+    /// Type and constant names with their lines.
+    pub types: Vec<(String, usize)>,
+    pub consts: Vec<(String, usize)>,
+    pub directives: Vec<Directive>,
+}
+
+/// What a package-scope name declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalKind {
+    Func { has_body: bool },
+    Var { has_value: bool },
+    Type,
+    Const,
+}
+
+impl GoDecls {
+    /// What `name` declares at package scope in this file (methods excluded).
+    pub fn lookup(&self, name: &str) -> Option<(LocalKind, usize)> {
+        if let Some(f) = self
+            .funcs
+            .iter()
+            .find(|f| f.receiver.is_none() && f.name == name)
+        {
+            return Some((
+                LocalKind::Func {
+                    has_body: f.has_body,
+                },
+                f.line,
+            ));
+        }
+        if let Some(v) = self.vars.iter().find(|v| v.name == name) {
+            return Some((
+                LocalKind::Var {
+                    has_value: v.has_value,
+                },
+                v.line,
+            ));
+        }
+        if let Some((_, l)) = self.types.iter().find(|(n, _)| n == name) {
+            return Some((LocalKind::Type, *l));
+        }
+        if let Some((_, l)) = self.consts.iter().find(|(n, _)| n == name) {
+            return Some((LocalKind::Const, *l));
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Ident(String),
+    /// A string, rune or number literal.
+    Lit,
+    Punct(char),
+    /// An automatic or explicit semicolon.
+    Semi,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    line: usize,
+}
+
+/// Reads the declarations of one Go file.
+pub fn parse(text: &str) -> GoDecls {
+    let mut decls = GoDecls::default();
+    let tokens = tokenize(text, &mut decls.directives);
+    Reader {
+        t: &tokens,
+        at: 0,
+        out: &mut decls,
+    }
+    .file();
+    decls
+}
+
+fn tokenize(text: &str, directives: &mut Vec<Directive>) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut line = 1;
+    let mut line_start = 0;
+    let needs_semi = |out: &Vec<Token>| {
+        matches!(
+            out.last().map(|t| &t.tok),
+            Some(Tok::Ident(_) | Tok::Lit | Tok::Punct(')' | ']' | '}'))
+        )
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\n' => {
+                if needs_semi(&out) {
+                    out.push(Token {
+                        tok: Tok::Semi,
+                        line,
+                    });
+                }
+                line += 1;
+                i += 1;
+                line_start = i;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |e| i + e);
+                let comment = &text[i + 2..end];
+                if let Some(d) = directive(comment, line, i - line_start + 1) {
+                    directives.push(d);
+                }
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let end = memchr::memmem::find(&bytes[i + 2..], b"*/")
+                    .map_or(bytes.len(), |e| i + 2 + e + 2);
+                let newlines = memchr::memchr_iter(b'\n', &bytes[i..end]).count();
+                if newlines > 0 {
+                    if needs_semi(&out) {
+                        out.push(Token {
+                            tok: Tok::Semi,
+                            line,
+                        });
+                    }
+                    line += newlines;
+                    line_start =
+                        memchr::memrchr(b'\n', &bytes[i..end]).map_or(line_start, |e| i + e + 1);
+                }
+                i = end;
+            }
+            b'"' | b'\'' => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b && bytes[j] != b'\n' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                out.push(Token {
+                    tok: Tok::Lit,
+                    line,
+                });
+                i = (j + 1).min(bytes.len());
+                if j < bytes.len() && bytes[j] == b'\n' {
+                    i = j; // unterminated: let the newline be seen
+                }
+            }
+            b'`' => {
+                let end =
+                    memchr::memchr(b'`', &bytes[i + 1..]).map_or(bytes.len(), |e| i + 1 + e + 1);
+                out.push(Token {
+                    tok: Tok::Lit,
+                    line,
+                });
+                let newlines = memchr::memchr_iter(b'\n', &bytes[i..end]).count();
+                if newlines > 0 {
+                    line += newlines;
+                    line_start =
+                        memchr::memrchr(b'\n', &bytes[i..end]).map_or(line_start, |e| i + e + 1);
+                }
+                i = end;
+            }
+            b'0'..=b'9' => {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
+                {
+                    i += 1;
+                }
+                out.push(Token {
+                    tok: Tok::Lit,
+                    line,
+                });
+            }
+            b';' => {
+                out.push(Token {
+                    tok: Tok::Semi,
+                    line,
+                });
+                i += 1;
+            }
+            _ if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 => {
+                let start = i;
+                let rest = &text[i..];
+                let len: usize = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .map(char::len_utf8)
+                    .sum();
+                if len == 0 {
+                    // A non-letter, non-ASCII character (an operator-like symbol): skip it.
+                    i += rest.chars().next().map_or(1, char::len_utf8);
+                    continue;
+                }
+                i += len;
+                out.push(Token {
+                    tok: Tok::Ident(text[start..i].to_string()),
+                    line,
+                });
+            }
+            _ => {
+                out.push(Token {
+                    tok: Tok::Punct(b as char),
+                    line,
+                });
+                i += 1;
+            }
+        }
+    }
+    if needs_semi(&out) {
+        out.push(Token {
+            tok: Tok::Semi,
+            line,
+        });
+    }
+    out
+}
+
+/// `go:linkname local [target]` in a `//` comment's text.
+fn directive(comment: &str, line: usize, col: usize) -> Option<Directive> {
+    let (std, rest) = if let Some(r) = comment.strip_prefix("go:linknamestd") {
+        (true, r)
+    } else {
+        (false, comment.strip_prefix("go:linkname")?)
+    };
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.is_empty() || fields.len() > 2 {
+        return None; // the compiler reports a usage error; nothing links from it
+    }
+    Some(Directive {
+        line,
+        col,
+        std,
+        local: fields[0].to_string(),
+        target: fields.get(1).map(|s| s.to_string()),
+    })
+}
+
+struct Reader<'a> {
+    t: &'a [Token],
+    at: usize,
+    out: &'a mut GoDecls,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.t.get(self.at).map(|t| &t.tok)
+    }
+
+    fn ident(&self) -> Option<&str> {
+        match self.peek() {
+            Some(Tok::Ident(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// At an opening bracket: moves past its match.
+    fn skip_group(&mut self) {
+        let mut depth = 0i32;
+        while let Some(t) = self.peek() {
+            match t {
+                Tok::Punct('(' | '[' | '{') => depth += 1,
+                Tok::Punct(')' | ']' | '}') => depth -= 1,
+                _ => {}
+            }
+            self.at += 1;
+            if depth <= 0 {
+                return;
+            }
+        }
+    }
+
+    /// Moves to the end of the current spec: the next semicolon (or closing bracket of the
+    /// enclosing group) at this depth. Returns whether a `=` was seen.
+    fn skip_spec(&mut self) -> bool {
+        let mut saw_assign = false;
+        while let Some(t) = self.peek() {
+            match t {
+                Tok::Semi => return saw_assign,
+                Tok::Punct(')' | ']' | '}') => return saw_assign,
+                Tok::Punct('(' | '[' | '{') => {
+                    self.skip_group();
+                    continue;
+                }
+                Tok::Punct('=') => saw_assign = true,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        saw_assign
+    }
+
+    fn file(&mut self) {
+        while let Some(t) = self.peek().cloned() {
+            let line = self.t[self.at].line;
+            match t {
+                Tok::Ident(k) if k == "package" => {
+                    self.at += 1;
+                    self.out.package = self.ident().map(str::to_string);
+                    self.skip_spec();
+                }
+                Tok::Ident(k) if k == "import" => {
+                    self.at += 1;
+                    self.imports();
+                }
+                Tok::Ident(k) if k == "func" => {
+                    self.at += 1;
+                    self.func(line);
+                }
+                Tok::Ident(k) if k == "var" || k == "const" || k == "type" => {
+                    self.at += 1;
+                    self.specs(&k);
+                }
+                Tok::Punct('(' | '[' | '{') => self.skip_group(),
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    /// Import paths are not needed: skip the declaration.
+    fn imports(&mut self) {
+        let grouped = self.peek() == Some(&Tok::Punct('('));
+        if grouped {
+            self.skip_group();
+        } else {
+            self.skip_spec();
+        }
+    }
+
+    fn specs(&mut self, kind: &str) {
+        if self.peek() == Some(&Tok::Punct('(')) {
+            self.at += 1;
+            loop {
+                match self.peek() {
+                    None => return,
+                    Some(Tok::Punct(')')) => {
+                        self.at += 1;
+                        return;
+                    }
+                    Some(Tok::Semi) => self.at += 1,
+                    _ => self.spec(kind),
+                }
+            }
+        } else {
+            self.spec(kind);
+        }
+    }
+
+    fn spec(&mut self, kind: &str) {
+        let mut names = Vec::new();
+        while let Some(Tok::Ident(n)) = self.peek().cloned() {
+            names.push((n, self.t[self.at].line));
+            self.at += 1;
+            if self.peek() == Some(&Tok::Punct(',')) && kind != "type" {
+                self.at += 1;
+            } else {
+                break;
+            }
+        }
+        if kind == "type" {
+            names.truncate(1);
+        }
+        let start = self.at;
+        let has_value = self.skip_spec();
+        if self.at == start && names.is_empty() {
+            self.at += 1; // a stray token: make progress
+        }
+        for (name, line) in names {
+            match kind {
+                "var" => self.out.vars.push(VarDecl {
+                    name,
+                    has_value,
+                    line,
+                }),
+                "const" => self.out.consts.push((name, line)),
+                _ => self.out.types.push((name, line)),
+            }
+        }
+    }
+
+    fn func(&mut self, line: usize) {
+        let mut receiver = None;
+        let mut generic = false;
+        if self.peek() == Some(&Tok::Punct('(')) {
+            let start = self.at;
+            self.skip_group();
+            let inner = &self.t[start + 1..self.at.saturating_sub(1).max(start + 1)];
+            let head: Vec<&Tok> = inner
+                .iter()
+                .map(|t| &t.tok)
+                .take_while(|t| **t != Tok::Punct('['))
+                .collect();
+            generic = inner.iter().any(|t| t.tok == Tok::Punct('['));
+            let pointer = head.contains(&&Tok::Punct('*'));
+            let idents: Vec<&str> = head
+                .iter()
+                .filter_map(|t| match t {
+                    Tok::Ident(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(t) = idents.last() {
+                receiver = Some((t.to_string(), pointer));
+            }
+        }
+        let Some(name) = self.ident().map(str::to_string) else {
+            return;
+        };
+        self.at += 1;
+        if self.peek() == Some(&Tok::Punct('[')) {
+            generic = true;
+            self.skip_group();
+        }
+        // Parameters, then results up to the body or the end of the declaration.
+        if self.peek() == Some(&Tok::Punct('(')) {
+            self.skip_group();
+        }
+        let mut has_body = false;
+        while let Some(t) = self.peek().cloned() {
+            match t {
+                Tok::Semi => break,
+                Tok::Ident(k) if k == "struct" || k == "interface" => {
+                    self.at += 1;
+                    if self.peek() == Some(&Tok::Punct('{')) {
+                        self.skip_group();
+                    }
+                }
+                Tok::Punct('{') => {
+                    has_body = true;
+                    self.skip_group();
+                    break;
+                }
+                Tok::Punct('(' | '[') => self.skip_group(),
+                Tok::Ident(k) if k == "var" || k == "const" || k == "type" => break,
+                _ => self.at += 1,
+            }
+        }
+        self.out.funcs.push(FuncDecl {
+            name,
+            receiver,
+            has_body,
+            generic,
+            line,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_declarations() {
+        let src = r#"// Package x.
+package x
+
+import (
+	"unsafe"
+)
+
+var s = `//go:linkname fake runtime.fake
+func notreal() {`
+
+//go:linkname memhash runtime.memhash
+//go:noescape
+func memhash(p unsafe.Pointer, h, s uintptr) uintptr
+
+//go:linkname f runtime.f
+func f() interface{} { return nil }
+
+func g() (r struct{ a int }) { return }
+
+func h() func() int
+
+func (t *T) M(x int) {}
+func (t T) N() {}
+func (t *G[K]) O() {}
+func P[T any]() {}
+
+var (
+	a, b int
+	c    = map[string]int{"x": 1}
+)
+
+//go:linknamestd zeroVal
+var zeroVal [8]byte
+
+type T struct{ x int }
+type G[K any] struct{}
+
+const (
+	k = iota
+	l
+)
+
+/*
+//go:linkname inblock runtime.inblock
+*/
+func last() {
+}
+"#;
+        let d = parse(src);
+        assert_eq!(d.package.as_deref(), Some("x"));
+        let funcs: Vec<(String, bool, bool)> = d
+            .funcs
+            .iter()
+            .map(|f| (f.symbol("x"), f.has_body, f.generic))
+            .collect();
+        assert_eq!(
+            funcs,
+            vec![
+                ("x.memhash".into(), false, false),
+                ("x.f".into(), true, false),
+                ("x.g".into(), true, false),
+                ("x.h".into(), false, false),
+                ("x.(*T).M".into(), true, false),
+                ("x.T.N".into(), true, false),
+                ("x.(*G).O".into(), true, true),
+                ("x.P".into(), true, true),
+                ("x.last".into(), true, false),
+            ]
+        );
+        let vars: Vec<(&str, bool)> = d
+            .vars
+            .iter()
+            .map(|v| (v.name.as_str(), v.has_value))
+            .collect();
+        assert_eq!(
+            vars,
+            vec![
+                ("s", true),
+                ("a", false),
+                ("b", false),
+                ("c", true),
+                ("zeroVal", false)
+            ]
+        );
+        assert_eq!(
+            d.types.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+            vec!["T", "G"]
+        );
+        assert_eq!(
+            d.consts.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+            vec!["k", "l"]
+        );
+        let dirs: Vec<(usize, bool, &str, Option<&str>)> = d
+            .directives
+            .iter()
+            .map(|x| (x.line, x.std, x.local.as_str(), x.target.as_deref()))
+            .collect();
+        assert_eq!(
+            dirs,
+            vec![
+                (11, false, "memhash", Some("runtime.memhash")),
+                (15, false, "f", Some("runtime.f")),
+                (32, true, "zeroVal", None),
+            ]
+        );
+        assert_eq!(
+            d.lookup("zeroVal"),
+            Some((LocalKind::Var { has_value: false }, 33))
+        );
+        assert_eq!(d.lookup("T"), Some((LocalKind::Type, 35)));
+        assert_eq!(
+            d.lookup("memhash"),
+            Some((LocalKind::Func { has_body: false }, 13))
+        );
+    }
+
+    #[test]
+    fn every_prefix_of_a_file_parses_without_panic() {
+        let src = "package x\n\nimport \"unsafe\"\n\n// é «go»\n//go:linkname f runtime.f\nfunc (r *T[K]) f(a, b int) (struct{ x int }, error) { s := `ü\n`; _ = '\\''; return }\nvar (\n\ta, b = 1, \"ß\"\n)\n/* ∕ · */ type T[K any] struct{}\n";
+        for (i, _) in src.char_indices() {
+            let _ = parse(&src[..i]);
+        }
+        assert_eq!(parse(src).funcs.len(), 1);
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for src in [
+            "func",
+            "func (",
+            "var (",
+            "\"unterminated\nfunc f() {}",
+            "`",
+            "/*",
+            "func f() {",
+            "é ü",
+            "type",
+            "x := 'a",
+        ] {
+            let _ = parse(src);
+        }
+    }
+}

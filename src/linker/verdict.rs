@@ -1,0 +1,589 @@
+//! One pull against one tree's rule: the verdict `cmd/link` of that release gives, restated
+//! from its `checkLinkname` (see `LinkerRule::check` for what differs between releases).
+
+use super::blocked;
+use super::tree::{CheckShape, DefKind, LinkerRule, Push, SymbolDef};
+use serde::{Deserialize, Serialize};
+
+/// What the linker does with a pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Link {
+    Ok,
+    Rejected,
+    Undefined,
+    Ignored,
+    Inactive,
+}
+
+impl Link {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::Ok => "ok",
+            Link::Rejected => "rejected",
+            Link::Undefined => "undefined",
+            Link::Ignored => "ignored",
+            Link::Inactive => "inactive",
+        }
+    }
+
+    /// A pull that breaks the build.
+    pub fn fails(self) -> bool {
+        matches!(self, Link::Rejected | Link::Undefined)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub link: Link,
+    pub reason: String,
+}
+
+/// What the pulling side declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullKind {
+    Func,
+    Var,
+    Type,
+    Const,
+    /// A reference from assembly; `abi_internal` when written `<ABIInternal>`.
+    Asm {
+        abi_internal: bool,
+    },
+}
+
+impl PullKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullKind::Func => "func",
+            PullKind::Var => "var",
+            PullKind::Type => "type",
+            PullKind::Const => "const",
+            PullKind::Asm { .. } => "asm",
+        }
+    }
+}
+
+/// Which definition a reference reaches.
+enum Reached<'a> {
+    /// The definition itself, compiled from Go.
+    Go(&'a SymbolDef),
+    /// The definition itself, from an assembly object.
+    Asm(&'a SymbolDef),
+    /// An ABI wrapper the compiler made for the definition.
+    Wrapper(&'a SymbolDef),
+}
+
+/// The pull as the rule sees it.
+pub struct Pull<'a> {
+    pub symbol: &'a str,
+    pub kind: PullKind,
+    /// A func with a body or a var with a value: a definition (push), not a reference.
+    pub defines: bool,
+    /// The package the linker names as the referrer: `main`, or the import path.
+    pub package: &'a str,
+    /// The file is built for this tree's release and the target platform.
+    pub active: bool,
+}
+
+fn verdict(link: Link, reason: impl Into<String>) -> Verdict {
+    Verdict {
+        link,
+        reason: reason.into(),
+    }
+}
+
+/// The verdict of `rule`'s linker on `pull`.
+pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
+    let version = &rule.version;
+    let platform = format!("{}/{}", rule.ctx.goos, rule.ctx.goarch);
+    match pull.kind {
+        PullKind::Type | PullKind::Const => {
+            return verdict(
+                Link::Ignored,
+                format!(
+                    "a linkname on a {}: the compiler refuses it (must refer to declared function or variable); the linker never sees it",
+                    pull.kind.as_str()
+                ),
+            );
+        }
+        _ => {}
+    }
+    if !pull.active {
+        return verdict(
+            Link::Inactive,
+            format!("the file is not built for {version} on {platform}"),
+        );
+    }
+    let def = rule.symbols.get(pull.symbol);
+    if pull.defines {
+        return match def {
+            Some(d) if d.package == pull.package => {
+                verdict(Link::Ok, format!("the definition itself ({})", d.site))
+            }
+            Some(d) if d.has_data || pull.kind != PullKind::Var => verdict(
+                Link::Rejected,
+                format!(
+                    "defines {} (a push), but {version} also defines it at {}: duplicated definition",
+                    pull.symbol, d.site
+                ),
+            ),
+            Some(d) => verdict(
+                Link::Ok,
+                format!(
+                    "defines {} with a value, which replaces the tree's zero-valued variable at {}",
+                    pull.symbol, d.site
+                ),
+            ),
+            None => verdict(
+                Link::Ok,
+                format!(
+                    "defines {} (a push into its package); the linker checks only references",
+                    pull.symbol
+                ),
+            ),
+        };
+    }
+    let Some(shape) = &rule.check else {
+        return match reached(rule, pull, def) {
+            Some(r) => verdict(
+                Link::Ok,
+                format!(
+                    "{version} checks no linkname; defined at {}",
+                    def_of(&r).site
+                ),
+            ),
+            None => undefined(rule, pull, &platform),
+        };
+    };
+    if let Some(b) = rule.blocked.get(pull.symbol)
+        && !blocked::allows(b, pull.package, shape.fips_version_drop)
+    {
+        let who = if b.allowed.is_empty() {
+            "no package".to_string()
+        } else {
+            b.allowed.join(", ")
+        };
+        return verdict(
+            Link::Rejected,
+            format!(
+                "in blockedLinknames (cmd/link/internal/loader/loader.go:{}), which allows only {who}",
+                b.line
+            ),
+        );
+    }
+    let Some(r) = reached(rule, pull, def) else {
+        return undefined(rule, pull, &platform);
+    };
+    let d = def_of(&r);
+    if d.package == pull.package {
+        return verdict(Link::Ok, "a reference from the defining package");
+    }
+    match r {
+        Reached::Go(d) => by_push(d, pull, shape, version),
+        Reached::Wrapper(d) => {
+            if shape.wrapper_allowed {
+                verdict(
+                    Link::Ok,
+                    format!(
+                        "reaches the ABI wrapper of {}, which {version}'s linker lets through ({})",
+                        d.site, shape.site
+                    ),
+                )
+            } else {
+                by_push(d, pull, shape, version)
+            }
+        }
+        Reached::Asm(d) => {
+            if shape.asm_flagged {
+                return verdict(
+                    Link::Ok,
+                    format!(
+                        "defined in assembly at {}; {version} marks every assembly symbol as linknamed",
+                        d.site
+                    ),
+                );
+            }
+            if !shape.from_assembly {
+                return by_push(d, pull, shape, version);
+            }
+            if pull.symbol.starts_with(pull.package) {
+                return verdict(
+                    Link::Ok,
+                    "an assembly symbol named for the referring package",
+                );
+            }
+            if !pull.symbol.contains('.') {
+                return verdict(Link::Ok, "a C-like assembly symbol (no package)");
+            }
+            if !rule.regabi {
+                return verdict(
+                    Link::Ok,
+                    format!(
+                        "defined in assembly at {}; without ABI wrappers on {} the linker cannot check it",
+                        d.site, rule.ctx.goarch
+                    ),
+                );
+            }
+            // The linker takes the flags of the symbol under the other ABI, if there is one.
+            let other = match d.kind {
+                DefKind::AsmFunc {
+                    abi_internal: false,
+                } => d.go_decl,
+                DefKind::AsmFunc { abi_internal: true } => d.push.is_some() || d.asm_ref_in_package,
+                _ => false,
+            };
+            if other {
+                by_push(d, pull, shape, version)
+            } else {
+                no_push(d, version)
+            }
+        }
+    }
+}
+
+fn def_of<'a>(r: &Reached<'a>) -> &'a SymbolDef {
+    match r {
+        Reached::Go(d) | Reached::Asm(d) | Reached::Wrapper(d) => d,
+    }
+}
+
+/// The definition a reference of this kind (and so ABI) reaches, if the symbol exists under it.
+fn reached<'a>(rule: &LinkerRule, pull: &Pull, def: Option<&'a SymbolDef>) -> Option<Reached<'a>> {
+    let d = def?;
+    let wants_internal = match pull.kind {
+        PullKind::Func => true,
+        PullKind::Asm { abi_internal } => abi_internal,
+        _ => false,
+    };
+    let abi0_wrapper = d.push.is_some() || d.asm_ref_in_package;
+    let r = match (d.kind, wants_internal) {
+        (DefKind::GoVar, _) => Reached::Go(d),
+        (DefKind::AsmData, _) => Reached::Asm(d),
+        (DefKind::GoFunc, true) => Reached::Go(d),
+        (DefKind::GoFunc, false) if !rule.regabi => Reached::Go(d),
+        (DefKind::GoFunc, false) if abi0_wrapper => Reached::Wrapper(d),
+        (DefKind::GoFunc, false) => return None,
+        (DefKind::AsmFunc { abi_internal }, wants) if abi_internal == wants || !rule.regabi => {
+            Reached::Asm(d)
+        }
+        (DefKind::AsmFunc { .. }, true) if d.go_decl => Reached::Wrapper(d),
+        (DefKind::AsmFunc { .. }, false) if abi0_wrapper => Reached::Wrapper(d),
+        (DefKind::AsmFunc { .. }, _) => return None,
+    };
+    // A Go func pull of a data symbol looks for the ABIInternal version, which data lacks.
+    if pull.kind == PullKind::Func
+        && rule.regabi
+        && matches!(d.kind, DefKind::GoVar | DefKind::AsmData)
+    {
+        return None;
+    }
+    Some(r)
+}
+
+fn by_push(d: &SymbolDef, pull: &Pull, shape: &CheckShape, version: &str) -> Verdict {
+    match &d.push {
+        Some(Push {
+            std_only: false,
+            site,
+        }) => verdict(Link::Ok, format!("pushed at {site}")),
+        Some(Push {
+            std_only: true,
+            site,
+        }) if shape.linknamestd => {
+            if is_std(pull.package) {
+                verdict(
+                    Link::Ok,
+                    format!("pushed for the standard library at {site}"),
+                )
+            } else {
+                verdict(
+                    Link::Rejected,
+                    format!("pushed for the standard library only (//go:linknamestd at {site})"),
+                )
+            }
+        }
+        Some(Push { site, .. }) => verdict(Link::Ok, format!("pushed at {site}")),
+        None => no_push(d, version),
+    }
+}
+
+fn no_push(d: &SymbolDef, version: &str) -> Verdict {
+    verdict(
+        Link::Rejected,
+        format!(
+            "defined at {} and not pushed: {version} has no //go:linkname for it in {}",
+            d.site, d.package
+        ),
+    )
+}
+
+fn undefined(rule: &LinkerRule, pull: &Pull, platform: &str) -> Verdict {
+    let pkg = symbol_package(pull.symbol);
+    let why = match pkg {
+        Some(p) if !rule.packages.contains(p) => {
+            format!("{p} has no files built on {platform} in {}", rule.version)
+        }
+        _ => match rule.symbols.get(pull.symbol) {
+            Some(d) => format!(
+                "{} exists at {} but not under the ABI a {} reference needs",
+                pull.symbol,
+                d.site,
+                pull.kind.as_str()
+            ),
+            None => {
+                let elsewhere = rule.defined_elsewhere(pull.symbol);
+                let mut why = format!("{} defines no {} on {platform}", rule.version, pull.symbol);
+                if !elsewhere.is_empty() {
+                    why.push_str(&format!("; only in {}", elsewhere.join(", ")));
+                }
+                why
+            }
+        },
+    };
+    verdict(Link::Undefined, why)
+}
+
+/// The package of a linker symbol: up to the first `.` after the last `/` (before any `(`).
+pub fn symbol_package(symbol: &str) -> Option<&str> {
+    let head = symbol.split('(').next().unwrap_or(symbol);
+    let slash = head.rfind('/').map_or(0, |i| i + 1);
+    let dot = head[slash..].find('.')? + slash;
+    Some(&symbol[..dot])
+}
+
+/// A standard-library import path: its first element has no dot.
+pub fn is_std(package: &str) -> bool {
+    package != "main" && !package.split('/').next().unwrap_or("").contains('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linker::BuildContext;
+    use crate::linker::blocked::Blocked;
+    use std::collections::{BTreeMap, HashMap, HashSet};
+
+    fn def(kind: DefKind, push: Option<(bool, &str)>, go_decl: bool) -> SymbolDef {
+        SymbolDef {
+            package: "runtime".into(),
+            kind,
+            site: "runtime/x.go:1".into(),
+            go_decl,
+            asm_ref_in_package: false,
+            has_data: true,
+            push: push.map(|(std_only, site)| Push {
+                std_only,
+                site: site.into(),
+            }),
+        }
+    }
+
+    fn rule(release: u32, shape: Option<CheckShape>) -> LinkerRule {
+        let mut symbols = HashMap::new();
+        symbols.insert(
+            "runtime.pushed".into(),
+            def(DefKind::GoFunc, Some((false, "runtime/p.go:3")), false),
+        );
+        symbols.insert("runtime.plain".into(), def(DefKind::GoFunc, None, false));
+        symbols.insert(
+            "runtime.stdonly".into(),
+            def(DefKind::GoFunc, Some((true, "runtime/s.go:4")), false),
+        );
+        symbols.insert(
+            "runtime.gogo".into(),
+            def(
+                DefKind::AsmFunc {
+                    abi_internal: false,
+                },
+                None,
+                true,
+            ),
+        );
+        symbols.insert(
+            "runtime.memmove".into(),
+            def(
+                DefKind::AsmFunc { abi_internal: true },
+                Some((false, "runtime/stubs.go:9")),
+                true,
+            ),
+        );
+        symbols.insert("runtime.allglen".into(), def(DefKind::GoVar, None, false));
+        symbols.insert(
+            "runtime.blocked".into(),
+            def(DefKind::GoFunc, Some((false, "runtime/b.go:1")), false),
+        );
+        let mut blocked = BTreeMap::new();
+        blocked.insert(
+            "runtime.blocked".into(),
+            Blocked {
+                allowed: vec!["iter".into()],
+                line: 7,
+            },
+        );
+        LinkerRule {
+            goroot: "/go".into(),
+            version: format!("go1.{release}.0"),
+            ctx: BuildContext {
+                goos: "linux".into(),
+                goarch: "amd64".into(),
+                release,
+                cgo: true,
+                experiments: Vec::new(),
+            },
+            check: shape,
+            blocked,
+            regabi: true,
+            symbols,
+            packages: HashSet::from(["runtime".to_string()]),
+            elsewhere: Default::default(),
+        }
+    }
+
+    fn shape(old: bool) -> CheckShape {
+        CheckShape {
+            site: "loader.go:1".into(),
+            asm_flagged: old,
+            wrapper_allowed: old,
+            from_assembly: !old,
+            linknamestd: !old,
+            fips_version_drop: true,
+        }
+    }
+
+    fn link(r: &LinkerRule, symbol: &str, kind: PullKind) -> Link {
+        judge(
+            r,
+            &Pull {
+                symbol,
+                kind,
+                defines: false,
+                package: "main",
+                active: true,
+            },
+        )
+        .link
+    }
+
+    #[test]
+    fn the_rule_per_release() {
+        let asm = PullKind::Asm {
+            abi_internal: false,
+        };
+        let (r22, r26, r27) = (
+            rule(22, None),
+            rule(26, Some(shape(true))),
+            rule(27, Some(shape(false))),
+        );
+        let cases = [
+            (
+                "runtime.pushed",
+                PullKind::Func,
+                [Link::Ok, Link::Ok, Link::Ok],
+            ),
+            (
+                "runtime.plain",
+                PullKind::Func,
+                [Link::Ok, Link::Rejected, Link::Rejected],
+            ),
+            (
+                "runtime.stdonly",
+                PullKind::Func,
+                [Link::Ok, Link::Ok, Link::Rejected],
+            ),
+            (
+                "runtime.blocked",
+                PullKind::Func,
+                [Link::Ok, Link::Rejected, Link::Rejected],
+            ),
+            (
+                "runtime.missing",
+                PullKind::Func,
+                [Link::Undefined, Link::Undefined, Link::Undefined],
+            ),
+            ("runtime.gogo", asm, [Link::Ok, Link::Ok, Link::Rejected]),
+            (
+                "runtime.gogo",
+                PullKind::Func,
+                [Link::Ok, Link::Ok, Link::Rejected],
+            ),
+            ("runtime.memmove", asm, [Link::Ok, Link::Ok, Link::Ok]),
+            (
+                "runtime.allglen",
+                asm,
+                [Link::Ok, Link::Rejected, Link::Rejected],
+            ),
+            (
+                "runtime.allglen",
+                PullKind::Var,
+                [Link::Ok, Link::Rejected, Link::Rejected],
+            ),
+            (
+                "runtime.plain",
+                asm,
+                [Link::Undefined, Link::Undefined, Link::Undefined],
+            ),
+            (
+                "runtime.x",
+                PullKind::Type,
+                [Link::Ignored, Link::Ignored, Link::Ignored],
+            ),
+        ];
+        for (sym, kind, want) in cases {
+            let got = [
+                link(&r22, sym, kind),
+                link(&r26, sym, kind),
+                link(&r27, sym, kind),
+            ];
+            assert_eq!(got, want, "{sym} {kind:?}");
+        }
+        let v = judge(
+            &r27,
+            &Pull {
+                symbol: "runtime.stdonly",
+                kind: PullKind::Func,
+                defines: false,
+                package: "main",
+                active: true,
+            },
+        );
+        assert!(v.reason.contains("runtime/s.go:4"), "{}", v.reason);
+        let v = judge(
+            &r27,
+            &Pull {
+                symbol: "runtime.blocked",
+                kind: PullKind::Func,
+                defines: false,
+                package: "iter",
+                active: true,
+            },
+        );
+        assert_eq!(v.link, Link::Ok);
+        let v = judge(
+            &r27,
+            &Pull {
+                symbol: "runtime.plain",
+                kind: PullKind::Func,
+                defines: false,
+                package: "main",
+                active: false,
+            },
+        );
+        assert_eq!(v.link, Link::Inactive);
+    }
+
+    #[test]
+    fn packages_of_symbols() {
+        assert_eq!(symbol_package("runtime.memhash"), Some("runtime"));
+        assert_eq!(symbol_package("reflect.(*rtype).Size"), Some("reflect"));
+        assert_eq!(
+            symbol_package("internal/runtime/maps.fatal"),
+            Some("internal/runtime/maps")
+        );
+        assert_eq!(symbol_package("github.com/a/b.F"), Some("github.com/a/b"));
+        assert_eq!(symbol_package("crosscall2"), None);
+        assert!(is_std("internal/runtime/maps"));
+        assert!(!is_std("github.com/a/b"));
+        assert!(!is_std("main"));
+    }
+}

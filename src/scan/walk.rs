@@ -1,0 +1,342 @@
+//! Finding module sources: module roots (`go.mod`), module-cache folders (`path@version` with
+//! `!x` upper-case escaping, `cache/` skipped), and `vendor/` folders (`vendor/modules.txt`).
+//! Folders the go command ignores (`testdata`, `_*`, `.*`) are skipped.
+
+use std::path::{Path, PathBuf};
+
+/// A module whose files the walk found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    /// Where the module's import paths start (its root, or `vendor/<path>` for vendored ones).
+    pub root: PathBuf,
+    pub path: String,
+    pub version: Option<String>,
+    /// The import path of the module root when it is not `path` (`vendor/golang.org/x/net`
+    /// inside the standard library).
+    pub import_path: Option<String>,
+    /// Where `root` sits below the module's real root, when the walk started inside a module
+    /// (`linkallow scan ./sub`): prefixed to file names and import paths. Empty otherwise.
+    pub below: String,
+}
+
+/// A problem the walk or a read ran into; scanning goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+pub struct Walked {
+    /// `.go` and `.s` files.
+    pub files: Vec<PathBuf>,
+    /// Every module found, roots longest first so the first prefix match is the nearest.
+    pub modules: Vec<Module>,
+    pub errors: Vec<ScanError>,
+}
+
+impl Walked {
+    /// The nearest module holding `file`.
+    pub fn module_of(&self, file: &Path) -> Option<&Module> {
+        self.modules.iter().find(|m| file.starts_with(&m.root))
+    }
+}
+
+/// Walks every PATH.
+pub fn walk(paths: &[PathBuf]) -> Walked {
+    let mut w = Walked {
+        files: Vec::new(),
+        modules: Vec::new(),
+        errors: Vec::new(),
+    };
+    for root in paths {
+        walk_one(root, &mut w);
+    }
+    w.modules
+        .sort_by_key(|m| std::cmp::Reverse(m.root.components().count()));
+    w
+}
+
+fn walk_one(root: &Path, w: &mut Walked) {
+    if !root.exists() {
+        w.errors.push(ScanError {
+            path: root.display().to_string(),
+            line: None,
+            message: "no such file or folder".into(),
+        });
+        return;
+    }
+    enclosing_module(root, w);
+    let it = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 || !e.file_type().is_dir() {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            let skip = name.starts_with('.')
+                || name.starts_with('_')
+                || name == "testdata"
+                || (name == "cache" && e.path().join("download").is_dir());
+            !skip
+        });
+    for entry in it {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                let message = if err.loop_ancestor().is_some() {
+                    "symlink loop".to_string()
+                } else {
+                    err.io_error()
+                        .map_or_else(|| err.to_string(), |e| e.to_string())
+                };
+                w.errors.push(ScanError {
+                    path,
+                    line: None,
+                    message,
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            enter_dir(path, w);
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if (name.ends_with(".go") || name.ends_with(".s")) && !name.starts_with(['.', '_']) {
+            w.files.push(path.to_path_buf());
+        }
+    }
+}
+
+/// When the walk starts inside a module (below its go.mod, cache folder or vendor/), the
+/// modules of the nearest such ancestor, re-rooted at the walk's root.
+fn enclosing_module(root: &Path, w: &mut Walked) {
+    if !root.is_dir() {
+        return;
+    }
+    let Ok(abs) = root.canonicalize() else {
+        return;
+    };
+    let starts_module = |d: &Path| {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        d.join("go.mod").is_file()
+            || name
+                .rsplit_once('@')
+                .is_some_and(|(_, v)| v.starts_with('v'))
+            || (name == "vendor" && d.join("modules.txt").is_file())
+    };
+    if starts_module(&abs) {
+        return; // the walk itself notes it
+    }
+    let Some(ancestor) = abs.ancestors().skip(1).find(|a| starts_module(a)) else {
+        return;
+    };
+    let mut found = Walked {
+        files: Vec::new(),
+        modules: Vec::new(),
+        errors: Vec::new(),
+    };
+    enter_dir(ancestor, &mut found);
+    w.errors.append(&mut found.errors);
+    for m in found.modules {
+        if let Ok(below) = abs.strip_prefix(&m.root) {
+            // The walk is inside this module.
+            w.modules.push(Module {
+                root: root.to_path_buf(),
+                below: below.to_string_lossy().replace('\\', "/"),
+                ..m
+            });
+        } else if let Ok(inside) = m.root.strip_prefix(&abs) {
+            // This module is inside the walk.
+            w.modules.push(Module {
+                root: root.join(inside),
+                ..m
+            });
+        }
+    }
+}
+
+/// Notes the module a folder starts, if any.
+fn enter_dir(dir: &Path, w: &mut Walked) {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if let Some((_, version)) = name.rsplit_once('@')
+        && version.starts_with('v')
+    {
+        let escaped = cache_module_path(dir);
+        w.modules.push(Module {
+            root: dir.to_path_buf(),
+            path: unescape(&escaped),
+            version: Some(version.to_string()),
+            import_path: None,
+            below: String::new(),
+        });
+        return;
+    }
+    let gomod = dir.join("go.mod");
+    if gomod.is_file() {
+        let path = match std::fs::read(&gomod) {
+            Ok(bytes) => match module_line(&String::from_utf8_lossy(&bytes)) {
+                Ok(p) => p,
+                Err((line, message)) => {
+                    w.errors.push(ScanError {
+                        path: gomod.display().to_string(),
+                        line,
+                        message,
+                    });
+                    name.clone()
+                }
+            },
+            Err(e) => {
+                w.errors.push(ScanError {
+                    path: gomod.display().to_string(),
+                    line: None,
+                    message: e.to_string(),
+                });
+                name.clone()
+            }
+        };
+        w.modules.push(Module {
+            root: dir.to_path_buf(),
+            path,
+            version: None,
+            import_path: None,
+            below: String::new(),
+        });
+    }
+    if name == "vendor" {
+        let txt = dir.join("modules.txt");
+        // The standard library's vendored packages are imported as vendor/<path>.
+        let in_std = dir
+            .parent()
+            .and_then(|p| std::fs::read_to_string(p.join("go.mod")).ok())
+            .is_some_and(|m| module_line(&m).is_ok_and(|p| p == "std" || p == "cmd"));
+        if let Ok(text) = std::fs::read_to_string(&txt) {
+            for line in text.lines() {
+                let mut f = line.split_whitespace();
+                if f.next() != Some("#") {
+                    continue;
+                }
+                if let (Some(p), Some(v)) = (f.next(), f.next())
+                    && v != "=>"
+                {
+                    w.modules.push(Module {
+                        root: dir.join(p),
+                        path: p.to_string(),
+                        version: Some(v.to_string()),
+                        import_path: in_std.then(|| format!("vendor/{p}")),
+                        below: String::new(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The escaped module path of a cache folder: its path below the module cache root (the
+/// ancestor holding `cache/download`), else below `pkg/mod/`, else its name.
+fn cache_module_path(dir: &Path) -> String {
+    let below_root = dir
+        .ancestors()
+        .skip(1)
+        .take(16)
+        .find(|a| a.join("cache/download").is_dir())
+        .and_then(|root| dir.strip_prefix(root).ok())
+        .map(|rel| rel.to_string_lossy().replace('\\', "/"));
+    let full = dir.to_string_lossy().replace('\\', "/");
+    let tail = match &below_root {
+        Some(rel) => rel.as_str(),
+        None => match full.rfind("/pkg/mod/") {
+            Some(at) => &full[at + "/pkg/mod/".len()..],
+            None => full.rsplit('/').next().unwrap_or(&full),
+        },
+    };
+    tail.rsplit_once('@').map_or(tail, |(p, _)| p).to_string()
+}
+
+/// The module cache's case escaping: `!x` stands for `X`.
+pub fn unescape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut bang = false;
+    for c in path.chars() {
+        if bang {
+            out.extend(c.to_uppercase());
+            bang = false;
+        } else if c == '!' {
+            bang = true;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The module path from go.mod's `module` line, or the problem with its line.
+pub fn module_line(text: &str) -> Result<String, (Option<usize>, String)> {
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if let Some(rest) = line.strip_prefix("module") {
+            if !rest.starts_with([' ', '\t', '"']) {
+                continue;
+            }
+            let p = rest.trim().trim_matches('"');
+            if p.is_empty() || p.contains(char::is_whitespace) {
+                return Err((Some(i + 1), format!("malformed module line {line:?}")));
+            }
+            return Ok(p.to_string());
+        }
+    }
+    Err((None, "no module line in go.mod".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            unescape("github.com/!burnt!sushi/toml"),
+            "github.com/BurntSushi/toml"
+        );
+        assert_eq!(
+            cache_module_path(Path::new("/root/go/pkg/mod/github.com/!a/b@v1.0.0")),
+            "github.com/!a/b"
+        );
+    }
+
+    #[test]
+    fn module_lines() {
+        assert_eq!(
+            module_line("module example.com/x\n\ngo 1.22\n"),
+            Ok("example.com/x".into())
+        );
+        assert_eq!(
+            module_line("// c\nmodule \"example.com/q\"\n"),
+            Ok("example.com/q".into())
+        );
+        assert_eq!(module_line("go 1.22\n").unwrap_err().0, None);
+        assert_eq!(module_line("\nmodule a b\n").unwrap_err().0, Some(2));
+    }
+}
