@@ -201,6 +201,37 @@ impl Allowlist {
             .collect()
     }
 
+    /// Warnings for recorded renames and moves: each drops a linker name that the listed
+    /// modules pull, so those programs stop linking.
+    pub fn dropped_names(&self) -> Vec<String> {
+        self.symbols
+            .iter()
+            .filter_map(|s| {
+                let old = s.old_linker_name()?;
+                let who = if s.modules.is_empty() {
+                    "no module listed".to_string()
+                } else {
+                    s.modules
+                        .iter()
+                        .map(|m| module_path(m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                Some(format!(
+                    "{}: {} drops the linker name {old}; programs that pull it ({who}) will no longer link. To keep them linking, keep name = {:?} and record local = {:?}{}",
+                    s.pos,
+                    if s.renamed_from.is_some() { "renamed_from" } else { "moved_from" },
+                    s.renamed_from.as_deref().unwrap_or(&s.name),
+                    s.name,
+                    match &s.moved_from {
+                        Some(old_pkg) => format!(", package = {old_pkg:?}, in = {:?}", s.package),
+                        None => String::new(),
+                    }
+                ))
+            })
+            .collect()
+    }
+
     /// Every module path the symbols name, in first-appearance order.
     pub fn module_paths(&self) -> Vec<&str> {
         let mut seen = HashSet::new();

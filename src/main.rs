@@ -275,6 +275,9 @@ fn run(cli: &Cli) -> Result<u8> {
                 prune: *prune,
                 skip_missing: *skip_missing,
             };
+            for w in list.dropped_names() {
+                eprintln!("linkallow: warning: {w}");
+            }
             let plan = plan::apply(&index, &list, options, &mut locator)?;
             for p in &plan.skipped {
                 eprintln!("linkallow: skipped {}: {}", p.pos, p.message);
@@ -288,6 +291,9 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Check { json } => {
             let list = load_allowlist(cli)?;
             let findings = check::check(&index, &list, &mut locator)?;
+            for w in list.dropped_names() {
+                eprintln!("linkallow: warning: {w}");
+            }
             if *json {
                 stdout.write_all(check::to_json(&findings).as_bytes())?;
             } else {

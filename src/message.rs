@@ -58,8 +58,23 @@ pub fn compose(tree: &Tree, step: &Step, series: &str) -> CommitMessage {
                 lines.extend(
                     step.renames
                         .iter()
-                        .map(|(old, new)| format!("\t{old} is now {new}")),
+                        .map(|r| format!("\t{} is now {}", r.old, r.new)),
                 );
+                paragraphs.push(lines.join("\n"));
+                // The point of a push is that the old name keeps linking: say who this breaks.
+                let mut lines = vec![wrap(
+                    "This drops the old linker names: programs that pull them no longer \
+                     link. Pushing the old name from the new declaration instead (a \
+                     two-argument //go:linkname) would keep them linking. Broken pulls:",
+                )];
+                for r in &step.renames {
+                    let who = if r.modules.is_empty() {
+                        "no module listed".to_string()
+                    } else {
+                        r.modules.join(", ")
+                    };
+                    lines.push(format!("\t{}: {who}", r.old));
+                }
                 paragraphs.push(lines.join("\n"));
             }
         }

@@ -132,6 +132,7 @@ fn strip_scan(
     scan: &FileScan,
     selected: &dyn Fn(&str) -> bool,
     left_behind: &dyn Fn(&str) -> bool,
+    claimed: &dyn Fn(&FoundDoc) -> bool,
     keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
     intent: &mut Intent,
 ) -> Result<Option<Vec<String>>> {
@@ -139,6 +140,7 @@ fn strip_scan(
     let mut edits = Vec::new();
     let governed = |d: &FoundDoc| {
         selected(&d.symbol)
+            || claimed(d)
             || (d.directive_row.is_none()
                 && d.lead_claim(&scan.package).is_some_and(|s| left_behind(&s)))
     };
@@ -514,7 +516,7 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
     let mut plan = Plan::default();
     for (rel, scan) in &index.scans {
         let mut intent = Intent::default();
-        let new = strip_scan(scan, &|_| true, &|_| false, &keep, &mut intent)?
+        let new = strip_scan(scan, &|_| true, &|_| false, &|_| false, &keep, &mut intent)?
             .map(|l| crate::syntax::join_lines(&l, scan.file.final_newline));
         if let Some(text) = &new {
             verify_change(Some(&scan.file), rel, text, &intent).map_err(|r| match r {
@@ -764,10 +766,27 @@ fn plan_file(
     let parsed;
     let (old_file, stripped) = match index.scans.get(rel) {
         Some(scan) => {
+            // A block on a declaration the allowlist annotates here is replaced, whatever
+            // symbol its directive names now: a rename kept under its old linker name
+            // (`local = "newName"`) turns `//go:linkname newName` into the two-argument push.
+            let annotated: HashSet<String> = w
+                .sites
+                .iter()
+                .filter_map(|(_, site)| documented_decl(&scan.file, site).map(Decl::key))
+                .collect();
+            let claimed = |doc: &FoundDoc| {
+                let key = doc
+                    .site
+                    .doc_of
+                    .clone()
+                    .or_else(|| scan.file.decl_declaring(&doc.site.local).map(Decl::key));
+                key.is_some_and(|k| annotated.contains(&k))
+            };
             let stripped = strip_scan(
                 scan,
                 &|s| prune || listed.contains(s),
                 &|s| old_names.contains(s),
+                &claimed,
                 &|scan, doc| !listed.contains(&doc.symbol) && needed(scan, doc),
                 &mut intent,
             )?;

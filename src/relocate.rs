@@ -85,16 +85,19 @@ pub fn suggestion(sym: &Symbol, seen: &Sighting) -> String {
         seen.decl, seen.pos, seen.symbol
     );
     if !what.is_empty() {
+        // Keeping the old linker name is what keeps the listed modules linking: say that first.
+        let keep = if package == sym.package {
+            format!("local = {name:?}")
+        } else {
+            format!("in = {package:?}, local = {name:?}")
+        };
         text.push_str(&format!(
-            "; if it was {}, record {} in the allowlist entry",
+            "; if it was {}, record {keep} in the allowlist entry, so that the new declaration pushes the old name {} and its pullers keep linking (recording {} instead drops {} and breaks the listed modules)",
             what.join(" and "),
-            record.join(", ")
+            sym.linker_name(),
+            record.join(", "),
+            sym.linker_name()
         ));
-        if name != sym.name && package == sym.package {
-            text.push_str(&format!(
-                " (or keep its pullers linking: local = {name:?} pushes the old name)"
-            ));
-        }
     }
     text
 }

@@ -9,6 +9,15 @@ use crate::index::TreeIndex;
 use crate::plan::{self, FileChange, Locator};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+/// A linker name the series drops: `old` is now `new`, and the modules that pull `old` no
+/// longer link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub old: String,
+    pub new: String,
+    pub modules: Vec<String>,
+}
+
 /// What a stage adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageKind {
@@ -42,8 +51,8 @@ pub struct Step {
     pub new_symbols: Vec<String>,
     /// Modules this step adds, with their dependents as the allowlist gives them.
     pub new_modules: Vec<(String, Option<crate::allowlist::Dependents>)>,
-    /// `old -> new` linker names of recorded renames and moves this step carries out.
-    pub renames: Vec<(String, String)>,
+    /// Recorded renames and moves this step carries out: the old linker name stops existing.
+    pub renames: Vec<Rename>,
 }
 
 impl Step {
@@ -263,8 +272,18 @@ fn describe(
         after
             .symbols
             .iter()
-            .filter_map(|s| Some((s.old_linker_name()?, s.linker_name())))
-            .filter(|(old, _)| documented.contains_key(old))
+            .filter_map(|s| {
+                Some(Rename {
+                    old: s.old_linker_name()?,
+                    new: s.linker_name(),
+                    modules: s
+                        .modules
+                        .iter()
+                        .map(|m| module_path(m).to_string())
+                        .collect(),
+                })
+            })
+            .filter(|r| documented.contains_key(&r.old))
             .collect()
     } else {
         Vec::new()

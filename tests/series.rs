@@ -371,13 +371,15 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
     assert!(
         report
             .contains("its block now sits on func convertAssignValue at database/sql/convert.go:")
+            && report.contains("record local = \"convertAssignValue\" in the allowlist entry, so that the new declaration pushes the old name database/sql.convertAssign")
             && report
-                .contains("record name = \"convertAssignValue\", renamed_from = \"convertAssign\""),
+                .contains("recording name = \"convertAssignValue\", renamed_from = \"convertAssign\" instead drops database/sql.convertAssign and breaks the listed modules"),
         "{report}"
     );
     assert!(
         report.contains("its block now sits on func isDomainName at internal/dnsname/name.go:")
-            && report.contains("record package = \"internal/dnsname\", moved_from = \"net\""),
+            && report.contains("record in = \"internal/dnsname\", local = \"isDomainName\"")
+            && report.contains("package = \"internal/dnsname\", moved_from = \"net\""),
         "{report}"
     );
     assert!(
@@ -409,6 +411,12 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
     std::fs::write(&allow, text).unwrap();
     let report = linkallow(&t, &allow, &["check"]);
     assert_eq!(report.status.code(), Some(1));
+    // Dropping the old names is allowed, and said out loud.
+    assert!(
+        stderr(&report).contains("renamed_from drops the linker name database/sql.convertAssign; programs that pull it (ariga.io/entcache) will no longer link"),
+        "{}",
+        stderr(&report)
+    );
     assert_eq!(
         stdout(&report).lines().collect::<Vec<_>>(),
         vec![
@@ -430,6 +438,11 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
     );
     assert!(
         patch.contains("\tdatabase/sql.convertAssign is now database/sql.convertAssignValue\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("This drops the old linker names")
+            && patch.contains("\tdatabase/sql.convertAssign: ariga.io/entcache\n"),
         "{patch}"
     );
     assert!(patch.contains("-// convertAssign should be an internal detail,\n+// convertAssignValue should be an internal detail,\n"), "{patch}");
@@ -497,5 +510,79 @@ fn a_block_left_behind_by_a_rename_is_removed_and_the_new_place_annotated() {
     let again = linkallow(&tree, &allow, &["apply"]);
     ok(&again);
     assert_eq!(stdout(&again), "");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A pull program of database/sql.convertAssign, built with the tree's own toolchain.
+fn build_convert_assign_pull(goroot: &Path, dir: &Path) -> std::process::Output {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("go.mod"), "module pull\n\ngo 1.23\n").unwrap();
+    std::fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport (\n\t_ \"database/sql\"\n\t_ \"unsafe\"\n)\n\n//go:linkname convertAssign database/sql.convertAssign\nfunc convertAssign(dest, src any) error\n\nfunc main() {\n\tvar s string\n\tif err := convertAssign(&s, \"hi\"); err != nil || s != \"hi\" {\n\t\tpanic(err)\n\t}\n}\n",
+    )
+    .unwrap();
+    go(goroot, dir, &["build", "-o", "/dev/null", "."])
+}
+
+/// The default outcome of a rename keeps the pullers linking: the renamed declaration pushes
+/// the old linker name with a two-argument //go:linkname, after one apply check is clean, and
+/// a real pull of the old name links before and after.
+#[test]
+fn a_rename_recorded_with_local_keeps_the_old_name_linking() {
+    let Some(goroot) = goroot() else { return };
+    let tmp = tempdir("rename-keep");
+    let t = tmp.join("go");
+    copy_tree(&goroot, &t);
+    let src = t.join("src");
+    let pull = tmp.join("pull");
+    let before = build_convert_assign_pull(&t, &pull);
+    assert!(before.status.success(), "{}", stderr(&before));
+
+    for entry in std::fs::read_dir(src.join("database/sql")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "go") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let renamed = text
+                .replace("convertAssign(", "convertAssignValue(")
+                .replace(
+                    "//go:linkname convertAssign\n",
+                    "//go:linkname convertAssignValue\n",
+                );
+            std::fs::write(&path, renamed).unwrap();
+        }
+    }
+    let broken = build_convert_assign_pull(&t, &pull);
+    assert!(!broken.status.success(), "the pull linked without a push");
+
+    let allow = tmp.join("allowlist.toml");
+    let text = std::fs::read_to_string(shipped_allowlist()).unwrap();
+    std::fs::write(
+        &allow,
+        text.replace(
+            "package = \"database/sql\"\nname = \"convertAssign\"\n",
+            "package = \"database/sql\"\nname = \"convertAssign\"\nlocal = \"convertAssignValue\"\n",
+        ),
+    )
+    .unwrap();
+    let diff = linkallow(&t, &allow, &["apply"]);
+    ok(&diff);
+    assert!(
+        stdout(&diff).contains("-//go:linkname convertAssignValue\n+//go:linkname convertAssignValue database/sql.convertAssign\n"),
+        "{}",
+        stdout(&diff)
+    );
+    assert!(
+        !stderr(&diff).contains("drops the linker name"),
+        "{}",
+        stderr(&diff)
+    );
+    ok(&linkallow(&t, &allow, &["apply", "--write"]));
+    ok(&linkallow(&t, &allow, &["check"]));
+    let again = linkallow(&t, &allow, &["apply"]);
+    ok(&again);
+    assert_eq!(stdout(&again), "");
+    let after = build_convert_assign_pull(&t, &pull);
+    assert!(after.status.success(), "{}", stderr(&after));
     let _ = std::fs::remove_dir_all(&tmp);
 }
