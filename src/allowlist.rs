@@ -178,6 +178,19 @@ pub struct Allowlist {
     pub dependents: BTreeMap<String, Dependents>,
     pub symbols: Vec<Symbol>,
     pub regions: Vec<Region>,
+    /// Why annotations the tree still has may go: the removal CL's body quotes these.
+    pub removed: Vec<Removal>,
+}
+
+/// A `[[removed]]` note: a symbol (or some of its modules) taken off the allowlist, and why
+/// that breaks no one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub symbol: String,
+    /// The modules taken off the symbol's list; empty: the whole entry.
+    pub modules: Vec<String>,
+    pub reason: String,
+    pub pos: Pos,
 }
 
 impl Default for Allowlist {
@@ -188,6 +201,7 @@ impl Default for Allowlist {
             dependents: BTreeMap::new(),
             symbols: Vec::new(),
             regions: Vec::new(),
+            removed: Vec::new(),
         }
     }
 }
@@ -270,6 +284,17 @@ struct FileSpec {
     symbols: Vec<Spanned<SymbolSpec>>,
     #[serde(default, rename = "region")]
     regions: Vec<Spanned<RegionSpec>>,
+    #[serde(default)]
+    removed: Vec<Spanned<RemovedSpec>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemovedSpec {
+    symbol: String,
+    #[serde(default)]
+    modules: Vec<String>,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -537,6 +562,34 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         };
         check_region(&region, &list, &text_pos)?;
         list.regions.push(region);
+    }
+    for entry in spec.removed {
+        let pos = at(entry.span().start);
+        let r = entry.into_inner();
+        let bad = |message: String| Error::Allowlist {
+            pos: pos.clone(),
+            message,
+        };
+        if crate::gotree::split_symbol(&r.symbol).is_none() {
+            return Err(bad(format!(
+                "removed symbol {:?} is not a linker name like runtime.memhash",
+                r.symbol
+            )));
+        }
+        for m in &r.modules {
+            check_module_item(m).map_err(&bad)?;
+        }
+        if r.reason.trim().is_empty() || r.reason.contains(|c: char| c.is_control() && c != '\n') {
+            return Err(bad(
+                "removed: reason must say, in plain text, why no one pulls it any more".into(),
+            ));
+        }
+        list.removed.push(Removal {
+            symbol: r.symbol,
+            modules: r.modules,
+            reason: r.reason,
+            pos,
+        });
     }
     let known: HashSet<&str> = list.module_paths().into_iter().collect();
     if let Some(unknown) = list.dependents.keys().find(|m| !known.contains(m.as_str())) {

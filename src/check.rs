@@ -172,7 +172,9 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                 Some(s) => format!(
                     "{name}: annotated in the tree but not in the allowlist; it looks like {s} renamed or moved"
                 ),
-                None => format!("{name}: annotated in the tree but not in the allowlist"),
+                None => format!(
+                    "{name}: annotated in the tree but not in the allowlist; apply --prune removes it (patches --prune makes the removal CL)"
+                ),
             };
             findings.push(Finding {
                 pos: sym.pos.clone(),

@@ -119,6 +119,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SeriesArgs {
+    /// Also take out annotations of symbols and modules the allowlist no longer lists, as a
+    /// removal change of its own (before the others); `[[removed]]` notes give its reasons.
+    #[arg(long)]
+    prune: bool,
     /// Series name: each stage's Change-Id derives from it, so the same name updates the same CLs.
     #[arg(long, default_value = "legacy-linkname")]
     series: String,
@@ -344,15 +348,33 @@ fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
 }
 
 /// Each step with its message, in order.
-fn messages(tree: &Tree, steps: &[series::Step], series_name: &str) -> Vec<message::CommitMessage> {
+fn messages(
+    cli: &Cli,
+    tree: &Tree,
+    list: &allowlist::Allowlist,
+    steps: &[series::Step],
+    series_name: &str,
+) -> Vec<message::CommitMessage> {
+    let list_name = cli.allowlist.file_name().map_or_else(
+        || "allowlist.toml".into(),
+        |n| n.to_string_lossy().to_string(),
+    );
+    for (symbol, _) in steps.iter().flat_map(|s| &s.removed) {
+        if !list.removed.iter().any(|n| &n.symbol == symbol) {
+            eprintln!(
+                "linkallow: warning: {symbol}: removed without a [[removed]] note in {list_name}; the CL body will say no reason is recorded"
+            );
+        }
+    }
     steps
         .iter()
-        .map(|s| message::compose(tree, s, series_name))
+        .map(|s| message::compose(tree, s, series_name, list, &list_name))
         .collect()
 }
 
 fn describe_step(step: &series::Step) -> String {
     let stage = match step.kind {
+        series::StageKind::Removal => "removal".to_string(),
         series::StageKind::Update => "update".to_string(),
         series::StageKind::Tier(t) => format!("≥{}", series::thousands(t)),
         series::StageKind::Final => "final round".to_string(),
@@ -400,8 +422,8 @@ fn write_patches(
         author: author.to_string(),
         date,
     };
-    let steps = series::plan_series(&tree, &list, from_stripped)?;
-    let msgs = messages(&tree, &steps, &args.series);
+    let steps = series::plan_series(&tree, &list, from_stripped, args.prune)?;
+    let msgs = messages(cli, &tree, &list, &steps, &args.series);
     let mut files = Vec::new();
     for (i, (step, msg)) in steps.iter().zip(&msgs).enumerate() {
         let name = mbox::file_name(i + 1, &msg.subject);
@@ -444,7 +466,22 @@ fn write_patches(
     for (name, _, summary) in &files {
         eprintln!("linkallow: {}: {summary}", out.join(name).display());
     }
-    if files.is_empty() {
+    let unlisted = if args.prune {
+        Vec::new()
+    } else {
+        series::unlisted(&tree, &list)?
+    };
+    if !unlisted.is_empty() {
+        eprintln!(
+            "linkallow: the tree still annotates {} the allowlist no longer lists ({}); --prune makes their removal CL",
+            if unlisted.len() == 1 {
+                "1 symbol".to_string()
+            } else {
+                format!("{} symbols", unlisted.len())
+            },
+            unlisted.join(", ")
+        );
+    } else if files.is_empty() {
         eprintln!("linkallow: tree and allowlist agree; no patches");
     }
     Ok(exit::OK)
@@ -467,8 +504,8 @@ fn commit_series(
     let repo = commit::open_checked(&target)?;
     let list = load_allowlist(cli)?;
     let tree = Tree::open(cli.goroot.as_deref().unwrap_or(repo_dir))?;
-    let steps = series::plan_series(&tree, &list, false)?;
-    let msgs = messages(&tree, &steps, &args.series);
+    let steps = series::plan_series(&tree, &list, false, args.prune)?;
+    let msgs = messages(cli, &tree, &list, &steps, &args.series);
     let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;
     let mut stdout = std::io::stdout().lock();
     for ((id, msg), step) in ids.iter().zip(&msgs).zip(&steps) {

@@ -21,6 +21,9 @@ pub struct Rename {
 /// What a stage adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageKind {
+    /// Modules the allowlist no longer lists for a symbol, and (with `--prune`) annotations of
+    /// symbols it no longer lists, taken out: the removal CL, reviewed on its own.
+    Removal,
     /// Blocks the base tree already has, brought in line with the allowlist (renames, moves,
     /// prose): reviewed on their own, before anything new.
     Update,
@@ -34,6 +37,7 @@ impl StageKind {
     /// A stable name for the stage: the Change-Id is derived from it.
     pub fn key(self) -> String {
         match self {
+            StageKind::Removal => "removal".into(),
             StageKind::Update => "update".into(),
             StageKind::Tier(t) => format!("tier-{t}"),
             StageKind::Final => "final".into(),
@@ -53,7 +57,12 @@ pub struct Step {
     pub new_modules: Vec<(String, Option<crate::allowlist::Dependents>)>,
     /// Recorded renames and moves this step carries out: the old linker name stops existing.
     pub renames: Vec<Rename>,
+    /// What a removal step takes out.
+    pub removed: Vec<Removed>,
 }
+
+/// A symbol's whole annotation (no modules) or some of its modules, taken out.
+pub type Removed = (String, Vec<String>);
 
 impl Step {
     /// Packages (import paths) whose files the step touches, sorted.
@@ -161,17 +170,85 @@ pub fn restrict(
     out
 }
 
-/// The stages in order: the update of what the base documents, each tier, the final round.
+/// The stages in order: the removal, the update of what the base documents, each tier, the
+/// final round.
 pub fn stage_kinds(list: &Allowlist) -> Vec<StageKind> {
-    std::iter::once(StageKind::Update)
+    [StageKind::Removal, StageKind::Update]
+        .into_iter()
         .chain(list.tiers.iter().map(|&t| StageKind::Tier(t)))
         .chain(std::iter::once(StageKind::Final))
         .collect()
 }
 
+/// The base tree's own annotations (as extract reads them, so they render back byte for byte)
+/// less what the allowlist no longer lists: the state after the removal step, and what it
+/// removes.
+fn removal_list(
+    index: &TreeIndex,
+    list: &Allowlist,
+    locator: &mut Locator,
+    prune: bool,
+) -> Result<(Allowlist, Vec<Removed>)> {
+    let mut found = crate::extract::extract(index, locator)?.list;
+    let mut removed = Vec::new();
+    if prune {
+        found.symbols.retain(|s| {
+            let keep = listed(list, &s.linker_name());
+            if !keep {
+                removed.push((s.linker_name(), Vec::new()));
+            }
+            keep
+        });
+    }
+    for sym in &mut found.symbols {
+        let name = sym.linker_name();
+        let Some(listed) = list.symbol(&name) else {
+            continue;
+        };
+        let wanted: HashSet<&str> = listed.modules.iter().map(|m| module_path(m)).collect();
+        let gone: Vec<String> = sym
+            .modules
+            .iter()
+            .filter(|m| !wanted.contains(module_path(m)))
+            .map(|m| module_path(m).to_string())
+            .collect();
+        if !gone.is_empty() {
+            sym.modules.retain(|m| wanted.contains(module_path(m)));
+            removed.push((name, gone));
+        }
+    }
+    let kept: HashSet<String> = found.symbols.iter().map(Symbol::linker_name).collect();
+    found
+        .regions
+        .retain(|r| r.symbols.iter().any(|s| kept.contains(s)));
+    Ok((found, removed))
+}
+
+/// Whether the allowlist governs a linker name (as it is, or as the old name of a rename).
+fn listed(list: &Allowlist, name: &str) -> bool {
+    list.symbol(name).is_some() || list.old_linker_names().contains(name)
+}
+
+/// Symbols the tree annotates that the allowlist no longer lists: what only `--prune` removes.
+pub fn unlisted(tree: &Tree, list: &Allowlist) -> Result<Vec<String>> {
+    let index = TreeIndex::build(tree)?;
+    let found = crate::extract::extract(&index, &mut Locator::new(tree))?.list;
+    Ok(found
+        .symbols
+        .iter()
+        .map(Symbol::linker_name)
+        .filter(|n| !listed(list, n))
+        .collect())
+}
+
 /// The series for `tree`: from the tree as it is, or (`from_stripped`) from `strip` of it, which
 /// regenerates every annotation. The stripped tree lives in memory; nothing is written.
-pub fn plan_series(tree: &Tree, list: &Allowlist, from_stripped: bool) -> Result<Vec<Step>> {
+pub fn plan_series(
+    tree: &Tree,
+    list: &Allowlist,
+    from_stripped: bool,
+    prune: bool,
+) -> Result<Vec<Step>> {
     let base = if from_stripped {
         let stripped = plan::strip(&TreeIndex::build(tree)?)?;
         tree.with_overlay(stripped.changes.into_iter().map(|c| (c.rel, c.new)))
@@ -180,12 +257,17 @@ pub fn plan_series(tree: &Tree, list: &Allowlist, from_stripped: bool) -> Result
     };
     let index = TreeIndex::build(&base)?;
     let mut locator = Locator::new(&base);
-    steps(&index, list, &mut locator)
+    steps(&index, list, &mut locator, prune)
 }
 
 /// The steps that take the base tree (the one `index` was built from) to `apply` of the whole
 /// allowlist, one per non-empty stage.
-pub fn steps(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Result<Vec<Step>> {
+pub fn steps(
+    index: &TreeIndex,
+    list: &Allowlist,
+    locator: &mut Locator,
+    prune: bool,
+) -> Result<Vec<Step>> {
     let documented = documented(index);
     // Base text of every file any stage touches, and each state as changed files.
     let mut base: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -193,12 +275,15 @@ pub fn steps(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
     let mut previous_list: Option<Allowlist> = None;
     let mut steps = Vec::new();
     for kind in stage_kinds(list) {
-        let restricted = restrict(list, &documented, kind);
+        let (restricted, removed) = match kind {
+            StageKind::Removal => removal_list(index, list, locator, prune)?,
+            _ => (restrict(list, &documented, kind), Vec::new()),
+        };
         let applied = plan::apply(
             index,
             &restricted,
             plan::ApplyOptions {
-                prune: false,
+                prune,
                 skip_missing: false,
             },
             locator,
@@ -224,13 +309,15 @@ pub fn steps(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
             }
         }
         if !changes.is_empty() {
-            steps.push(describe(
+            let mut step = describe(
                 kind,
                 changes,
                 previous_list.as_ref(),
                 &restricted,
                 &documented,
-            ));
+            );
+            step.removed = removed;
+            steps.push(step);
         }
         previous_state = state;
         previous_list = Some(restricted);
@@ -294,6 +381,7 @@ fn describe(
         new_symbols,
         new_modules,
         renames,
+        removed: Vec::new(),
     }
 }
 

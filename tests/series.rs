@@ -586,3 +586,98 @@ fn a_rename_recorded_with_local_keeps_the_old_name_linking() {
     assert!(after.status.success(), "{}", stderr(&after));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// Removals are CLs too (go.dev/issue/69222 took a module off a list): with --prune the series
+/// opens with a removal change that names what went and why, and after it check is clean.
+#[test]
+fn removals_make_their_own_cl_with_the_reasons() {
+    let tmp = tempdir("removal");
+    let tree = tmp.join("m");
+    copy_tree(&fixtures().join("forms/out"), &tree);
+    let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
+    let edited = golden
+        .replacen(
+            "name = \"plain\"\nmodules = [\n    \"example.com/alpha\",\n    \"example.com/beta\",\n]\n",
+            "name = \"plain\"\nmodules = [\n    \"example.com/alpha\",\n]\n",
+            1,
+        )
+        .replacen(
+            "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"documented\"\nmodules = [\n    \"example.com/alpha\",\n]\n",
+            "",
+            1,
+        )
+        + "\n[[removed]]\nsymbol = \"example.com/m/p.plain\"\nmodules = [\"example.com/beta\"]\nreason = \"beta v2 calls the exported API instead (example.com/beta/pull/7)\"\n";
+    assert_ne!(edited, golden);
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, &edited).unwrap();
+
+    // check names both and says how to make the CL; patches without --prune says so too.
+    let report = linkallow(&tree, &allow, &["check"]);
+    assert_eq!(report.status.code(), Some(1));
+    assert!(stdout(&report).contains("example.com/m/p.documented: annotated in the tree but not in the allowlist; apply --prune removes it"), "{}", stdout(&report));
+    let plain = tmp.join("plain");
+    let out = linkallow(
+        &tree,
+        &allow,
+        &["patches", "--out", plain.to_str().unwrap()],
+    );
+    ok(&out);
+    assert!(
+        stderr(&out).contains("the tree still annotates 1 symbol the allowlist no longer lists (example.com/m/p.documented); --prune makes their removal CL"),
+        "{}",
+        stderr(&out)
+    );
+    // A module taken off a list is a removal CL even without --prune.
+    let patches = patch_files(&plain);
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    let patch = std::fs::read_to_string(&patches[0]).unwrap();
+    assert!(
+        patch.contains(
+            "Subject: [PATCH] example.com/m/p: remove example.com/beta from linkname comment\n"
+        ),
+        "{patch}"
+    );
+
+    let series = tmp.join("series");
+    let out = linkallow(
+        &tree,
+        &allow,
+        &["patches", "--prune", "--out", series.to_str().unwrap()],
+    );
+    ok(&out);
+    assert!(
+        stderr(&out).contains("example.com/m/p.documented: removed without a [[removed]] note"),
+        "{}",
+        stderr(&out)
+    );
+    let patches = patch_files(&series);
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    let patch = std::fs::read_to_string(&patches[0]).unwrap();
+    assert!(
+        patch.contains(
+            "Subject: [PATCH] example.com/m/p: remove legacy //go:linkname no longer pulled\n"
+        ),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("\texample.com/m/p.plain (from its list: example.com/beta): beta v2 calls the exported API instead (example.com/beta/pull/7)\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains(
+            "\texample.com/m/p.documented: no reason recorded in allowlist.toml ([[removed]])\n"
+        ),
+        "{patch}"
+    );
+    assert!(patch.contains("-//   - example.com/beta\n"), "{patch}");
+    assert!(patch.contains("Change-Id: I"), "{patch}");
+
+    // The CL applies, and after it tree and allowlist agree.
+    let repo = tmp.join("repo");
+    copy_tree(&tree, &repo);
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    git(&repo, &["am", "-q", patches[0].to_str().unwrap()]);
+    ok(&linkallow(&repo, &allow, &["check"]));
+}
