@@ -977,7 +977,45 @@ pub fn to_toml(list: &Allowlist, header_comment: &str) -> String {
     if !regions.is_empty() {
         doc["region"] = Item::ArrayOfTables(regions);
     }
+    let mut removed = ArrayOfTables::new();
+    for r in &list.removed {
+        let mut t = Table::new();
+        t["symbol"] = value(r.symbol.as_str());
+        if !r.modules.is_empty() {
+            t["modules"] = value(Array::from_iter(r.modules.iter().map(String::as_str)));
+        }
+        t["reason"] = multiline(&r.reason);
+        removed.push(t);
+    }
+    if !removed.is_empty() {
+        doc["removed"] = Item::ArrayOfTables(removed);
+    }
     doc.to_string()
+}
+
+impl Allowlist {
+    /// Keeps what the tree cannot tell from the allowlist this one replaces: tiers, counts (of
+    /// modules still named), `[[removed]]` notes and the order of entries (new ones follow, in
+    /// the tree's order).
+    pub fn keep_from(&mut self, previous: &Allowlist) {
+        self.tiers = previous.tiers.clone();
+        let named: HashSet<String> = self.module_paths().iter().map(|m| m.to_string()).collect();
+        self.dependents = previous
+            .dependents
+            .iter()
+            .filter(|(m, _)| named.contains(*m))
+            .map(|(m, d)| (m.clone(), *d))
+            .collect();
+        self.removed = previous.removed.clone();
+        let rank = |s: &Symbol| {
+            previous
+                .symbols
+                .iter()
+                .position(|p| p.linker_name() == s.linker_name())
+                .unwrap_or(usize::MAX)
+        };
+        self.symbols.sort_by_key(rank);
+    }
 }
 
 fn write_site(t: &mut toml_edit::Table, s: &Symbol, site: &DocSite) {

@@ -47,7 +47,7 @@ pub fn open_checked(target: &Target) -> Result<Repository> {
     };
     if let Some((count, paths)) = dirty {
         return Err(Error::Other(format!(
-            "{shown}: work tree is dirty ({count} paths, first: {}); commit or stash first",
+            "{shown}: work tree is dirty ({count} paths, first: {}); commit them, or stash them (git stash -u also takes untracked files) first",
             paths.join(", ")
         )));
     }
@@ -82,6 +82,33 @@ pub fn open_checked(target: &Target) -> Result<Repository> {
         }
     }
     Ok(repo)
+}
+
+/// The Change-Ids on `branch`'s commits above HEAD, oldest first: what an earlier run mailed.
+pub fn branch_change_ids(repo: &Repository, branch: &str) -> Vec<String> {
+    let (Ok(tip), Ok(head)) = (
+        repo.find_branch(branch, BranchType::Local)
+            .and_then(|b| b.get().peel_to_commit()),
+        repo.head().and_then(|h| h.peel_to_commit()),
+    ) else {
+        return Vec::new();
+    };
+    let Ok(base) = repo.merge_base(tip.id(), head.id()) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    let mut commit = tip;
+    while commit.id() != base {
+        if let Some(id) = commit.message().ok().and_then(crate::message::change_id_in) {
+            ids.push(id.to_string());
+        }
+        match commit.parent(0) {
+            Ok(parent) => commit = parent,
+            Err(_) => break,
+        }
+    }
+    ids.reverse();
+    ids
 }
 
 /// The linked worktree (its path) that has `branch` checked out, if one does.

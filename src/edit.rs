@@ -50,7 +50,47 @@ pub fn unified_diff(tree: &Tree, plan: &Plan) -> String {
             .missing_newline_hint(true)
             .header(&from, &to)
             .to_string();
-        out.push_str(&text);
+        out.push_str(&with_function_context(&text, old));
+    }
+    out
+}
+
+/// Hunk headers with the enclosing function, as `git diff` writes them: the nearest line above
+/// the hunk that starts with a letter, `_` or `$` (git's default), cut to 80 bytes.
+fn with_function_context(diff: &str, old: &str) -> String {
+    let old_lines: Vec<&str> = old.lines().collect();
+    let mut out = String::with_capacity(diff.len());
+    for line in diff.split_inclusive('\n') {
+        let start = line
+            .strip_prefix("@@ -")
+            .and_then(|rest| rest.split([',', ' ']).next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|_| line.trim_end().ends_with("@@"));
+        let Some(start) = start else {
+            out.push_str(line);
+            continue;
+        };
+        let context = old_lines[..start.saturating_sub(1).min(old_lines.len())]
+            .iter()
+            .rev()
+            .find(|l| l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$'));
+        match context {
+            Some(func) => {
+                let mut cut = func.trim_end();
+                if cut.len() > 80 {
+                    let mut end = 80;
+                    while !cut.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    cut = cut[..end].trim_end();
+                }
+                out.push_str(line.trim_end_matches('\n'));
+                out.push(' ');
+                out.push_str(cut);
+                out.push('\n');
+            }
+            None => out.push_str(line),
+        }
     }
     out
 }

@@ -23,6 +23,14 @@ pub struct Tree {
 impl Tree {
     /// Opens `dir` as a GOROOT (it has `src/runtime`) or a module (it has `go.mod`).
     pub fn open(dir: &Path) -> Result<Tree> {
+        // GOROOT/src given for GOROOT: the tree is the same, and a maintainer means it.
+        if dir.file_name().is_some_and(|n| n == "src")
+            && dir.join("runtime").is_dir()
+            && let Some(parent) = dir.parent()
+            && parent.join("src/runtime").is_dir()
+        {
+            return Tree::open(parent);
+        }
         if dir.join("src/runtime").is_dir() {
             let version_file = std::fs::read_to_string(dir.join("VERSION")).unwrap_or_default();
             let version = version_file.lines().next().map(str::to_string);

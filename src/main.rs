@@ -117,6 +117,8 @@ enum Command {
     },
 }
 
+const DEFAULT_SERIES: &str = "legacy-linkname";
+
 #[derive(clap::Args)]
 struct SeriesArgs {
     /// Also take out annotations of symbols and modules the allowlist no longer lists, as a
@@ -124,10 +126,9 @@ struct SeriesArgs {
     #[arg(long)]
     prune: bool,
     /// Series name: each stage's Change-Id derives from it, so the same name updates the same CLs.
-    #[arg(long, default_value = "legacy-linkname")]
+    #[arg(long, default_value = DEFAULT_SERIES)]
     series: String,
-    /// `Name <email>`. Default: for patches a fixed placeholder (output must not depend on the
-    /// machine), for commits git config user.name and user.email.
+    /// `Name <email>` of the author. Default: git config user.name and user.email.
     #[arg(long)]
     author: Option<String>,
 }
@@ -141,8 +142,6 @@ enum DependentsCommand {
         file: PathBuf,
     },
 }
-
-const PLACEHOLDER_AUTHOR: &str = "linkallow <linkallow@example.com>";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -165,6 +164,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where the tree came from, for the summary line.
+fn goroot_source(cli: &Cli) -> &'static str {
+    if cli.goroot.is_some() {
+        "--goroot"
+    } else if std::env::var_os("GOROOT").is_some_and(|d| !d.is_empty()) {
+        "$GOROOT"
+    } else {
+        "go env GOROOT"
+    }
+}
+
 fn goroot(cli: &Cli) -> Result<PathBuf> {
     if let Some(dir) = &cli.goroot {
         return Ok(dir.clone());
@@ -184,8 +194,42 @@ fn goroot(cli: &Cli) -> Result<PathBuf> {
     Ok(PathBuf::from(String::from_utf8(out.stdout)?.trim()))
 }
 
-fn load_allowlist(cli: &Cli) -> Result<allowlist::Allowlist> {
-    Ok(allowlist::load(&cli.allowlist.to_string_lossy())?)
+/// `Name <email>` from git config (user.name, user.email), as git commit would sign.
+fn git_identity() -> Option<String> {
+    let config = git2::Config::open_default().ok()?;
+    let name = config.get_string("user.name").ok()?;
+    let email = config.get_string("user.email").ok()?;
+    Some(format!("{name} <{email}>"))
+}
+
+/// The allowlist shipped with linkallow (extracted from the release its header names): what
+/// `check` uses when no allowlist.toml is at hand.
+const BUILT_IN_ALLOWLIST: &str = include_str!("../allowlist.toml");
+
+/// The allowlist: `--allowlist` when that file exists, else `allowlist.toml` at the tree's root
+/// (a GOROOT or module), else the built-in one, saying so.
+fn load_allowlist(cli: &Cli, tree: &Tree) -> Result<allowlist::Allowlist> {
+    let given = &cli.allowlist;
+    if given.exists() || given != std::path::Path::new("allowlist.toml") {
+        return Ok(allowlist::load(&given.to_string_lossy())?);
+    }
+    let root = if tree.is_goroot() {
+        tree.base.parent().unwrap_or(&tree.base).to_path_buf()
+    } else {
+        tree.base.clone()
+    };
+    let beside = root.join("allowlist.toml");
+    if beside.exists() {
+        eprintln!("linkallow: using {}", beside.display());
+        return Ok(allowlist::load(&beside.to_string_lossy())?);
+    }
+    let list = allowlist::parse("<built-in allowlist.toml>", BUILT_IN_ALLOWLIST)?;
+    eprintln!(
+        "linkallow: no allowlist.toml here or in {}; using the one built into linkallow ({}); pass --allowlist FILE for another",
+        root.display(),
+        list.source.as_deref().unwrap_or("shipped")
+    );
+    Ok(list)
 }
 
 fn run(cli: &Cli) -> Result<u8> {
@@ -248,6 +292,16 @@ fn run(cli: &Cli) -> Result<u8> {
                 eprintln!("linkallow: warning: {w}");
             }
             let mut list = got.list;
+            // Rewriting an allowlist keeps what only the allowlist knows.
+            if let Some(path) = output.as_ref().filter(|p| p.exists()) {
+                let previous = allowlist::load(&path.to_string_lossy()).with_context(|| {
+                    format!(
+                        "{} exists and does not load; extract would lose what it holds (counts, notes, order): fix it or write elsewhere",
+                        path.display()
+                    )
+                })?;
+                list.keep_from(&previous);
+            }
             let version = tree.version.clone().unwrap_or_else(|| tree.module.clone());
             list.source = Some(format!("extracted by linkallow from {version}"));
             let header = format!(
@@ -274,7 +328,7 @@ fn run(cli: &Cli) -> Result<u8> {
             skip_missing,
             ..
         } => {
-            let list = load_allowlist(cli)?;
+            let list = load_allowlist(cli, &tree)?;
             let options = plan::ApplyOptions {
                 prune: *prune,
                 skip_missing: *skip_missing,
@@ -293,7 +347,7 @@ fn run(cli: &Cli) -> Result<u8> {
             finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
         Command::Check { json } => {
-            let list = load_allowlist(cli)?;
+            let list = load_allowlist(cli, &tree)?;
             let findings = check::check(&index, &list, &mut locator)?;
             for w in list.dropped_names() {
                 eprintln!("linkallow: warning: {w}");
@@ -304,13 +358,19 @@ fn run(cli: &Cli) -> Result<u8> {
                 for f in &findings {
                     writeln!(stdout, "{}: {}", f.pos, f.message)?;
                 }
+                let tree_name = tree.version.clone().unwrap_or_else(|| tree.module.clone());
+                let from = format!(
+                    "{tree_name} at {} (from {})",
+                    tree.base.display(),
+                    goroot_source(cli)
+                );
                 if findings.is_empty() {
                     eprintln!(
-                        "linkallow: tree and allowlist agree ({} symbols)",
+                        "linkallow: tree and allowlist agree ({} symbols; {from})",
                         list.symbols.len()
                     );
                 } else {
-                    eprintln!("linkallow: {} disagreements", findings.len());
+                    eprintln!("linkallow: {} disagreements ({from})", findings.len());
                 }
             }
             Ok(if findings.is_empty() {
@@ -372,6 +432,23 @@ fn messages(
         .collect()
 }
 
+/// Gerrit will not take the Change-Id of a merged CL again: a tier stage regenerated on a tree
+/// that is already annotated under the default series name may collide with the earlier round.
+fn warn_reused_series(tree: &Tree, steps: &[series::Step], args: &SeriesArgs) -> Result<()> {
+    let adds = steps.iter().any(|s| {
+        matches!(
+            s.kind,
+            series::StageKind::Tier(_) | series::StageKind::Final
+        )
+    });
+    if adds && args.series == DEFAULT_SERIES && series::annotated(tree)? {
+        eprintln!(
+            "linkallow: warning: the tree is already annotated, so an earlier round of series {DEFAULT_SERIES} may be merged, and Gerrit refuses a merged CL's Change-Id; pass --series NAME (e.g. {DEFAULT_SERIES}-2) to start a new round"
+        );
+    }
+    Ok(())
+}
+
 fn describe_step(step: &series::Step) -> String {
     let stage = match step.kind {
         series::StageKind::Removal => "removal".to_string(),
@@ -402,8 +479,15 @@ fn write_patches(
     date: Option<&str>,
 ) -> Result<u8> {
     let tree = Tree::open(&goroot(cli)?)?;
-    let list = load_allowlist(cli)?;
-    let author = args.author.as_deref().unwrap_or(PLACEHOLDER_AUTHOR);
+    let list = load_allowlist(cli, &tree)?;
+    // The author goes into every file: --author, else the maintainer's git identity.
+    let author = match &args.author {
+        Some(a) => a.clone(),
+        None => git_identity().context(
+            "no author for the patches: pass --author \"Name <email>\" or set git config user.name and user.email",
+        )?,
+    };
+    let author = author.as_str();
     mbox::parse_ident(author)?;
     let date = match date {
         Some(d) => Some(d.to_string()),
@@ -423,6 +507,9 @@ fn write_patches(
         date,
     };
     let steps = series::plan_series(&tree, &list, from_stripped, args.prune)?;
+    if !from_stripped {
+        warn_reused_series(&tree, &steps, args)?;
+    }
     let msgs = messages(cli, &tree, &list, &steps, &args.series);
     let mut files = Vec::new();
     for (i, (step, msg)) in steps.iter().zip(&msgs).enumerate() {
@@ -434,6 +521,7 @@ fn write_patches(
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let lock = edit::DirLock::acquire(out)?;
     let mut writes = Vec::new();
+    let mut earlier: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
         let name = entry?.file_name();
         let Some(name) = name.to_str() else { continue };
@@ -444,6 +532,9 @@ fn write_patches(
             let path = out.join(name);
             let old = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
+            if let Some(id) = message::change_id_in(&old) {
+                earlier.push(id.to_string());
+            }
             writes.push(edit::FileWrite {
                 path,
                 old: Some(old),
@@ -463,6 +554,9 @@ fn write_patches(
         }
     }
     edit::commit(&writes, &lock, &mut |_| Ok(()))?;
+    for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {
+        eprintln!("linkallow: {w}");
+    }
     for (name, _, summary) in &files {
         eprintln!("linkallow: {}: {summary}", out.join(name).display());
     }
@@ -502,11 +596,16 @@ fn commit_series(
     };
     // Refuse before the (slower) planning: nothing is touched on refusal.
     let repo = commit::open_checked(&target)?;
-    let list = load_allowlist(cli)?;
     let tree = Tree::open(cli.goroot.as_deref().unwrap_or(repo_dir))?;
+    let list = load_allowlist(cli, &tree)?;
     let steps = series::plan_series(&tree, &list, false, args.prune)?;
+    warn_reused_series(&tree, &steps, args)?;
     let msgs = messages(cli, &tree, &list, &steps, &args.series);
+    let earlier = commit::branch_change_ids(&repo, branch);
     let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;
+    for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {
+        eprintln!("linkallow: {w}");
+    }
     let mut stdout = std::io::stdout().lock();
     for ((id, msg), step) in ids.iter().zip(&msgs).zip(&steps) {
         writeln!(

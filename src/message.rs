@@ -32,6 +32,46 @@ pub fn change_id(series: &str, kind: StageKind) -> String {
 
 /// The message of one step. `list` is the allowlist the series comes from (its `[[removed]]`
 /// notes explain a removal) and `list_name` its file name, as the body cites it.
+/// The Change-Id on a commit message or patch, if any.
+pub fn change_id_in(text: &str) -> Option<&str> {
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("Change-Id: "))
+        .map(str::trim)
+}
+
+/// The stage of `list`'s series whose Change-Id is `id`, for "abandon this CL" messages.
+pub fn stage_of(id: &str, series: &str, list: &Allowlist) -> Option<StageKind> {
+    crate::series::stage_kinds(list)
+        .into_iter()
+        .find(|&k| change_id(series, k) == id)
+}
+
+/// Warnings for CLs a regeneration leaves behind: earlier Change-Ids of the series that no step
+/// carries any more (their stage became empty), to abandon in Gerrit.
+pub fn orphaned_change_ids(
+    earlier: &[String],
+    messages: &[CommitMessage],
+    series: &str,
+    list: &Allowlist,
+) -> Vec<String> {
+    let now: Vec<&str> = messages
+        .iter()
+        .filter_map(|m| change_id_in(&m.body))
+        .collect();
+    earlier
+        .iter()
+        .filter(|id| !now.contains(&id.as_str()))
+        .map(|id| {
+            let stage = stage_of(id, series, list)
+                .map_or_else(|| "a stage of another series".to_string(), |k| k.key());
+            format!(
+                "the CL with Change-Id {id} ({stage}) has no change any more; abandon it in Gerrit"
+            )
+        })
+        .collect()
+}
+
 pub fn compose(
     tree: &Tree,
     step: &Step,
@@ -135,14 +175,30 @@ pub fn compose(
     }
     if !step.new_modules.is_empty() {
         let mut lines = vec!["Modules added (dependents, where known):".to_string()];
+        let mut early = false;
         for (m, d) in &step.new_modules {
+            // Below this tier: it came with verbatim source that cannot be split by tier.
+            let below = match (step.kind, d) {
+                (StageKind::Tier(t), Some(d)) => d.floor() < t,
+                (StageKind::Tier(_), None) => true,
+                _ => false,
+            };
+            early |= below;
+            let mark = if below { " *" } else { "" };
             lines.push(match d {
-                Some(Dependents::Count(n)) => format!("\t{m} ({})", thousands(*n)),
-                Some(Dependents::AtLeast(n)) => format!("\t{m} (≥{})", thousands(*n)),
-                None => format!("\t{m}"),
+                Some(Dependents::Count(n)) => format!("\t{m} ({}){mark}", thousands(*n)),
+                Some(Dependents::AtLeast(n)) => format!("\t{m} (≥{}){mark}", thousands(*n)),
+                None => format!("\t{m}{mark}"),
             });
         }
         paragraphs.push(lines.join("\n"));
+        if early {
+            paragraphs.push(wrap(
+                "* Below this tier: these modules arrive with a region of verbatim source \
+                 (method stubs, a badlinkname.go file) that a tier cannot split, so the \
+                 whole region comes with the first of its symbols this tier reaches.",
+            ));
+        }
     }
     let count =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });

@@ -229,6 +229,14 @@ fn listed(list: &Allowlist, name: &str) -> bool {
     list.symbol(name).is_some() || list.old_linker_names().contains(name)
 }
 
+/// Whether the tree already carries hall-of-shame annotations.
+pub fn annotated(tree: &Tree) -> Result<bool> {
+    Ok(TreeIndex::build(tree)?
+        .scans
+        .values()
+        .any(|s| !s.docs.is_empty() || !s.regions.is_empty()))
+}
+
 /// Symbols the tree annotates that the allowlist no longer lists: what only `--prune` removes.
 pub fn unlisted(tree: &Tree, list: &Allowlist) -> Result<Vec<String>> {
     let index = TreeIndex::build(tree)?;

@@ -284,6 +284,8 @@ fn a_date_that_is_not_a_date_is_refused() {
         &allow,
         &[
             "patches",
+            "--author",
+            "A <a@example.com>",
             "--date",
             "soon",
             "--out",
@@ -451,7 +453,13 @@ fn patches_folder_with_a_non_ascii_name_neither_panics_nor_loses_files() {
     let out = linkallow(
         &tree,
         &allow,
-        &["patches", "--out", out_dir.to_str().unwrap()],
+        &[
+            "patches",
+            "--author",
+            "A <a@example.com>",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
     );
     ok(&out);
     let names: Vec<String> = read_dir_files(&out_dir)
@@ -561,7 +569,14 @@ fn patch_dates_git_would_refuse_are_refused() {
         let out = linkallow(
             &tree,
             &allow,
-            &["patches", "--out", dir.to_str().unwrap(), &date],
+            &[
+                "patches",
+                "--author",
+                "A <a@example.com>",
+                "--out",
+                dir.to_str().unwrap(),
+                &date,
+            ],
         );
         fails_with(&out, "expected a real date");
         assert!(!dir.exists(), "patches written for --date {date}");

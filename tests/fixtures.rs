@@ -153,3 +153,46 @@ fn git_apply_check(tree: &Path, diff: &str) {
 fn forms_round_trip() {
     round_trip_case("forms");
 }
+
+/// extract onto an existing allowlist keeps what only the allowlist knows: counts, tiers,
+/// [[removed]] notes and the order of entries.
+#[test]
+fn extract_onto_an_allowlist_keeps_counts_notes_and_order() {
+    let tmp = tempdir("extract-keeps");
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/out"), &tree);
+    let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
+    // Move the first entry to the end, as a maintainer may order them.
+    let first = golden.find("[[symbol]]").unwrap();
+    let second = first + 1 + golden[first + 1..].find("[[symbol]]").unwrap();
+    let regions = golden.find("[[region]]").unwrap();
+    let reordered = format!(
+        "{}tiers = [1000, 10]\n\n{}{}\n{}\n[dependents]\n\"example.com/alpha\" = 1234\n\n[[removed]]\nsymbol = \"example.com/m/p.gone\"\nreason = \"nobody pulls it since 2025\"\n",
+        &golden[..first],
+        &golden[second..regions],
+        &golden[first..second],
+        &golden[regions..],
+    );
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, &reordered).unwrap();
+    let before = linkallow::allowlist::load(allow.to_str().unwrap()).unwrap();
+    ok(&run(bin()
+        .arg("--goroot")
+        .arg(&tree)
+        .arg("extract")
+        .arg("-o")
+        .arg(&allow)));
+    let after = linkallow::allowlist::load(allow.to_str().unwrap()).unwrap();
+    let names = |l: &linkallow::allowlist::Allowlist| {
+        l.symbols
+            .iter()
+            .map(|s| s.linker_name())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&after), names(&before));
+    assert_eq!(after.dependents, before.dependents);
+    assert_eq!(after.tiers, vec![1000, 10]);
+    assert_eq!(after.removed.len(), 1);
+    assert_eq!(after.removed[0].reason, "nobody pulls it since 2025");
+    ok(&linkallow(&tree, &allow, &["check"]));
+}

@@ -8,6 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use util::*;
 
+/// The author the shipped patches/ carry (`patches --author`).
+const SHIPPED_AUTHOR: &str = "linkallow <linkallow@example.com>";
+
 fn shipped_allowlist() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml")
 }
@@ -85,7 +88,13 @@ fn write_series(
     out: &Path,
     from_stripped: bool,
 ) -> std::process::Output {
-    let mut args = vec!["patches", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "patches",
+        "--out",
+        out.to_str().unwrap(),
+        "--author",
+        SHIPPED_AUTHOR,
+    ];
     if from_stripped {
         args.push("--from-stripped");
     }
@@ -619,7 +628,13 @@ fn removals_make_their_own_cl_with_the_reasons() {
     let out = linkallow(
         &tree,
         &allow,
-        &["patches", "--out", plain.to_str().unwrap()],
+        &[
+            "patches",
+            "--out",
+            plain.to_str().unwrap(),
+            "--author",
+            SHIPPED_AUTHOR,
+        ],
     );
     ok(&out);
     assert!(
@@ -642,7 +657,14 @@ fn removals_make_their_own_cl_with_the_reasons() {
     let out = linkallow(
         &tree,
         &allow,
-        &["patches", "--prune", "--out", series.to_str().unwrap()],
+        &[
+            "patches",
+            "--prune",
+            "--out",
+            series.to_str().unwrap(),
+            "--author",
+            SHIPPED_AUTHOR,
+        ],
     );
     ok(&out);
     assert!(
@@ -680,4 +702,60 @@ fn removals_make_their_own_cl_with_the_reasons() {
     git(&repo, &["commit", "-q", "-m", "base"]);
     git(&repo, &["am", "-q", patches[0].to_str().unwrap()]);
     ok(&linkallow(&repo, &allow, &["check"]));
+}
+
+/// A stage that becomes empty on regeneration leaves a CL behind in Gerrit: say which one.
+#[test]
+fn an_emptied_stage_names_the_change_id_to_abandon() {
+    let tmp = tempdir("abandon");
+    let tree = tmp.join("m");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
+    let allow = tmp.join("allowlist.toml");
+    let with = |counts: &str| {
+        std::fs::write(&allow, format!("{golden}\n[dependents]\n{counts}")).unwrap();
+    };
+    let out_dir = tmp.join("series");
+    let patches = |extra: &[&str]| {
+        let mut args = vec![
+            "patches",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--author",
+            SHIPPED_AUTHOR,
+        ];
+        args.extend(extra);
+        linkallow(&tree, &allow, &args)
+    };
+    with("\"example.com/alpha\" = 200000\n\"example.com/gamma\" = 600\n");
+    let first = patches(&[]);
+    ok(&first);
+    let tier_500 = patch_files(&out_dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with("-with-500.patch"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .expect("a ≥500 patch");
+    let id = tier_500
+        .lines()
+        .find_map(|l| l.strip_prefix("Change-Id: "))
+        .unwrap()
+        .to_string();
+
+    // gamma loses its count: the ≥500 stage is empty now.
+    with("\"example.com/alpha\" = 200000\n");
+    let again = patches(&[]);
+    ok(&again);
+    assert!(
+        stderr(&again).contains(&format!(
+            "the CL with Change-Id {id} (tier-500) has no change any more; abandon it in Gerrit"
+        )),
+        "{}",
+        stderr(&again)
+    );
+    assert!(
+        patch_files(&out_dir)
+            .iter()
+            .all(|p| !std::fs::read_to_string(p).unwrap().contains(&id)),
+        "the stale patch is still there"
+    );
 }
