@@ -20,7 +20,7 @@ best() { # best of 5 wall-clock seconds
 g=$(best grep -rl 'go:linkname' "$GOROOT_DIR/src")
 c=$(best "$L" --goroot "$GOROOT_DIR" check)
 a=$(best "$L" --goroot "$tmp/go" apply)
-p=$(best "$L" --goroot "$GOROOT_DIR" patches --from-stripped --out "$tmp/patches")
+p=$(best "$L" --goroot "$GOROOT_DIR" patches --from-stripped --author "bench <bench@example.com>" --out "$tmp/patches")
 printf 'grep -rl go:linkname src: %.3fs\n' "$g"
 printf 'check (installed tree):   %.3fs  ratio %.2fx (aim <= 3x)\n' "$c" "$(echo "$c / $g" | bc -l)"
 printf 'apply (stripped copy):    %.3fs  ratio %.2fx (aim <= 5x)\n' "$a" "$(echo "$a / $g" | bc -l)"
