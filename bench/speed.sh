@@ -12,7 +12,7 @@ cp -r "$GOROOT_DIR" "$tmp/go"; chmod -R u+w "$tmp/go"
 best() { # best of 5 wall-clock seconds
   local b=999
   for _ in 1 2 3 4 5; do
-    local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
+    local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }; e=$(date +%s.%N)
     b=$(echo "$e - $s" | bc -l | awk -v b="$b" '{print ($1<b)?$1:b}')
   done
   echo "$b"
