@@ -685,7 +685,8 @@ pub fn check_module_item(item: &str) -> std::result::Result<(), String> {
 
 /// Characters that reorder how text is shown (CVE-2021-42574): never written into Go source.
 fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    // U+FEFF too: Go rejects a byte order mark inside a file.
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{FEFF}')
 }
 
 /// Prose and names that go into comment lines: printable, one line where one is meant, no
@@ -785,6 +786,18 @@ fn check_region(
     }
     let rendered = region.render_mapped(list)?;
     let whole = region.after.is_none();
+    // Inserted after a declaration, a package clause or an import would not parse in place.
+    if !whole
+        && let Some((_, k)) = rendered.iter().find(|(l, _)| {
+            l.starts_with("package ") || l.starts_with("import ") || l.starts_with("import(")
+        })
+    {
+        return Err(bad(
+            *k,
+            1,
+            "a region inserted after a declaration cannot hold a package clause or an import; the file's imports are the tree's".into(),
+        ));
+    }
     // A region that is not a whole file is parsed under a package clause of two lines.
     let skip = if whole { 0 } else { 2 };
     let mut source = if whole {

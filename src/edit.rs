@@ -202,6 +202,59 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     commit(&[write], &lock, &mut |_| Ok(()))
 }
 
+static IN_WRITE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ctrl-C or SIGTERM during a transaction rolls it back before the process ends; at any other
+/// time the process ends at once (exit 130). Called once by the binary.
+pub fn guard_interrupts() {
+    let _ = ctrlc::set_handler(|| {
+        if IN_WRITE.load(std::sync::atomic::Ordering::SeqCst) {
+            INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else {
+            std::process::exit(130);
+        }
+    });
+}
+
+fn interrupted() -> std::io::Result<()> {
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(std::io::Error::other(
+            "interrupted; every file was put back as it was",
+        ));
+    }
+    Ok(())
+}
+
+/// Temp files an interrupted or killed run left beside the targets: `.name.linkallow-PID.old`
+/// holds an original, `.new` a staged text.
+fn leftovers(writes: &[FileWrite]) -> Vec<PathBuf> {
+    let mut dirs: Vec<&Path> = writes.iter().filter_map(|w| w.path.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut found = Vec::new();
+    for dir in dirs {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let ours = name.starts_with('.')
+                && name.contains(".linkallow-")
+                && (name.ends_with(".new") || name.ends_with(".old"));
+            if ours {
+                found.push(dir.join(name));
+            }
+        }
+    }
+    found
+}
+
 /// Stage, confirm, replace, and on any failure roll back: afterwards either every file holds its
 /// new text or every file holds exactly what it held before, and no temp file is left.
 /// `hook` runs before each step (tests use it to inject faults).
@@ -213,6 +266,33 @@ pub fn commit(
     for w in writes {
         check_target(w, lock.root())?;
     }
+    let left = leftovers(writes);
+    if !left.is_empty() {
+        return Err(Error::Tree(format!(
+            "an interrupted linkallow run left these behind (each .old holds the original of the file it names, each .new a staged text): {}; put back or delete them, then run again",
+            left.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    IN_WRITE.store(true, std::sync::atomic::Ordering::SeqCst);
+    let result = commit_locked(writes, hook);
+    IN_WRITE.store(false, std::sync::atomic::Ordering::SeqCst);
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        // The signal asked to end: end, with the tree as the transaction left it.
+        if let Err(e) = &result {
+            eprintln!("linkallow: {e}");
+        }
+        std::process::exit(130);
+    }
+    result
+}
+
+fn commit_locked(
+    writes: &[FileWrite],
+    hook: &mut dyn FnMut(Step) -> std::io::Result<()>,
+) -> Result<()> {
     let mut staged: Vec<Option<PathBuf>> = Vec::with_capacity(writes.len());
     let cleanup = |staged: &[Option<PathBuf>]| {
         for tmp in staged.iter().flatten() {
@@ -225,7 +305,9 @@ pub fn commit(
             continue;
         };
         let tmp = sibling(&w.path, "new");
-        let result = hook(Step::Stage(k)).and_then(|()| stage(&tmp, &w.path, text));
+        let result = interrupted()
+            .and_then(|()| hook(Step::Stage(k)))
+            .and_then(|()| stage(&tmp, &w.path, text));
         if let Err(e) = result {
             let _ = fs::remove_file(&tmp);
             cleanup(&staged);
@@ -240,7 +322,8 @@ pub fn commit(
     }
     let mut done: Vec<(usize, Option<PathBuf>)> = Vec::new();
     for (k, w) in writes.iter().enumerate() {
-        let result = hook(Step::Replace(k))
+        let result = interrupted()
+            .and_then(|()| hook(Step::Replace(k)))
             .map_err(|e| Error::io(&w.path, e))
             .and_then(|()| still_as_planned(w))
             .and_then(|()| replace(w, staged[k].as_deref()));
@@ -270,7 +353,10 @@ pub fn commit(
 /// Refuses targets outside the locked directory (a symlinked folder leading out of the tree),
 /// symlinks and anything that is not a regular file.
 fn check_target(w: &FileWrite, root: &Path) -> Result<()> {
-    let dir = w.path.parent().unwrap_or(Path::new("."));
+    let dir = match w.path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let real = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
     if !real.starts_with(root) {
         return Err(Error::Tree(format!(
@@ -329,6 +415,9 @@ fn stage(tmp: &Path, target: &Path, text: &str) -> std::io::Result<()> {
     f.write_all(text.as_bytes())?;
     if let Ok(meta) = fs::metadata(target) {
         f.set_permissions(meta.permissions())?;
+        // Keep the owner too (a root run over a user's tree); only root may, so try.
+        use std::os::unix::fs::MetadataExt;
+        let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
     }
     f.sync_all()
 }

@@ -145,6 +145,7 @@ enum DependentsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    edit::guard_interrupts();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -359,9 +360,14 @@ fn run(cli: &Cli) -> Result<u8> {
                     writeln!(stdout, "{}: {}", f.pos, f.message)?;
                 }
                 let tree_name = tree.version.clone().unwrap_or_else(|| tree.module.clone());
+                let root = if tree.is_goroot() {
+                    tree.base.parent().unwrap_or(&tree.base)
+                } else {
+                    &tree.base
+                };
                 let from = format!(
                     "{tree_name} at {} (from {})",
-                    tree.base.display(),
+                    root.display(),
                     goroot_source(cli)
                 );
                 if findings.is_empty() {
@@ -498,7 +504,7 @@ fn write_patches(
     };
     let date = match date {
         Some(d) => mbox::Timestamp::parse(&d).with_context(|| {
-            format!("date {d:?}: expected a real date from 1970 to 9999 as 2026-08-28T16:20:06Z, or Unix seconds (what git accepts)")
+            format!("date {d:?}: expected a real UTC date from 1970 to 2099 as 2026-08-28T16:20:06Z, or Unix seconds (what git am accepts)")
         })?,
         None => mbox::Timestamp(0),
     };

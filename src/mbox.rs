@@ -17,8 +17,8 @@ impl Timestamp {
     /// `2026-08-28T16:20:06Z` (the `time` line of a Go VERSION file), or Unix seconds.
     pub fn parse(s: &str) -> Option<Timestamp> {
         let s = s.trim();
-        // What git accepts in a Date header: from the epoch to the end of year 9999.
-        let in_range = |secs: i64| (0..=LAST_SECOND_OF_9999).contains(&secs);
+        // What git am accepts in a Date header: from the epoch to the end of 2099.
+        let in_range = |secs: i64| (0..=LAST_SECOND_GIT_TAKES).contains(&secs);
         if let Ok(secs) = s.parse::<i64>() {
             return in_range(secs).then_some(Timestamp(secs));
         }
@@ -35,7 +35,7 @@ impl Timestamp {
         let (&[y, mo, da], &[h, mi, se]) = (d.as_slice(), t.as_slice()) else {
             return None;
         };
-        let valid = (1970..=9999).contains(&y)
+        let valid = (1970..=2099).contains(&y)
             && (1..=12).contains(&mo)
             && (1..=days_in_month(y, mo)).contains(&da)
             && (0..24).contains(&h)
@@ -65,8 +65,8 @@ impl Timestamp {
     }
 }
 
-/// 9999-12-31T23:59:59Z.
-const LAST_SECOND_OF_9999: i64 = 253_402_300_799;
+/// 2099-12-31T23:59:59Z: git am rejects a Date header from 2100 on.
+const LAST_SECOND_GIT_TAKES: i64 = 4_102_444_799;
 
 fn days_in_month(y: i64, m: i64) -> i64 {
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -300,13 +300,14 @@ mod tests {
             "0000-01-01T00:00:00Z",
             "9999999999-01-01T00:00:00Z",
             "-1",
-            "253402300800",
+            "4102444800",
             "2026-01-01T00:00:60Z",
         ] {
             assert!(Timestamp::parse(bad).is_none(), "{bad} accepted");
         }
         assert!(Timestamp::parse("2024-02-29T00:00:00Z").is_some());
-        assert!(Timestamp::parse("9999-12-31T23:59:59Z").is_some());
+        assert!(Timestamp::parse("2099-12-31T23:59:59Z").is_some());
+        assert!(Timestamp::parse("2100-01-01T00:00:00Z").is_none());
     }
 
     #[test]

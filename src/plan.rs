@@ -134,6 +134,7 @@ fn strip_scan(
     left_behind: &dyn Fn(&str) -> bool,
     claimed: &dyn Fn(&FoundDoc) -> bool,
     keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
+    keep_region: &dyn Fn(&crate::recognise::FoundRegion) -> bool,
     intent: &mut Intent,
 ) -> Result<Option<Vec<String>>> {
     let f = &scan.file;
@@ -178,7 +179,7 @@ fn strip_scan(
     for found in scan
         .regions
         .iter()
-        .filter(|r| r.region.symbols.iter().any(|s| selected(s)))
+        .filter(|r| r.region.symbols.iter().any(|s| selected(s)) && !keep_region(r))
     {
         if found.region.after.is_none() {
             intent.removed = f.decls.iter().map(|d| decl_id(f, d)).collect();
@@ -305,6 +306,33 @@ fn verify_change(
             message: format!("the planned edit would add `{key}` unexpectedly; refusing to write"),
         }));
     }
+    // The compiler rejects a name declared twice in a package; never be the one doing it (a
+    // stub whose directive went missing is not recognised, and its region would come back).
+    let declared = |file: &GoFile| {
+        let mut names: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for d in file.decls.iter().filter(|d| {
+            !matches!(
+                d.kind,
+                DeclKind::Method | DeclKind::Package | DeclKind::Import
+            )
+        }) {
+            for n in d.names.iter().filter(|n| *n != "_" && *n != "init") {
+                names.entry(n.clone()).or_default().push(d.start);
+            }
+        }
+        names
+    };
+    let had = old.map(declared).unwrap_or_default();
+    for (name, rows) in declared(&new_file) {
+        if rows.len() > had.get(&name).map_or(1, Vec::len).max(1) {
+            return Err(Rejection::Fatal(Error::Plan {
+                pos: new_file.pos(rows[1], 0),
+                message: format!(
+                    "the planned edit would declare {name} twice in {rel} (the compiler rejects it); is a //go:linkname line of its stub missing?"
+                ),
+            }));
+        }
+    }
     // The compiler rejects a second //go:linkname for one name; never be the one adding it.
     let directives = |file: &GoFile| {
         let mut rows: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -330,6 +358,31 @@ fn verify_change(
         }
     }
     Ok(())
+}
+
+/// Whether gofmt'd Go source can declare `name` at top level: some occurrence stands where a
+/// declaration puts its name (after `func `, a method's `) `, `var `, `const `, `type `, a
+/// group's tab or a list's `, `) and before what follows a declared name. Most files that only
+/// call a function (`memmove(` inside a body) are skipped without parsing; a false positive only
+/// costs a parse.
+fn may_declare(bytes: &[u8], name: &[u8]) -> bool {
+    // (what precedes a declared name, what may follow it)
+    const FORMS: [(&[u8], &[u8]); 7] = [
+        (b"\nfunc ", b"(["),
+        (b") ", b"(["),
+        (b"var ", b" ,=\n"),
+        (b"const ", b" ,=\n"),
+        (b"type ", b" [=\n"),
+        (b"\n\t", b" ,="),
+        (b", ", b" ,"),
+    ];
+    memchr::memmem::find_iter(bytes, name).any(|at| {
+        let after = bytes.get(at + name.len()).copied().unwrap_or(b'\n');
+        let head = &bytes[..at];
+        FORMS
+            .iter()
+            .any(|(before, follow)| head.ends_with(before) && follow.contains(&after))
+    })
 }
 
 /// A top-level name and its lower-case form, for close-match hints.
@@ -407,14 +460,15 @@ impl<'t> Locator<'t> {
         Ok(false)
     }
 
-    /// The file parsed, when its bytes mention `needle`. Only such files are decoded: one that
-    /// cannot hold the name does not stop the run, whatever its encoding.
+    /// The file parsed, when its bytes may declare `needle` (see [`may_declare`]). Only such
+    /// files are decoded: one that cannot hold the name does not stop the run, whatever its
+    /// encoding.
     fn parsed_if_mentions(&mut self, rel: &str, needle: &str) -> Result<Option<&GoFile>> {
         if !self.texts.contains_key(rel) {
             let bytes = self.tree.read_bytes(rel)?;
             self.texts.insert(rel.to_string(), bytes);
         }
-        if memchr::memmem::find(&self.texts[rel], needle.as_bytes()).is_none() {
+        if !may_declare(&self.texts[rel], needle.as_bytes()) {
             return Ok(None);
         }
         if !self.parsed.contains_key(rel) {
@@ -489,6 +543,17 @@ struct FileWork<'a> {
     regions: Vec<&'a Region>,
 }
 
+/// Whether `strip` must leave a region (a standalone push) in place: another package of the
+/// tree pulls one of its symbols (go1.27's net/http pulls net/textproto.readMIMEHeader).
+fn region_needed(index: &TreeIndex) -> impl Fn(&crate::recognise::FoundRegion) -> bool + '_ {
+    move |r| {
+        r.region
+            .symbols
+            .iter()
+            .any(|s| index.pulled_in_tree.contains(s))
+    }
+}
+
 /// Whether `strip` must leave a block's directive in place: the push defines a symbol for
 /// another package, another package of the tree pulls it, or it names a declaration whose body
 /// lives elsewhere (assembly) that only the directive lets compile.
@@ -516,8 +581,16 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
     let mut plan = Plan::default();
     for (rel, scan) in &index.scans {
         let mut intent = Intent::default();
-        let new = strip_scan(scan, &|_| true, &|_| false, &|_| false, &keep, &mut intent)?
-            .map(|l| crate::syntax::join_lines(&l, scan.file.final_newline));
+        let new = strip_scan(
+            scan,
+            &|_| true,
+            &|_| false,
+            &|_| false,
+            &keep,
+            &region_needed(index),
+            &mut intent,
+        )?
+        .map(|l| crate::syntax::join_lines(&l, scan.file.final_newline));
         if let Some(text) = &new {
             verify_change(Some(&scan.file), rel, text, &intent).map_err(|r| match r {
                 Rejection::Fatal(e) => e,
@@ -788,6 +861,9 @@ fn plan_file(
                 &|s| old_names.contains(s),
                 &claimed,
                 &|scan, doc| !listed.contains(&doc.symbol) && needed(scan, doc),
+                &|r| {
+                    !r.region.symbols.iter().any(|s| listed.contains(s)) && region_needed(index)(r)
+                },
                 &mut intent,
             )?;
             (Some(&scan.file), stripped)
@@ -1333,5 +1409,42 @@ pub fn summary(plan: &Plan) -> String {
         0 => "no files".into(),
         1 => format!("1 file ({created} created, {deleted} deleted)"),
         n => format!("{n} files ({created} created, {deleted} deleted)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn may_declare_skips_calls_and_keeps_every_declaration_form() {
+        let yes = [
+            "\nfunc memmove(to, from unsafe.Pointer)",
+            "\nfunc memmove[T any](x T)",
+            "func (t *rtype) Align() int",
+            "var memmove = 1",
+            "var x, memmove int",
+            "var (\n\tmemmove int\n)",
+            "const memmove = 1",
+            "type memmove struct{}",
+            "var memmove\n",
+        ];
+        for src in yes {
+            let name = if src.contains("Align") {
+                "Align"
+            } else {
+                "memmove"
+            };
+            assert!(may_declare(src.as_bytes(), name.as_bytes()), "{src}");
+        }
+        let no = [
+            "\n\tmemmove(a, b, n)",
+            "x := memmove",
+            "return memmove(a)",
+            "// memmove copies",
+        ];
+        for src in no {
+            assert!(!may_declare(src.as_bytes(), b"memmove"), "{src}");
+        }
     }
 }

@@ -241,6 +241,11 @@ fn doc_site(
             return None;
         }
     }
+    // A compiler directive inside what would be the block (`//go:nosplit`, a comment, then the
+    // linkname) is not prose: removing the block would take it.
+    if (gs..=te).any(|r| f.lines[r].starts_with("//go:")) {
+        return None;
+    }
     let m = (gs..=te).find(|&r| annotation::is_marker(&f.lines[r]))?;
     let mut p = m;
     while p > gs && f.lines[p - 1] != "//" {

@@ -578,7 +578,74 @@ fn patch_dates_git_would_refuse_are_refused() {
                 &date,
             ],
         );
-        fails_with(&out, "expected a real date");
+        fails_with(&out, "expected a real UTC date");
         assert!(!dir.exists(), "patches written for --date {date}");
     }
+}
+
+#[test]
+fn a_stub_whose_directive_went_missing_is_not_declared_twice() {
+    // Once, deleting `//go:linkname badGet ...` made apply insert the stub region again beside
+    // the unrecognised stub: `badGet redeclared in this block`, exit 0.
+    let tmp = tempdir("stub-twice");
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/out"), &tree);
+    let file = tree.join("p/p.go");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let damaged: String = text
+        .lines()
+        .filter(|l| !l.starts_with("//go:linkname badGet "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(damaged, text, "the fixture has a badGet stub directive");
+    std::fs::write(&file, &damaged).unwrap();
+    let out = linkallow(
+        &tree,
+        &fixtures().join("forms/allowlist.toml"),
+        &["apply", "--write"],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), damaged);
+}
+
+#[test]
+fn a_comment_between_other_directives_and_the_linkname_keeps_them() {
+    // Once, `//go:noinline`, a note, then `//go:linkname` lost the //go:noinline line.
+    let tmp = tempdir("directive-note");
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/out"), &tree);
+    let file = tree.join("p/p.go");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let noted = text.replacen(
+        "//go:noinline\n//go:linkname lastDirective\n",
+        "//go:noinline\n// keep in sync with plain.\n//go:linkname lastDirective\n",
+        1,
+    );
+    assert_ne!(noted, text);
+    std::fs::write(&file, &noted).unwrap();
+    let allow = fixtures().join("forms/allowlist.toml");
+    for args in [&["apply", "--write"][..], &["strip", "--write"][..]] {
+        let _ = linkallow(&tree, &allow, args);
+        let now = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            now.contains("//go:noinline\n"),
+            "{args:?} lost //go:noinline:\n{now}"
+        );
+    }
+}
+
+#[test]
+fn a_bare_allowlist_name_can_be_written() {
+    let (tree, _) = setup("bare-name", PLAIN);
+    let dir = tree.parent().unwrap();
+    std::fs::write(dir.join("allowlist.toml"), PLAIN).unwrap();
+    std::fs::write(dir.join("counts.csv"), "example.com/alpha,5\n").unwrap();
+    let out = run(bin().current_dir(dir).arg("--goroot").arg(&tree).args([
+        "dependents",
+        "import",
+        "counts.csv",
+    ]));
+    ok(&out);
+    let text = std::fs::read_to_string(dir.join("allowlist.toml")).unwrap();
+    assert!(text.contains("\"example.com/alpha\" = 5"), "{text}");
 }
