@@ -110,6 +110,22 @@ enum Command {
         #[arg(long)]
         merge: bool,
     },
+    /// Add the pulls the tree (--goroot) rejects, from modules with enough dependents, to the
+    /// allowlist; list those no push can allow.
+    Adopt {
+        /// JSON Lines from `scan --json --against` the tree.
+        #[arg(required = true)]
+        scans: Vec<PathBuf>,
+        /// Dependents a module needs (default: the allowlist's lowest tier).
+        #[arg(long)]
+        min_dependents: Option<u64>,
+        /// Counts (`dependents count` output) besides the allowlist's [dependents].
+        #[arg(long)]
+        dependents: Option<PathBuf>,
+        /// Print the allowlist diff instead of writing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Dependents counts for the tiers.
     Dependents {
         #[command(subcommand)]
@@ -202,6 +218,23 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Dependents {
             action: DependentsCommand::Count { paths, output },
         } => return linkallow::survey::count_command(paths, output.as_deref()),
+        Command::Adopt {
+            scans,
+            min_dependents,
+            dependents,
+            dry_run,
+        } => {
+            let goroot = goroot(cli)?;
+            let opts = linkallow::survey::AdoptOptions {
+                scans,
+                goroot: &goroot,
+                allowlist: &cli.allowlist,
+                dependents: dependents.as_deref(),
+                min_dependents: *min_dependents,
+                dry_run: *dry_run,
+            };
+            return linkallow::survey::adopt_command(&opts, &mut std::io::stdout().lock());
+        }
         Command::Patches {
             out,
             from_stripped,
@@ -325,6 +358,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Patches { .. }
         | Command::Commit { .. }
         | Command::Dependents { .. }
+        | Command::Adopt { .. }
         | Command::Scan { .. } => {
             unreachable!("handled above")
         }

@@ -51,7 +51,7 @@ pub fn count_command(paths: &[PathBuf], output: Option<&std::path::Path>) -> any
     let got = graph::count(paths)?;
     let csv = graph::to_csv(&got.counts);
     match output {
-        Some(path) => crate::edit::write_file(path, &csv)?,
+        Some(path) => crate::edit::write_file(&writable(path)?, &csv)?,
         None => std::io::stdout().lock().write_all(csv.as_bytes())?,
     }
     eprintln!(
@@ -61,4 +61,139 @@ pub fn count_command(paths: &[PathBuf], output: Option<&std::path::Path>) -> any
         got.counts.len()
     );
     Ok(crate::error::exit::OK)
+}
+
+/// Dependents counts from a counts file (`dependents count` output, or any file `dependents
+/// import` reads), each with its position. With `known`, a count for a module outside it (not
+/// in the scan) is an error at its line: a typo would otherwise go unnoticed.
+pub fn read_counts(
+    file: &std::path::Path,
+    known: Option<&std::collections::BTreeSet<String>>,
+) -> Result<std::collections::BTreeMap<String, (crate::allowlist::Dependents, Pos)>> {
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let mut out = std::collections::BTreeMap::new();
+    for c in crate::dependents::read(&shown, &text)? {
+        if let Some(known) = known
+            && !known.contains(&c.module)
+        {
+            return Err(Error::At {
+                pos: c.pos,
+                message: format!(
+                    "a count for {}, which no record of the scan names (restrict the counts with `dependents count --scan`)",
+                    c.module
+                ),
+            });
+        }
+        out.insert(c.module, (c.dependents, c.pos));
+    }
+    Ok(out)
+}
+
+/// Every record of the scan files, each with its `file:line`.
+pub fn read_scans(scans: &[PathBuf]) -> Result<Vec<(crate::scan::PullRecord, String)>> {
+    let mut out = Vec::new();
+    records::read(scans, |r, file, line| {
+        out.push((r, format!("{file}:{line}")));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The target the rule is read for: $GOOS/$GOARCH, else the host.
+fn target() -> (String, String) {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let goos = env("GOOS").unwrap_or_else(|| match std::env::consts::OS {
+        "macos" => "darwin".into(),
+        os => os.into(),
+    });
+    let goarch = env("GOARCH").unwrap_or_else(|| match std::env::consts::ARCH {
+        "x86_64" => "amd64".into(),
+        "x86" => "386".into(),
+        "aarch64" => "arm64".into(),
+        arch => arch.into(),
+    });
+    (goos, goarch)
+}
+
+pub struct AdoptOptions<'a> {
+    pub scans: &'a [PathBuf],
+    pub goroot: &'a std::path::Path,
+    pub allowlist: &'a std::path::Path,
+    pub dependents: Option<&'a std::path::Path>,
+    pub min_dependents: Option<u64>,
+    pub dry_run: bool,
+}
+
+/// `adopt`: prints what it adopts and what it cannot, and the TOML diff with `--dry-run`;
+/// otherwise writes the allowlist (as one transaction). Nothing is written on error.
+pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyhow::Result<u8> {
+    let list_path = opts.allowlist.display().to_string();
+    let list_text =
+        std::fs::read_to_string(opts.allowlist).map_err(|e| Error::io(opts.allowlist, e))?;
+    let list = crate::allowlist::parse(&list_path, &list_text)?;
+    let records = read_scans(opts.scans)?;
+    let modules: std::collections::BTreeSet<String> =
+        records.iter().map(|(r, _)| r.module.clone()).collect();
+    let counts = match opts.dependents {
+        Some(f) => read_counts(f, Some(&modules))?,
+        None => Default::default(),
+    };
+    let (goos, goarch) = target();
+    let rule = crate::linker::LinkerRule::load(opts.goroot, &goos, &goarch, false)?;
+    let min = opts
+        .min_dependents
+        .unwrap_or_else(|| list.tiers.last().copied().unwrap_or(0));
+    let got = adopt::adopt(&list_path, &list_text, &list, &records, &rule, &counts, min)?;
+    for l in &got.cannot {
+        eprintln!(
+            "linkallow: cannot be allowed: {} from {} ({}): {}",
+            l.symbol, l.module, l.at, l.reason
+        );
+    }
+    for l in &got.below {
+        eprintln!(
+            "linkallow: not adopted: {} from {} ({}): {}",
+            l.symbol, l.module, l.at, l.reason
+        );
+    }
+    for (symbol, item) in &got.added {
+        let new = if got.new_symbols.contains(symbol) {
+            " (new entry)"
+        } else {
+            ""
+        };
+        eprintln!("linkallow: adopt {symbol}{new}: {item}");
+    }
+    if opts.dry_run {
+        let diff = similar::TextDiff::from_lines(&list_text, &got.text);
+        write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .header(&format!("a/{list_path}"), &format!("b/{list_path}"))
+        )?;
+    } else if got.text != list_text {
+        crate::edit::write_file(&writable(opts.allowlist)?, &got.text)?;
+    }
+    eprintln!(
+        "linkallow: {} pulls adopted ({} new symbols) against {}; {} cannot be allowed; {} below {min} dependents or without a count{}",
+        got.added.len(),
+        got.new_symbols.len(),
+        rule.version,
+        got.cannot.len(),
+        got.below.len(),
+        if opts.dry_run {
+            "; nothing written (--dry-run)"
+        } else {
+            ""
+        }
+    );
+    Ok(crate::error::exit::OK)
+}
+
+/// The path made absolute: `edit::write_file` locks the parent folder, and a bare file name
+/// (`allowlist.toml`) has an empty one.
+fn writable(path: &std::path::Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(path, e))
 }
