@@ -161,6 +161,10 @@ enum DependentsCommand {
         /// Output file (default: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Keep only the modules these scan files (JSON Lines) name: the counts `report` and
+        /// `adopt` take.
+        #[arg(long)]
+        scan: Vec<PathBuf>,
     },
 }
 
@@ -216,8 +220,13 @@ fn run(cli: &Cli) -> Result<u8> {
             action: DependentsCommand::Import { file },
         } => return import_dependents(cli, file),
         Command::Dependents {
-            action: DependentsCommand::Count { paths, output },
-        } => return linkallow::survey::count_command(paths, output.as_deref()),
+            action:
+                DependentsCommand::Count {
+                    paths,
+                    output,
+                    scan,
+                },
+        } => return linkallow::survey::count_command(paths, output.as_deref(), scan),
         Command::Adopt {
             scans,
             min_dependents,

@@ -328,3 +328,224 @@ fn dependents_count_agrees_with_go_mod_graph() {
     ok(&out);
     assert_eq!(parse_csv(&stdout(&out)), want, "go mod graph:\n{graph}");
 }
+
+/// A module cache holding the vendored github.com/timandy/routine v1.1.1 (package g).
+fn routine_cache(dir: &Path) -> std::path::PathBuf {
+    let cache = dir.join("pkg/mod");
+    std::fs::create_dir_all(cache.join("cache/download")).unwrap();
+    std::fs::create_dir_all(cache.join("github.com/timandy")).unwrap();
+    copy_tree(
+        &fixtures().join("survey/routine"),
+        &cache.join("github.com/timandy/routine@v1.1.1"),
+    );
+    cache
+}
+
+/// Builds a program importing routine/g with the tree at `goroot`.
+fn build_importer(goroot: &Path, dir: &Path, cache: &Path) -> std::process::Output {
+    let prog = dir.join("prog");
+    std::fs::create_dir_all(&prog).unwrap();
+    std::fs::write(
+        prog.join("go.mod"),
+        format!(
+            "module example.com/prog\n\ngo 1.20\n\nrequire github.com/timandy/routine v1.1.1\n\nreplace github.com/timandy/routine => {}\n",
+            cache.join("github.com/timandy/routine@v1.1.1").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        prog.join("main.go"),
+        "package main\n\nimport _ \"github.com/timandy/routine/g\"\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    Command::new(goroot.join("bin/go"))
+        .args(["build", "-o", "/dev/null", "."])
+        .current_dir(&prog)
+        .env("GOROOT", goroot)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOWORK", "off")
+        .env("GOPROXY", "off")
+        .output()
+        .unwrap()
+}
+
+/// Acceptance: github.com/timandy/routine pulls runtime.g0, which go1.22.10 links and the
+/// installed release rejects. scan → dependents count → adopt → patches → apply on a copy of
+/// the installed tree, and then the program links.
+#[test]
+fn adopt_makes_a_rejected_real_module_link() {
+    let Some(installed) = goroot() else { return };
+    let Some(go122) = toolchain("go1.22.10") else {
+        return;
+    };
+    let dir = tempdir("survey-adopt");
+    let cache = routine_cache(&dir);
+    // The oracle before: go1.22.10 links, the installed release does not.
+    let before = build_importer(&installed, &dir, &cache);
+    assert!(
+        !before.status.success() && stderr(&before).contains("invalid reference to runtime.g0"),
+        "{}",
+        stderr(&before)
+    );
+    let old = build_importer(&go122, &dir, &cache);
+    assert!(old.status.success(), "go1.22.10: {}", stderr(&old));
+
+    let tree = dir.join("go");
+    copy_tree(&installed, &tree);
+    let scan = dir.join("scan.jsonl");
+    let out = run(bin()
+        .arg("scan")
+        .arg(&cache)
+        .arg("--against")
+        .arg(&tree)
+        .arg("--json"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::fs::write(&scan, &out.stdout).unwrap();
+    let version = std::fs::read_to_string(tree.join("VERSION")).unwrap();
+    let version = version.lines().next().unwrap();
+    assert!(stdout(&out).contains(&format!(
+        r#""symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{{"{version}":{{"link":"rejected""#
+    )));
+
+    // 120 modules of a corpus require routine (half of them through another): tier 100.
+    let corpus = dir.join("corpus");
+    for i in 0..120 {
+        let req = if i % 2 == 0 {
+            "github.com/timandy/routine".to_string()
+        } else {
+            format!("example.com/user{}", i - 1)
+        };
+        let root = corpus.join(format!("example.com/user{i}@v1.0.0"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("go.mod"),
+            format!("module example.com/user{i}\n\nrequire {req} v1.0.0\n"),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        cache.join("github.com/timandy/routine@v1.1.1/go.mod"),
+        dir.join("routine.mod"),
+    )
+    .unwrap();
+    let counts = dir.join("counts.csv");
+    ok(&run(bin()
+        .args(["dependents", "count"])
+        .arg(&corpus)
+        .arg("--scan")
+        .arg(&scan)
+        .arg("-o")
+        .arg(&counts)));
+    assert_eq!(
+        std::fs::read_to_string(&counts).unwrap(),
+        "module,dependents\ngithub.com/timandy/routine,120\n"
+    );
+
+    let allow = dir.join("allowlist.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"),
+        &allow,
+    )
+    .unwrap();
+    let shipped = std::fs::read_to_string(&allow).unwrap();
+    let adopt = |extra: &[&str]| {
+        linkallow(
+            &tree,
+            &allow,
+            &[
+                &[
+                    "adopt",
+                    scan.to_str().unwrap(),
+                    "--dependents",
+                    counts.to_str().unwrap(),
+                ],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    // --min-dependents above the count: nothing adopted, nothing written.
+    let out = adopt(&["--min-dependents", "121"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("runtime.g0 from github.com/timandy/routine"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), shipped);
+    let dry = adopt(&["--dry-run"]);
+    ok(&dry);
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), shipped);
+    let diff = stdout(&dry);
+    assert!(
+        diff.contains("+[[symbol]]\n+package = \"runtime\"\n+name = \"g0\"\n+modules = [\n+    \"github.com/timandy/routine\",\n+]\n")
+            && diff.contains("+\"github.com/timandy/routine\" = 120\n"),
+        "{diff}"
+    );
+    ok(&adopt(&[]));
+    let adopted = std::fs::read_to_string(&allow).unwrap();
+    // Comments and order kept: the shipped text is all still there, in order.
+    let kept: Vec<&str> = shipped.lines().collect();
+    let mut it = adopted.lines();
+    assert!(kept.iter().all(|l| it.any(|a| a == *l)), "{adopted}");
+    // A second adopt finds nothing new.
+    ok(&adopt(&[]));
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), adopted);
+
+    let patches = dir.join("patches");
+    ok(&linkallow(
+        &tree,
+        &allow,
+        &["patches", "--out", patches.to_str().unwrap()],
+    ));
+    let files = read_dir_files(&patches);
+    assert_eq!(
+        files.len(),
+        1,
+        "{:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    let (name, patch) = (&files[0].0, String::from_utf8_lossy(&files[0].1));
+    assert!(name.contains("100-depende"), "{name}");
+    assert!(
+        patch.contains("github.com/timandy/routine (120)"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("+// g0 should be an internal detail,\n+// but widely used packages access it using linkname.\n+// Notable members of the hall of shame include:\n+//   - github.com/timandy/routine\n")
+            && patch.contains("+//go:linkname g0\n"),
+        "{patch}"
+    );
+
+    ok(&linkallow(&tree, &allow, &["apply", "--write"]));
+    let after = build_importer(&tree, &dir, &cache);
+    assert!(
+        after.status.success(),
+        "after adopt + apply: {}",
+        stderr(&after)
+    );
+    let check = linkallow(&tree, &allow, &["check"]);
+    ok(&check);
+    // Every file apply touched is one gofmt leaves alone.
+    let touched: Vec<String> = diff_trees(&installed.join("src"), &tree.join("src"))
+        .lines()
+        .filter_map(|l| l.strip_prefix("diff -r "))
+        .map(|l| l.split(' ').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        touched,
+        [tree.join("src/runtime/proc.go").display().to_string()]
+    );
+    let gofmt = Command::new(tree.join("bin/gofmt"))
+        .arg("-l")
+        .args(&touched)
+        .output()
+        .unwrap();
+    assert!(
+        gofmt.status.success() && gofmt.stdout.is_empty(),
+        "gofmt -l: {}",
+        stdout(&gofmt)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

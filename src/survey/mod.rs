@@ -46,9 +46,21 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// `dependents count`: the CSV to `output` (or standard output) and a summary line.
-pub fn count_command(paths: &[PathBuf], output: Option<&std::path::Path>) -> anyhow::Result<u8> {
+pub fn count_command(
+    paths: &[PathBuf],
+    output: Option<&std::path::Path>,
+    scans: &[PathBuf],
+) -> anyhow::Result<u8> {
     use std::io::Write;
-    let got = graph::count(paths)?;
+    let mut got = graph::count(paths)?;
+    if !scans.is_empty() {
+        let mut named = std::collections::BTreeSet::new();
+        records::read(scans, |r, _, _| {
+            named.insert(r.module);
+            Ok(())
+        })?;
+        got.counts.retain(|(m, _)| named.contains(m));
+    }
     let csv = graph::to_csv(&got.counts);
     match output {
         Some(path) => crate::edit::write_file(&writable(path)?, &csv)?,
