@@ -110,6 +110,19 @@ enum Command {
         #[arg(long)]
         merge: bool,
     },
+    /// Write a static site from scan records: the heap map, sortable tables, one page per
+    /// dependents tier and an anchor per symbol.
+    Report {
+        /// JSON Lines from `scan --json` (with --against for verdicts).
+        #[arg(required = true)]
+        scans: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Counts (`dependents count --scan` output) over the allowlist's [dependents].
+        #[arg(long)]
+        dependents: Option<PathBuf>,
+    },
     /// Add the pulls the tree (--goroot) rejects, from modules with enough dependents, to the
     /// allowlist; list those no push can allow.
     Adopt {
@@ -227,6 +240,18 @@ fn run(cli: &Cli) -> Result<u8> {
                     scan,
                 },
         } => return linkallow::survey::count_command(paths, output.as_deref(), scan),
+        Command::Report {
+            scans,
+            out,
+            dependents,
+        } => {
+            return linkallow::survey::report_command(
+                scans,
+                out,
+                &cli.allowlist,
+                dependents.as_deref(),
+            );
+        }
         Command::Adopt {
             scans,
             min_dependents,
@@ -368,6 +393,7 @@ fn run(cli: &Cli) -> Result<u8> {
         | Command::Commit { .. }
         | Command::Dependents { .. }
         | Command::Adopt { .. }
+        | Command::Report { .. }
         | Command::Scan { .. } => {
             unreachable!("handled above")
         }

@@ -549,3 +549,269 @@ fn adopt_makes_a_rejected_real_module_link() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Headless Chromium, or None (a failure under LINKALLOW_REQUIRE_GO=1: CI installs it).
+fn chromium() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("chromium"))
+            .find(|c| c.is_file())
+    });
+    match found {
+        Some(c) => Some(c),
+        None => skip("no chromium in PATH (apt-get install chromium)"),
+    }
+}
+
+/// Loads `file` in headless Chromium: the DOM after scripts ran, and the console lines.
+fn browse(chromium: &Path, file: &Path, extra: &[&str]) -> (String, String) {
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .args(extra)
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "chromium: {}", stderr(&out));
+    let console = stderr(&out)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (stdout(&out), console)
+}
+
+#[test]
+fn report_renders_in_a_real_browser() {
+    let Some(installed) = goroot() else { return };
+    let Some(go122) = toolchain("go1.22.10") else {
+        return;
+    };
+    let Some(chromium) = chromium() else { return };
+    let dir = tempdir("survey-report");
+    let cache = routine_cache(&dir);
+    let out = run(bin()
+        .arg("scan")
+        .arg(fixtures().join("scan"))
+        .arg(&cache)
+        .arg("--against")
+        .arg(&go122)
+        .arg("--against")
+        .arg(&installed)
+        .arg("--json"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let scan = dir.join("scan.jsonl");
+    std::fs::write(&scan, &out.stdout).unwrap();
+    let counts = dir.join("counts.csv");
+    std::fs::write(
+        &counts,
+        "module,dependents\ngithub.com/timandy/routine,150\nexample.com/linkfix,12000\n",
+    )
+    .unwrap();
+    let allow = Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml");
+    let report = |to: &Path| {
+        run(bin()
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("report")
+            .arg(&scan)
+            .arg("--out")
+            .arg(to)
+            .arg("--dependents")
+            .arg(&counts))
+    };
+    let site = dir.join("site");
+    ok(&report(&site));
+    // Same input, same bytes.
+    let again = dir.join("again");
+    ok(&report(&again));
+    assert_eq!(read_dir_files(&site), read_dir_files(&again));
+    let mut names: Vec<String> = read_dir_files(&site).into_iter().map(|f| f.0).collect();
+    names.sort();
+    for tier in [
+        100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 1,
+    ] {
+        assert!(names.contains(&format!("linkname{tier}.html")), "{names:?}");
+    }
+    assert!(names.contains(&"linkname-nocount.html".to_string()));
+
+    let (dom, console) = browse(&chromium, &site.join("index.html"), &["--dump-dom"]);
+    assert!(console.is_empty(), "console:\n{console}");
+    // The script ran to its end (sortable tables set up).
+    assert!(dom.contains("data-sortable=\"ready\""), "{dom}");
+    assert!(dom.contains("<svg id=\"heap-map\""));
+    let records: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let symbols: std::collections::BTreeSet<&str> = records
+        .iter()
+        .map(|r| r["symbol"].as_str().unwrap())
+        .collect();
+    assert!(symbols.contains("runtime.g0"));
+    for s in &symbols {
+        let escaped = s
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(
+            dom.contains(&format!("<code>{escaped}</code>")),
+            "{s} not in the symbols table"
+        );
+    }
+    // One rectangle per symbol in the heap map, and a switch per release.
+    assert_eq!(dom.matches("<rect class=\"sym\"").count(), symbols.len());
+    let version = std::fs::read_to_string(installed.join("VERSION")).unwrap();
+    let version = version.lines().next().unwrap().to_string();
+    assert!(
+        dom.contains(&format!("aria-label=\"{version}\""))
+            && dom.contains("aria-label=\"go1.22.10\"")
+    );
+    for tier in [
+        "linkname100.html",
+        "linkname10000.html",
+        "linkname1.html",
+        "linkname-nocount.html",
+    ] {
+        assert!(
+            dom.contains(&format!("href=\"{tier}\"")),
+            "no link to {tier}"
+        );
+    }
+
+    // Each tier page lists only its own modules.
+    let (t100, console) = browse(&chromium, &site.join("linkname100.html"), &["--dump-dom"]);
+    assert!(console.is_empty(), "console:\n{console}");
+    assert!(t100.contains("github.com/timandy/routine") && !t100.contains("example.com/linkfix"));
+    assert!(t100.contains("<code>g/g.go:13</code>"), "{t100}");
+    let (t10k, _) = browse(&chromium, &site.join("linkname10000.html"), &["--dump-dom"]);
+    assert!(t10k.contains("example.com/linkfix") && !t10k.contains("github.com/timandy/routine"));
+    let (t1k, _) = browse(&chromium, &site.join("linkname1000.html"), &["--dump-dom"]);
+    assert!(t1k.contains("0 pulls from 0 modules"), "{t1k}");
+    let (syms, console) = browse(&chromium, &site.join("symbols.html"), &["--dump-dom"]);
+    assert!(console.is_empty(), "console:\n{console}");
+    assert!(syms.contains("<code>runtime.g0</code></h2>"));
+
+    // The console check would see an error.
+    let broken = dir.join("broken.html");
+    std::fs::write(&broken, "<script>notDefined()</script>").unwrap();
+    let (_, console) = browse(&chromium, &broken, &["--dump-dom"]);
+    assert!(console.contains("notDefined"), "{console}");
+
+    let shot = dir.join("heap-map.png");
+    browse(
+        &chromium,
+        &site.join("index.html"),
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1000",
+        ],
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    eprintln!("screenshot: {}", shot.display());
+    // LINKALLOW_UPDATE_SCREENSHOT=1 refreshes the README's picture.
+    if std::env::var_os("LINKALLOW_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::copy(&shot, docs.join("heap-map.png")).unwrap();
+    }
+}
+
+#[test]
+fn bad_survey_input_names_file_and_line_and_writes_nothing() {
+    let dir = tempdir("survey-bad");
+    let good = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
+    let old = good.replace(r#""build":null,"#, "");
+    let scan = dir.join("old.jsonl");
+    std::fs::write(&scan, format!("{good}\n\n{old}\n")).unwrap();
+    let allow = dir.join("allowlist.toml");
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"))
+            .unwrap();
+    std::fs::write(&allow, &shipped).unwrap();
+    let site = dir.join("site");
+    let out = run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("report")
+        .arg(&scan)
+        .arg("--out")
+        .arg(&site));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}:3:1: not a scan record of this linkallow (from another version?): missing build",
+            scan.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!site.exists());
+    let out = run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("--goroot")
+        .arg(&dir)
+        .arg("adopt")
+        .arg(&scan));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(":3:1:"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), shipped);
+
+    // Counts for a module the scan does not name: the counts file's line.
+    std::fs::write(&scan, format!("{good}\n")).unwrap();
+    let counts = dir.join("counts.csv");
+    std::fs::write(
+        &counts,
+        "module,dependents\nexample.com/m,5\nexample.com/typo,7\n",
+    )
+    .unwrap();
+    let out = run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("report")
+        .arg(&scan)
+        .arg("--out")
+        .arg(&site)
+        .arg("--dependents")
+        .arg(&counts));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}:3:1: a count for example.com/typo",
+            counts.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // A scan against another tree than --goroot: adopt refuses, naming the record.
+    if let Some(installed) = goroot() {
+        let other = good.replace("go1.26.8", "go1.99.0");
+        std::fs::write(&scan, format!("{other}\n")).unwrap();
+        let out = run(bin()
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("--goroot")
+            .arg(&installed)
+            .arg("adopt")
+            .arg(&scan));
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains(&format!("{}:1:1: no verdict for", scan.display())),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(std::fs::read_to_string(&allow).unwrap(), shipped);
+    }
+}

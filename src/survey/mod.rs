@@ -209,3 +209,37 @@ pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyh
 fn writable(path: &std::path::Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(|e| Error::io(path, e))
 }
+
+/// `report`: the static site in `out`, from the scans, the allowlist and the counts.
+pub fn report_command(
+    scans: &[PathBuf],
+    out: &std::path::Path,
+    allowlist: &std::path::Path,
+    dependents: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
+    let list = crate::allowlist::load(&allowlist.to_string_lossy())?;
+    let records: Vec<crate::scan::PullRecord> =
+        read_scans(scans)?.into_iter().map(|(r, _)| r).collect();
+    let modules: std::collections::BTreeSet<String> =
+        records.iter().map(|r| r.module.clone()).collect();
+    let mut counts = list.dependents.clone();
+    if let Some(f) = dependents {
+        for (m, (d, _)) in read_counts(f, Some(&modules))? {
+            counts.insert(m, d);
+        }
+    }
+    let site = site::build(&records, &list, &counts);
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let out = writable(out)?;
+    for (name, text) in &site.files {
+        crate::edit::write_file(&out.join(name), text)?;
+    }
+    eprintln!(
+        "linkallow: {}: {} pages for {} pulls from {} modules",
+        out.display(),
+        site.files.len(),
+        records.len(),
+        modules.len()
+    );
+    Ok(crate::error::exit::OK)
+}
