@@ -815,3 +815,94 @@ fn bad_survey_input_names_file_and_line_and_writes_nothing() {
         assert_eq!(std::fs::read_to_string(&allow).unwrap(), shipped);
     }
 }
+
+/// The scan fixture against go1.27.3: adopt lists every name no push can allow, by reason, and
+/// `--dry-run` writes nothing.
+#[test]
+fn adopt_lists_what_no_push_can_allow() {
+    let Some(go127) = toolchain("go1.27.3") else {
+        return;
+    };
+    let dir = tempdir("survey-cannot");
+    let out = run(bin()
+        .arg("scan")
+        .arg(fixtures().join("scan"))
+        .arg("--against")
+        .arg(&go127)
+        .arg("--json"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let scan = dir.join("scan.jsonl");
+    std::fs::write(&scan, &out.stdout).unwrap();
+    let allow = dir.join("allowlist.toml");
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"))
+            .unwrap();
+    std::fs::write(&allow, &shipped).unwrap();
+    let counts = dir.join("counts.csv");
+    let adopt = |count: u64| {
+        std::fs::write(
+            &counts,
+            format!("module,dependents\nexample.com/linkfix,{count}\n"),
+        )
+        .unwrap();
+        linkallow(
+            &go127,
+            &allow,
+            &[
+                "adopt",
+                scan.to_str().unwrap(),
+                "--dependents",
+                counts.to_str().unwrap(),
+                "--dry-run",
+            ],
+        )
+    };
+    let out = adopt(500);
+    ok(&out);
+    let err = stderr(&out);
+    for (symbol, reason) in [
+        ("runtime.mapaccess1", "blocked: in blockedLinknames"),
+        (
+            "runtime.bootstrapRand",
+            "std-only: pushed with //go:linknamestd",
+        ),
+        ("runtime.load_g", "undefined in go1.27.3"),
+        ("runtime.gobuf", "a linkname on a type"),
+        ("runtime._PageSize", "a linkname on a const"),
+        ("runtime.maxstacksize", "a definition, not a pull"),
+        ("reflect.(*rtype).CanSeq", "a method"),
+    ] {
+        let line = format!("cannot be allowed: {symbol} from example.com/linkfix (");
+        let found = err.lines().find(|l| l.contains(&line));
+        assert!(
+            found.is_some_and(|l| l.contains(reason)),
+            "{symbol}: {reason}\n{err}"
+        );
+    }
+    let diff = stdout(&out);
+    for symbol in ["allglen", "gogo"] {
+        assert!(
+            diff.contains(&format!("+package = \"runtime\"\n+name = \"{symbol}\"\n")),
+            "{diff}"
+        );
+    }
+    assert!(
+        diff.contains("+    \"example.com/linkfix (from assembly)\",\n"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("mapaccess1") && !diff.contains("bootstrapRand"),
+        "{diff}"
+    );
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), shipped);
+    // Below the lowest tier (the default threshold): nothing adopted.
+    let out = adopt(99);
+    ok(&out);
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("not adopted: runtime.allglen from example.com/linkfix")
+            && stderr(&out).contains("99 dependents, below 100"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -77,16 +77,23 @@ pub fn adopt(
                 ),
             ));
         };
-        // Dependents do not build a module's tests, and a definition is a push, not a pull.
-        if r.test || r.defines {
-            continue;
-        }
         let left = |reason: String| Left {
             symbol: r.symbol.clone(),
             module: r.module.clone(),
             at: at.clone(),
             reason,
         };
+        // Dependents do not build a module's tests.
+        if r.test {
+            continue;
+        }
+        // A definition is a push, not a pull: when it clashes, no push of ours helps.
+        if r.defines {
+            if v.link == Link::Rejected && seen.insert((r.symbol.clone(), r.module.clone(), "d")) {
+                cannot.push(left(format!("a definition, not a pull: {}", v.reason)));
+            }
+            continue;
+        }
         if matches!(r.kind.as_str(), "type" | "const") {
             if seen.insert((r.symbol.clone(), r.module.clone(), "k")) {
                 cannot.push(left(format!(
@@ -118,7 +125,16 @@ pub fn adopt(
             r.module.clone()
         };
         allowlist::check_module_item(&item).map_err(|m| at_error(at, &m))?;
-        if seen.insert((r.symbol.clone(), item.clone(), "a")) {
+        // One item per module and symbol: plain when Go code pulls it, "(from assembly)" when
+        // only assembly does.
+        if let Some(c) = candidates
+            .iter_mut()
+            .find(|c| c.symbol == r.symbol && c.module == r.module)
+        {
+            if r.kind != "asm" {
+                c.item = r.module.clone();
+            }
+        } else {
             candidates.push(Candidate {
                 symbol: r.symbol.clone(),
                 item,
@@ -131,6 +147,20 @@ pub fn adopt(
     // Keep those from modules with enough dependents that the allowlist does not list yet.
     let mut chosen: Vec<&Candidate> = Vec::new();
     for c in &candidates {
+        let package = symbol_package(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        if list.symbol(&c.symbol).is_none() && !allowlist::is_identifier(name) {
+            cannot.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "a method: the tree pushes methods through a stub function (`local` and \
+                         `in` in the allowlist, see badlinkname.go), which adopt does not invent; \
+                         add the entry by hand"
+                    .into(),
+            });
+            continue;
+        }
         let count = counts
             .get(&c.module)
             .map(|(d, _)| *d)
@@ -184,7 +214,7 @@ pub fn adopt(
     let mut new_symbols = Vec::new();
     for c in &chosen {
         let package = symbol_package(&c.symbol).unwrap_or("");
-        let name = &c.symbol[package.len() + 1..];
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
         let entries = doc
             .entry("symbol")
             .or_insert_with(|| toml_edit::Item::ArrayOfTables(Default::default()))
