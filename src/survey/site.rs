@@ -637,9 +637,11 @@ fn pulls_page(ctx: &Ctx, name: &str, title: &str, keep: &dyn Fn(&str) -> bool) -
         }
     }
     let body = format!(
-        "<h1>{}</h1>\n<p class=\"lead\">{n_rows} pulls from {} modules. Each tier page stops where the next one up begins.</p>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>module</th><th>dependents</th><th>file:line</th><th>in allowlist</th>{}</tr></thead><tbody>\n{rows}</tbody></table>\n",
+        "<h1>{}</h1>\n<p class=\"lead\">{n_rows} pull{} from {} module{}. Each tier page stops where the next one up begins.</p>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>module</th><th>dependents</th><th>file:line</th><th>in allowlist</th>{}</tr></thead><tbody>\n{rows}</tbody></table>\n",
         esc(title),
+        if n_rows == 1 { "" } else { "s" },
         mods.len(),
+        if mods.len() == 1 { "" } else { "s" },
         release_heads(ctx)
     );
     page(ctx, name, title, &body)
@@ -648,8 +650,8 @@ fn pulls_page(ctx: &Ctx, name: &str, title: &str, keep: &dyn Fn(&str) -> bool) -
 const CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1240px;padding:0 20px 40px;color:#1f2328;background:#fff}
 nav{display:flex;flex-wrap:wrap;gap:4px 12px;padding:10px 0;border-bottom:1px solid #d0d7de;margin-bottom:8px}nav a{color:#0550ae;text-decoration:none}nav a.here{font-weight:600;color:#1f2328}
 h1{font-size:22px;margin:14px 0 4px}h2{font-size:17px;margin:28px 0 8px}h3{font-size:15px;margin:18px 0 6px}.lead{color:#57606a;margin:0 0 12px}
-code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}
-table{border-collapse:collapse;width:100%;margin:4px 0 12px}th,td{border-bottom:1px solid #e6e8eb;padding:4px 8px;text-align:left;vertical-align:top}
+code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}h1 code,h2 code{font-size:.92em}
+table{border-collapse:collapse;width:100%;margin:4px 0 12px}th,td{border-bottom:1px solid #e6e8eb;padding:4px 8px;text-align:left;vertical-align:baseline}
 th{background:#f6f8fa;position:sticky;top:0;cursor:pointer;user-select:none;white-space:nowrap}th:after{content:' \\2195';color:#8c959f;font-size:11px}
 td.n{text-align:right;font-variant-numeric:tabular-nums}td.v{font-size:12px;white-space:nowrap}
 td.v.ok,.tag.ok{color:#1a6b3c}td.v.rejected,.tag.rejected{color:#b42336;font-weight:600}td.v.undefined,.tag.undefined{color:#9a6200;font-weight:600}td.v.blocked,.tag.blocked{color:#6a3d9a;font-weight:600}td.v.ignored,td.v.inactive,td.v.none,.tag.ignored,.tag.inactive{color:#6e7781}
