@@ -180,14 +180,21 @@ fn dependents_count_matches_an_independent_closure() {
         },
     ];
     write_corpus(&corpus, &mods);
-    // Not part of the graph: a module's testdata and a hidden folder.
-    let ignored = corpus.join("example.com/d@v1.0.0/testdata/go.mod");
-    std::fs::create_dir_all(ignored.parent().unwrap()).unwrap();
-    std::fs::write(
-        &ignored,
-        "module example.com/zzz\nrequire example.com/g v1.0.0\n",
-    )
-    .unwrap();
+    // Not part of the graph: a module's testdata, a hidden folder, and a go.mod nested in an
+    // extracted module version (as toolchain modules hold src/go.mod).
+    for ignored in [
+        "example.com/d@v1.0.0/testdata/go.mod",
+        ".hidden/go.mod",
+        "golang.org/toolchain@v0.0.1-go1.22.10.linux-amd64/src/go.mod",
+    ] {
+        let ignored = corpus.join(ignored);
+        std::fs::create_dir_all(ignored.parent().unwrap()).unwrap();
+        std::fs::write(
+            &ignored,
+            "module example.com/zzz\nrequire example.com/g v1.0.0\n",
+        )
+        .unwrap();
+    }
     let newest: Vec<(&str, &[&str])> = vec![
         (
             "example.com/a",

@@ -361,11 +361,24 @@ fn collect(root: &Path, out: &mut Vec<Found>) -> Result<()> {
                 None => Error::io(path, std::io::Error::other("symlink loop")),
             }
         })?;
-        if entry.file_type().is_file() {
+        if entry.file_type().is_file() && !inside_module_version(root, entry.path()) {
             read_mod_file(entry.path(), out)?;
         }
     }
     Ok(())
+}
+
+/// A go.mod below the root of an extracted `path@version` folder: not a module of the cache
+/// (module zips leave nested modules out; only toolchain zips, whole GOROOTs, hold them).
+fn inside_module_version(root: &Path, file: &Path) -> bool {
+    let Ok(rel) = file.strip_prefix(root) else {
+        return false;
+    };
+    let dirs: Vec<_> = rel.components().collect();
+    dirs.len() > 2
+        && dirs[..dirs.len() - 2]
+            .iter()
+            .any(|c| c.as_os_str().to_string_lossy().contains('@'))
 }
 
 fn read_mod_file(path: &Path, out: &mut Vec<Found>) -> Result<()> {
