@@ -705,6 +705,25 @@ fn report_renders_in_a_real_browser() {
     assert!(console.is_empty(), "console:\n{console}");
     assert!(syms.contains("<code>runtime.g0</code></h2>"));
 
+    // The release switch is CSS only: check in the browser that picking each release repaints
+    // runtime.g0 (links on go1.22.10, rejected on the installed release).
+    let index_html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let probe = "<script>var out=[];document.querySelectorAll('input.rel').forEach(function(r){r.checked=true;var g=document.querySelector('a[href$=\"-runtime-g0\"] rect');out.push(r.getAttribute('aria-label')+'='+getComputedStyle(g).fill);});document.body.setAttribute('data-switch',out.join(';'));</script></body>";
+    std::fs::write(
+        site.join("switch.html"),
+        index_html.replace("</body>", probe),
+    )
+    .unwrap();
+    let (dom, console) = browse(&chromium, &site.join("switch.html"), &["--dump-dom"]);
+    assert!(console.is_empty(), "console:\n{console}");
+    assert!(
+        dom.contains(&format!(
+            "data-switch=\"go1.22.10=rgb(59, 140, 90);{version}=rgb(200, 55, 74)\""
+        )),
+        "{}",
+        dom.split("data-switch").nth(1).unwrap_or(&dom[..200])
+    );
+
     // The console check would see an error.
     let broken = dir.join("broken.html");
     std::fs::write(&broken, "<script>notDefined()</script>").unwrap();
