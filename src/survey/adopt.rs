@@ -319,11 +319,39 @@ pub fn why_not_pushable(rule: &LinkerRule, symbol: &str) -> Option<String> {
     }
 }
 
-/// Appends `item` in the array's own layout: one per line when the others are.
+/// Appends `item` in the array's own layout: on a line of its own, indented as the last item,
+/// when the items are one per line; after a space otherwise. A comment before the last item
+/// stays with it.
 fn push_like_the_rest(array: &mut toml_edit::Array, item: &str) {
-    let decor = array.iter().last().map(|v| v.decor().clone());
+    let prefix = array.iter().last().map(|v| {
+        let before = v.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+        match before.rfind('\n') {
+            Some(at) => format!("\n{}", &before[at + 1..]),
+            None => " ".to_string(),
+        }
+    });
     array.push(item);
-    if let (Some(decor), Some(last)) = (decor, array.iter_mut().last()) {
-        *last.decor_mut() = decor;
+    if let (Some(prefix), Some(last)) = (prefix, array.iter_mut().last()) {
+        last.decor_mut().set_prefix(prefix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_modules_follow_the_array_layout_and_keep_comments() {
+        let text = "[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\n    \"m.example/one\", # first\n    \"m.example/two\",\n]\n\n[[symbol]]\npackage = \"runtime\"\nname = \"b\"\nmodules = [\"m.example/one\"]\n";
+        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        let entries = doc["symbol"].as_array_of_tables_mut().unwrap();
+        for (i, t) in entries.iter_mut().enumerate() {
+            let arr = t["modules"].as_array_mut().unwrap();
+            push_like_the_rest(arr, &format!("m.example/new{i}"));
+        }
+        assert_eq!(
+            doc.to_string(),
+            "[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\n    \"m.example/one\", # first\n    \"m.example/two\",\n    \"m.example/new0\",\n]\n\n[[symbol]]\npackage = \"runtime\"\nname = \"b\"\nmodules = [\"m.example/one\", \"m.example/new1\"]\n"
+        );
     }
 }
