@@ -259,8 +259,6 @@ pub fn adopt(
         }
         added.push((c.symbol.clone(), c.item.clone()));
     }
-    let text = doc.to_string();
-    let with_modules = allowlist::parse(list_path, &text)?;
     // Record each adopted module's count, as `dependents import` writes counts.
     let mut recorded: Vec<Count> = Vec::new();
     for c in &chosen {
@@ -275,6 +273,19 @@ pub fn adopt(
             });
         }
     }
+    if !recorded.is_empty() && doc.get("dependents").is_none() {
+        // Say where these counts come from (import would say deps.dev).
+        let mut t = toml_edit::Table::new();
+        t.set_position(Some(-1));
+        t.decor_mut().set_prefix(
+            "\n# Dependents (direct + indirect) per module: from `linkallow dependents count` over a\n\
+             # corpus (written by `adopt`) or from deps.dev (`dependents import`). A module without a\n\
+             # count goes in the final round.\n",
+        );
+        doc.insert("dependents", toml_edit::Item::Table(t));
+    }
+    let text = doc.to_string();
+    let with_modules = allowlist::parse(list_path, &text)?;
     let (text, _) = dependents::import(list_path, &text, &with_modules, &recorded)?;
     allowlist::parse(list_path, &text)?;
     Ok(Adoption {

@@ -189,7 +189,7 @@ pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyh
         crate::edit::write_file(&writable(opts.allowlist)?, &got.text)?;
     }
     eprintln!(
-        "linkallow: {} pulls adopted ({} new symbols) against {}; {} cannot be allowed; {} below {min} dependents or without a count{}",
+        "linkallow: adopted {} (symbol, module) pairs, {} of them new entries, against {}; {} cannot be allowed; {} below {min} dependents or without a count{}",
         got.added.len(),
         got.new_symbols.len(),
         rule.version,
