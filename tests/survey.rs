@@ -647,6 +647,15 @@ fn report_renders_in_a_real_browser() {
         assert!(names.contains(&format!("linkname{tier}.html")), "{names:?}");
     }
     assert!(names.contains(&"linkname-nocount.html".to_string()));
+    // Self-contained: nothing to fetch (the SVG namespace is a name, not a fetch).
+    for (name, bytes) in read_dir_files(&site) {
+        let text = String::from_utf8(bytes).unwrap();
+        let text = text.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+        assert!(
+            !text.contains("http://") && !text.contains("https://") && !text.contains(" src="),
+            "{name} refers to something outside the page"
+        );
+    }
 
     let (dom, console) = browse(&chromium, &site.join("index.html"), &["--dump-dom"]);
     assert!(console.is_empty(), "console:\n{console}");
