@@ -239,7 +239,18 @@ fn run(cli: &Cli) -> Result<u8> {
                     output,
                     scan,
                 },
-        } => return linkallow::survey::count_command(paths, output.as_deref(), scan),
+        } => {
+            let mut out = std::io::stdout().lock();
+            let code = linkallow::survey::count_command(
+                paths,
+                output.as_deref(),
+                scan,
+                &mut out,
+                &mut std::io::stderr(),
+            )?;
+            out.flush()?;
+            return Ok(code);
+        }
         Command::Report {
             scans,
             out,
@@ -250,6 +261,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 out,
                 &cli.allowlist,
                 dependents.as_deref(),
+                &mut std::io::stderr(),
             );
         }
         Command::Adopt {
@@ -267,7 +279,10 @@ fn run(cli: &Cli) -> Result<u8> {
                 min_dependents: *min_dependents,
                 dry_run: *dry_run,
             };
-            return linkallow::survey::adopt_command(&opts, &mut std::io::stdout().lock());
+            let mut out = std::io::stdout().lock();
+            let code = linkallow::survey::adopt_command(&opts, &mut out, &mut std::io::stderr())?;
+            out.flush()?;
+            return Ok(code);
         }
         Command::Patches {
             out,

@@ -50,8 +50,9 @@ pub fn count_command(
     paths: &[PathBuf],
     output: Option<&std::path::Path>,
     scans: &[PathBuf],
+    out: &mut impl std::io::Write,
+    err: &mut impl std::io::Write,
 ) -> anyhow::Result<u8> {
-    use std::io::Write;
     let mut got = graph::count(paths)?;
     if !scans.is_empty() {
         let mut named = std::collections::BTreeSet::new();
@@ -64,14 +65,15 @@ pub fn count_command(
     let csv = graph::to_csv(&got.counts);
     match output {
         Some(path) => crate::edit::write_file(&writable(path)?, &csv)?,
-        None => std::io::stdout().lock().write_all(csv.as_bytes())?,
+        None => out.write_all(csv.as_bytes())?,
     }
-    eprintln!(
+    writeln!(
+        err,
         "linkallow: {} go.mod files, {} modules, {} module paths counted",
         got.files,
         got.modules,
         got.counts.len()
-    );
+    )?;
     Ok(crate::error::exit::OK)
 }
 
@@ -139,7 +141,11 @@ pub struct AdoptOptions<'a> {
 
 /// `adopt`: prints what it adopts and what it cannot, and the TOML diff with `--dry-run`;
 /// otherwise writes the allowlist (as one transaction). Nothing is written on error.
-pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyhow::Result<u8> {
+pub fn adopt_command(
+    opts: &AdoptOptions,
+    out: &mut impl std::io::Write,
+    err: &mut impl std::io::Write,
+) -> anyhow::Result<u8> {
     let list_path = opts.allowlist.display().to_string();
     let list_text =
         std::fs::read_to_string(opts.allowlist).map_err(|e| Error::io(opts.allowlist, e))?;
@@ -158,16 +164,18 @@ pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyh
         .unwrap_or_else(|| list.tiers.last().copied().unwrap_or(0));
     let got = adopt::adopt(&list_path, &list_text, &list, &records, &rule, &counts, min)?;
     for l in &got.cannot {
-        eprintln!(
+        writeln!(
+            err,
             "linkallow: cannot be allowed: {} from {} ({}): {}",
             l.symbol, l.module, l.at, l.reason
-        );
+        )?;
     }
     for l in &got.below {
-        eprintln!(
+        writeln!(
+            err,
             "linkallow: not adopted: {} from {} ({}): {}",
             l.symbol, l.module, l.at, l.reason
-        );
+        )?;
     }
     for (symbol, item) in &got.added {
         let new = if got.new_symbols.contains(symbol) {
@@ -175,7 +183,7 @@ pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyh
         } else {
             ""
         };
-        eprintln!("linkallow: adopt {symbol}{new}: {item}");
+        writeln!(err, "linkallow: adopt {symbol}{new}: {item}")?;
     }
     if opts.dry_run {
         let diff = similar::TextDiff::from_lines(&list_text, &got.text);
@@ -188,7 +196,8 @@ pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyh
     } else if got.text != list_text {
         crate::edit::write_file(&writable(opts.allowlist)?, &got.text)?;
     }
-    eprintln!(
+    writeln!(
+        err,
         "linkallow: adopted {} (symbol, module) pairs, {} of them new entries, against {}; {} cannot be allowed; {} below {min} dependents or without a count{}",
         got.added.len(),
         got.new_symbols.len(),
@@ -200,7 +209,7 @@ pub fn adopt_command(opts: &AdoptOptions, out: &mut impl std::io::Write) -> anyh
         } else {
             ""
         }
-    );
+    )?;
     Ok(crate::error::exit::OK)
 }
 
@@ -216,6 +225,7 @@ pub fn report_command(
     out: &std::path::Path,
     allowlist: &std::path::Path,
     dependents: Option<&std::path::Path>,
+    err: &mut impl std::io::Write,
 ) -> anyhow::Result<u8> {
     let list = crate::allowlist::load(&allowlist.to_string_lossy())?;
     let records: Vec<crate::scan::PullRecord> =
@@ -234,12 +244,13 @@ pub fn report_command(
     for (name, text) in &site.files {
         crate::edit::write_file(&out.join(name), text)?;
     }
-    eprintln!(
+    writeln!(
+        err,
         "linkallow: {}: {} pages for {} pulls from {} modules",
         out.display(),
         site.files.len(),
         records.len(),
         modules.len()
-    );
+    )?;
     Ok(crate::error::exit::OK)
 }
