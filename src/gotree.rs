@@ -227,7 +227,9 @@ pub fn check_inside(rel: &str) -> Result<()> {
     let bad = p.is_absolute()
         || rel.contains('\\')
         || p.components().any(|c| !matches!(c, Component::Normal(_)))
-        || rel.split('/').any(|c| c.is_empty()) && !rel.is_empty();
+        || rel.split('/').any(|c| c.is_empty()) && !rel.is_empty()
+        // Path::components drops a `.` in the middle; `a/./b.go` names b.go twice over.
+        || rel.split('/').any(|c| c == "." || c == "..");
     if bad {
         return Err(Error::Tree(format!(
             "path {rel:?} escapes the tree or is not a clean relative path"
@@ -270,6 +272,7 @@ mod tests {
         assert!(check_inside("../etc").is_err());
         assert!(check_inside("runtime/../../x").is_err());
         assert!(check_inside("/abs").is_err());
+        assert!(check_inside("net/http/./server.go").is_err());
         assert!(check_inside("runtime/stubs.go").is_ok());
     }
 }

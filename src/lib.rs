@@ -25,4 +25,5 @@ pub mod recognise;
 pub mod relocate;
 pub mod scan;
 pub mod series;
+pub mod survey;
 pub mod syntax;

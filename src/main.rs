@@ -110,6 +110,35 @@ enum Command {
         #[arg(long)]
         merge: bool,
     },
+    /// Write a static site from scan records: the heap map, sortable tables, one page per
+    /// dependents tier and an anchor per symbol.
+    Report {
+        /// JSON Lines from `scan --json` (with --against for verdicts).
+        #[arg(required = true)]
+        scans: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Counts (`dependents count --scan` output) over the allowlist's [dependents].
+        #[arg(long)]
+        dependents: Option<PathBuf>,
+    },
+    /// Add the pulls the tree (--goroot) rejects, from modules with enough dependents, to the
+    /// allowlist; list those no push can allow.
+    Adopt {
+        /// JSON Lines from `scan --json --against` the tree.
+        #[arg(required = true)]
+        scans: Vec<PathBuf>,
+        /// Dependents a module needs (default: the allowlist's lowest tier).
+        #[arg(long)]
+        min_dependents: Option<u64>,
+        /// Counts (`dependents count` output) besides the allowlist's [dependents].
+        #[arg(long)]
+        dependents: Option<PathBuf>,
+        /// Print the allowlist diff instead of writing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Dependents counts for the tiers.
     Dependents {
         #[command(subcommand)]
@@ -140,6 +169,20 @@ enum DependentsCommand {
         /// CSV `module,dependents` (a header line, quotes and `>=50000` tiers allowed) or JSON
         /// `{"module": count}` / `[{"module": ..., "dependents": ...}]`.
         file: PathBuf,
+    },
+    /// Count each module's direct+indirect dependents from a corpus's go.mod files (a module
+    /// cache or folders of module roots) and write CSV `module,dependents`.
+    Count {
+        /// Module caches, module roots, or folders holding them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Keep only the modules these scan files (JSON Lines) name: the counts `report` and
+        /// `adopt` take.
+        #[arg(long)]
+        scan: Vec<PathBuf>,
     },
 }
 
@@ -238,6 +281,58 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Dependents {
             action: DependentsCommand::Import { file },
         } => return import_dependents(cli, file),
+        Command::Dependents {
+            action:
+                DependentsCommand::Count {
+                    paths,
+                    output,
+                    scan,
+                },
+        } => {
+            let mut out = std::io::stdout().lock();
+            let code = linkallow::survey::count_command(
+                paths,
+                output.as_deref(),
+                scan,
+                &mut out,
+                &mut std::io::stderr(),
+            )?;
+            out.flush()?;
+            return Ok(code);
+        }
+        Command::Report {
+            scans,
+            out,
+            dependents,
+        } => {
+            return linkallow::survey::report_command(
+                scans,
+                out,
+                &cli.allowlist,
+                dependents.as_deref(),
+                &mut std::io::stderr(),
+            );
+        }
+        Command::Adopt {
+            scans,
+            min_dependents,
+            dependents,
+            dry_run,
+        } => {
+            let goroot = goroot(cli)?;
+            let opts = linkallow::survey::AdoptOptions {
+                scans,
+                goroot: &goroot,
+                allowlist: &cli.allowlist,
+                dependents: dependents.as_deref(),
+                min_dependents: *min_dependents,
+                dry_run: *dry_run,
+            };
+            let mut out = std::io::stdout().lock();
+            let code = linkallow::survey::adopt_command(&opts, &mut out, &mut std::io::stderr())?;
+            out.flush()?;
+            return Ok(code);
+        }
         Command::Patches {
             out,
             from_stripped,
@@ -388,6 +483,8 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Patches { .. }
         | Command::Commit { .. }
         | Command::Dependents { .. }
+        | Command::Adopt { .. }
+        | Command::Report { .. }
         | Command::Scan { .. } => {
             unreachable!("handled above")
         }

@@ -66,11 +66,27 @@ fn round_trip(orig: &Path, label: &str, full: bool) {
     let check_s = la(&["check"]);
     assert_eq!(check_s.status.code(), Some(1), "{}", stderr(&check_s));
     let report = stdout(&check_s);
+    // Every symbol is reported, except one whose standalone push region strip keeps because
+    // another package of the tree pulls it (go1.27's net/http pulls readMIMEHeader): checked
+    // here by grepping the tree for such a pull.
+    let pulled_elsewhere = |symbol: &str| {
+        let out = Command::new("grep")
+            .args(["-rlE", "--include=*.go"])
+            .arg(format!("^//go:linkname [^ ]+ {}$", regex_escape(symbol)))
+            .arg(t.join("src"))
+            .output()
+            .unwrap();
+        let package = symbol.rsplit_once('.').map_or(symbol, |(p, _)| p);
+        stdout(&out).lines().any(|f| {
+            let dir = Path::new(f).parent().unwrap();
+            !dir.ends_with(package)
+        })
+    };
     for sym in &list.symbols {
+        let name = sym.linker_name();
         assert!(
-            report.contains(&format!("{}:", sym.linker_name())),
-            "{label}: check on S does not report {}",
-            sym.linker_name()
+            report.contains(&format!("{name}:")) || pulled_elsewhere(&name),
+            "{label}: check on S does not report {name}, and no other package pulls it"
         );
     }
 
@@ -267,4 +283,16 @@ fn go_1_22_tree_takes_what_it_has_room_for() {
     ok(&again);
     assert_eq!(stdout(&again), "", "a second apply would change more");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `s` with the characters an extended regular expression gives meaning to escaped.
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '.' | '(' | ')' | '*' | '[' | ']' | '+' | '?' | '{' | '}' | '|' | '^' | '$' | '\\' => {
+                vec!['\\', c]
+            }
+            c => vec![c],
+        })
+        .collect()
 }

@@ -1,0 +1,368 @@
+//! `adopt`: the pulls a tree's linker rejects, from modules with enough dependents, written into
+//! the allowlist (toml_edit: comments and order kept) so `apply` pushes them and `patches` puts
+//! each module in its tier's CL. Names no push can help (blocked, std-only, undefined, a type
+//! or constant, assembly-only definitions) are listed as "cannot be allowed" with the reason.
+
+use super::{Error, Result};
+use crate::allowlist::{self, Allowlist, Dependents};
+use crate::dependents::{self, Count};
+use crate::error::Pos;
+use crate::linker::LinkerRule;
+use crate::linker::tree::DefKind;
+use crate::linker::verdict::{Link, symbol_package};
+use crate::scan::PullRecord;
+use std::collections::BTreeMap;
+
+/// A pull adopt will not (or cannot) turn into a push, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    pub symbol: String,
+    pub module: String,
+    /// `file:line` of the first record, in the scan file.
+    pub at: String,
+    pub reason: String,
+}
+
+/// What adopt decided, and the allowlist text that records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adoption {
+    pub text: String,
+    /// (symbol, module item) appended, in order; `new_symbols` got a new `[[symbol]]` entry.
+    pub added: Vec<(String, String)>,
+    pub new_symbols: Vec<String>,
+    pub cannot: Vec<Left>,
+    /// Rejected pulls from modules below the threshold or without a count.
+    pub below: Vec<Left>,
+}
+
+/// One rejected pull that a push would let link.
+struct Candidate {
+    symbol: String,
+    item: String,
+    module: String,
+    at: String,
+}
+
+/// Decides what to adopt from `records` (each with its scan `file:line`), judged under the
+/// verdicts keyed `rule.version`, and returns the new allowlist text (already re-parsed).
+pub fn adopt(
+    list_path: &str,
+    list_text: &str,
+    list: &Allowlist,
+    records: &[(PullRecord, String)],
+    rule: &LinkerRule,
+    counts: &BTreeMap<String, (Dependents, Pos)>,
+    min_dependents: u64,
+) -> Result<Adoption> {
+    let version = &rule.version;
+    let mut cannot: Vec<Left> = Vec::new();
+    let mut below: Vec<Left> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (r, at) in records {
+        let Some(verdicts) = &r.verdicts else {
+            return Err(at_error(
+                at,
+                "the record has no verdicts: scan with --against the tree",
+            ));
+        };
+        let Some(v) = verdicts.get(version) else {
+            let have: Vec<&str> = verdicts.keys().map(String::as_str).collect();
+            return Err(at_error(
+                at,
+                &format!(
+                    "no verdict for {version} (the tree at {}); the scan has {}: scan with --against it",
+                    rule.goroot.display(),
+                    have.join(", ")
+                ),
+            ));
+        };
+        let left = |reason: String| Left {
+            symbol: r.symbol.clone(),
+            module: r.module.clone(),
+            at: at.clone(),
+            reason,
+        };
+        // Dependents do not build a module's tests.
+        if r.test {
+            continue;
+        }
+        // A definition is a push, not a pull: when it clashes, no push of ours helps.
+        if r.defines {
+            if v.link == Link::Rejected && seen.insert((r.symbol.clone(), r.module.clone(), "d")) {
+                cannot.push(left(format!("a definition, not a pull: {}", v.reason)));
+            }
+            continue;
+        }
+        if matches!(r.kind.as_str(), "type" | "const") {
+            if seen.insert((r.symbol.clone(), r.module.clone(), "k")) {
+                cannot.push(left(format!(
+                    "a linkname on a {}: the compiler refuses it and the linker never sees it",
+                    r.kind
+                )));
+            }
+            continue;
+        }
+        match v.link {
+            Link::Rejected => {}
+            Link::Undefined => {
+                if seen.insert((r.symbol.clone(), r.module.clone(), "u")) {
+                    cannot.push(left(format!("undefined in {version}: {}", v.reason)));
+                }
+                continue;
+            }
+            Link::Ok | Link::Ignored | Link::Inactive => continue,
+        }
+        if let Some(why) = why_not_pushable(rule, &r.symbol) {
+            if seen.insert((r.symbol.clone(), r.module.clone(), "c")) {
+                cannot.push(left(why));
+            }
+            continue;
+        }
+        let item = if r.kind == "asm" {
+            format!("{} (from assembly)", r.module)
+        } else {
+            r.module.clone()
+        };
+        allowlist::check_module_item(&item).map_err(|m| at_error(at, &m))?;
+        // One item per module and symbol: plain when Go code pulls it, "(from assembly)" when
+        // only assembly does.
+        if let Some(c) = candidates
+            .iter_mut()
+            .find(|c| c.symbol == r.symbol && c.module == r.module)
+        {
+            if r.kind != "asm" {
+                c.item = r.module.clone();
+            }
+        } else {
+            candidates.push(Candidate {
+                symbol: r.symbol.clone(),
+                item,
+                module: r.module.clone(),
+                at: at.clone(),
+            });
+        }
+    }
+
+    // Keep those from modules with enough dependents that the allowlist does not list yet.
+    let mut chosen: Vec<&Candidate> = Vec::new();
+    for c in &candidates {
+        let package = symbol_package(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        if list.symbol(&c.symbol).is_none() && !allowlist::is_identifier(name) {
+            cannot.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "a method: the tree pushes methods through a stub function (`local` and \
+                         `in` in the allowlist, see badlinkname.go), which adopt does not invent; \
+                         add the entry by hand"
+                    .into(),
+            });
+            continue;
+        }
+        let count = counts
+            .get(&c.module)
+            .map(|(d, _)| *d)
+            .or_else(|| list.dependents.get(&c.module).copied());
+        let listed = list.symbol(&c.symbol).is_some_and(|s| {
+            s.modules
+                .iter()
+                .any(|m| allowlist::module_path(m) == c.module)
+        });
+        if listed {
+            continue;
+        }
+        match count {
+            Some(d) if d.floor() >= min_dependents => chosen.push(c),
+            Some(d) => below.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: format!(
+                    "{} dependents, below {min_dependents}",
+                    match d {
+                        Dependents::Count(n) => n.to_string(),
+                        Dependents::AtLeast(n) => format!(">={n}"),
+                    }
+                ),
+            }),
+            None => below.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "no dependents count (dependents count, then --dependents)".into(),
+            }),
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(Adoption {
+            text: list_text.to_string(),
+            added: Vec::new(),
+            new_symbols: Vec::new(),
+            cannot,
+            below,
+        });
+    }
+
+    let mut doc: toml_edit::DocumentMut =
+        list_text.parse().map_err(|e: toml_edit::TomlError| {
+            let (line, col) = allowlist::line_col(list_text, e.span().map_or(0, |s| s.start));
+            Error::at(list_path, line, col, e.message().trim())
+        })?;
+    let mut added = Vec::new();
+    let mut new_symbols = Vec::new();
+    for c in &chosen {
+        let package = symbol_package(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        let entries = doc
+            .entry("symbol")
+            .or_insert_with(|| toml_edit::Item::ArrayOfTables(Default::default()))
+            .as_array_of_tables_mut()
+            .ok_or_else(|| Error::at(list_path, 1, 1, "symbol is not an array of tables"))?;
+        let existing = entries.iter_mut().find(|t| {
+            t.get("package").and_then(|v| v.as_str()) == Some(package)
+                && t.get("name").and_then(|v| v.as_str()) == Some(name)
+        });
+        match existing {
+            Some(table) => {
+                let modules = table
+                    .entry("modules")
+                    .or_insert_with(|| toml_edit::value(toml_edit::Array::new()))
+                    .as_array_mut()
+                    .ok_or_else(|| {
+                        Error::at(
+                            list_path,
+                            1,
+                            1,
+                            format!("{}: modules is not an array", c.symbol),
+                        )
+                    })?;
+                push_like_the_rest(modules, &c.item);
+            }
+            None => {
+                let mut table = toml_edit::Table::new();
+                table.insert("package", toml_edit::value(package));
+                table.insert("name", toml_edit::value(name));
+                // One module per line, as `extract` writes every entry.
+                let mut modules = toml_edit::Array::new();
+                modules.push(c.item.as_str());
+                for v in modules.iter_mut() {
+                    v.decor_mut().set_prefix("\n    ");
+                }
+                modules.set_trailing_comma(true);
+                modules.set_trailing("\n");
+                table.insert("modules", toml_edit::value(modules));
+                entries.push(table);
+                new_symbols.push(c.symbol.clone());
+            }
+        }
+        added.push((c.symbol.clone(), c.item.clone()));
+    }
+    // Record each adopted module's count, as `dependents import` writes counts.
+    let mut recorded: Vec<Count> = Vec::new();
+    for c in &chosen {
+        if recorded.iter().any(|r| r.module == c.module) {
+            continue;
+        }
+        if let Some((d, pos)) = counts.get(&c.module) {
+            recorded.push(Count {
+                module: c.module.clone(),
+                dependents: *d,
+                pos: pos.clone(),
+            });
+        }
+    }
+    if !recorded.is_empty() && doc.get("dependents").is_none() {
+        // Say where these counts come from (import would say deps.dev).
+        let mut t = toml_edit::Table::new();
+        t.set_position(Some(-1));
+        t.decor_mut().set_prefix(
+            "\n# Dependents (direct + indirect) per module: from `linkallow dependents count` over a\n\
+             # corpus (written by `adopt`) or from deps.dev (`dependents import`). A module without a\n\
+             # count goes in the final round.\n",
+        );
+        doc.insert("dependents", toml_edit::Item::Table(t));
+    }
+    let text = doc.to_string();
+    let with_modules = allowlist::parse(list_path, &text)?;
+    let (text, _) = dependents::import(list_path, &text, &with_modules, &recorded)?;
+    allowlist::parse(list_path, &text)?;
+    Ok(Adoption {
+        text,
+        added,
+        new_symbols,
+        cannot,
+        below,
+    })
+}
+
+fn at_error(at: &str, message: &str) -> Error {
+    let (file, line) = at.rsplit_once(':').unwrap_or((at, "0"));
+    Error::at(file, line.parse().unwrap_or(0), 1, message)
+}
+
+/// Why a push cannot make this symbol link, read from the tree: the linker's own list, a
+/// std-only push, or a definition apply cannot put a `//go:linkname` on.
+pub fn why_not_pushable(rule: &LinkerRule, symbol: &str) -> Option<String> {
+    if let Some(b) = rule.blocked.get(symbol) {
+        return Some(format!(
+            "blocked: in blockedLinknames (cmd/link/internal/loader/loader.go:{}); no push unblocks it",
+            b.line
+        ));
+    }
+    let def = rule.symbols.get(symbol)?;
+    if let Some(p) = &def.push
+        && p.std_only
+    {
+        return Some(format!(
+            "std-only: pushed with //go:linknamestd at {} for the standard library alone",
+            p.site
+        ));
+    }
+    match def.kind {
+        DefKind::GoFunc | DefKind::GoVar => None,
+        DefKind::AsmFunc { .. } if def.go_decl => None,
+        DefKind::AsmFunc { .. } | DefKind::AsmData => Some(format!(
+            "defined only in assembly at {}: there is no Go declaration to push",
+            def.site
+        )),
+    }
+}
+
+/// Appends `item` in the array's own layout: on a line of its own, indented as the last item,
+/// when the items are one per line; after a space otherwise. A comment before the last item
+/// stays with it.
+fn push_like_the_rest(array: &mut toml_edit::Array, item: &str) {
+    let prefix = array.iter().last().map(|v| {
+        let before = v.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+        match before.rfind('\n') {
+            Some(at) => format!("\n{}", &before[at + 1..]),
+            None => " ".to_string(),
+        }
+    });
+    array.push(item);
+    if let (Some(prefix), Some(last)) = (prefix, array.iter_mut().last()) {
+        last.decor_mut().set_prefix(prefix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_modules_follow_the_array_layout_and_keep_comments() {
+        let text = "[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\n    \"m.example/one\", # first\n    \"m.example/two\",\n]\n\n[[symbol]]\npackage = \"runtime\"\nname = \"b\"\nmodules = [\"m.example/one\"]\n";
+        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        let entries = doc["symbol"].as_array_of_tables_mut().unwrap();
+        for (i, t) in entries.iter_mut().enumerate() {
+            let arr = t["modules"].as_array_mut().unwrap();
+            push_like_the_rest(arr, &format!("m.example/new{i}"));
+        }
+        assert_eq!(
+            doc.to_string(),
+            "[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\n    \"m.example/one\", # first\n    \"m.example/two\",\n    \"m.example/new0\",\n]\n\n[[symbol]]\npackage = \"runtime\"\nname = \"b\"\nmodules = [\"m.example/one\", \"m.example/new1\"]\n"
+        );
+    }
+}
