@@ -264,7 +264,8 @@ fn cache_module_path(dir: &Path) -> String {
         .find(|a| a.join("cache/download").is_dir())
         .and_then(|root| dir.strip_prefix(root).ok())
         .map(|rel| rel.to_string_lossy().replace('\\', "/"));
-    let full = dir.to_string_lossy().replace('\\', "/");
+    // A relative walk (`scan pkg/mod`) gives `pkg/mod/...` without a leading slash.
+    let full = format!("/{}", dir.to_string_lossy().replace('\\', "/"));
     let tail = match &below_root {
         Some(rel) => rel.as_str(),
         None => match full.rfind("/pkg/mod/") {
@@ -323,6 +324,11 @@ mod tests {
         assert_eq!(
             cache_module_path(Path::new("/root/go/pkg/mod/github.com/!a/b@v1.0.0")),
             "github.com/!a/b"
+        );
+        // Relative, as `linkallow scan pkg/mod` walks it, without a cache/download folder.
+        assert_eq!(
+            cache_module_path(Path::new("pkg/mod/github.com/timandy/routine@v1.1.1")),
+            "github.com/timandy/routine"
         );
     }
 
