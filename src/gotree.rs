@@ -104,7 +104,7 @@ impl Tree {
 
     pub fn read(&self, rel: &str) -> Result<String> {
         let bytes = self.read_bytes(rel)?;
-        String::from_utf8(bytes).map_err(|e| Error::encoding(rel, e.as_bytes(), &e.utf8_error()))
+        decode(rel, &bytes).map(str::to_owned)
     }
 
     /// The file's bytes, for callers that look before they decode.
@@ -200,6 +200,11 @@ impl Tree {
         out.sort();
         Ok(self.overlaid(out, "", true))
     }
+}
+
+/// A file's bytes as text, or the first byte that is not UTF-8 at its line and column.
+pub fn decode<'a>(rel: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| Error::encoding(rel, bytes, &e))
 }
 
 fn is_source_name(name: &str) -> bool {

@@ -76,8 +76,7 @@ fn read_part(tree: &Tree, files: &[String]) -> Result<Vec<(String, String, bool)
         if !mentions(b"//go:linkname") && !mentions(b"67401") && !mentions(b"hall of shame") {
             continue;
         }
-        let text = String::from_utf8(bytes)
-            .map_err(|e| crate::error::Error::encoding(rel, e.as_bytes(), &e.utf8_error()))?;
+        let text = crate::gotree::decode(rel, &bytes)?.to_string();
         let has_linkname = text.contains("//go:linkname");
         let has_marker = (text.contains("67401") || text.contains("hall of shame"))
             && text

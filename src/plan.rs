@@ -473,8 +473,7 @@ impl<'t> Locator<'t> {
         }
         if !self.parsed.contains_key(rel) {
             let bytes = &self.texts[rel];
-            let text = std::str::from_utf8(bytes).map_err(|e| Error::encoding(rel, bytes, &e))?;
-            let file = GoFile::parse(rel, text)?;
+            let file = GoFile::parse(rel, crate::gotree::decode(rel, bytes)?)?;
             self.parsed.insert(rel.to_string(), file);
         }
         Ok(self.parsed.get(rel))
@@ -963,10 +962,7 @@ fn check_region_names(
         .flat_map(|d| d.names.clone())
         .collect();
     // Source carried from another release may use what this one does not declare.
-    let snippet = match region.after {
-        Some(_) => format!("package p\n\n{}\n", rendered.join("\n")),
-        None => format!("{}\n", rendered.join("\n")),
-    };
+    let snippet = region_snippet(region, &rendered);
     let imported = match region.after {
         Some(_) => import_names(&tree.read(&region.file)?),
         None => import_names(&snippet),
@@ -1389,13 +1385,17 @@ fn region_decls(region: &Region, rendered: &[String]) -> Result<Vec<(String, Str
         .collect())
 }
 
-/// A region's rendered source parsed on its own (under a package clause unless it is a file).
-fn region_decls_parsed(region: &Region, rendered: &[String]) -> Result<GoFile> {
-    let snippet = match region.after {
+/// A region's rendered source as a Go file of its own: under a package clause unless it is one.
+fn region_snippet(region: &Region, rendered: &[String]) -> String {
+    match region.after {
         Some(_) => format!("package p\n\n{}\n", rendered.join("\n")),
         None => format!("{}\n", rendered.join("\n")),
-    };
-    GoFile::parse(&region.file, &snippet).map_err(|e| Error::Allowlist {
+    }
+}
+
+/// A region's rendered source parsed on its own (under a package clause unless it is a file).
+fn region_decls_parsed(region: &Region, rendered: &[String]) -> Result<GoFile> {
+    GoFile::parse(&region.file, &region_snippet(region, rendered)).map_err(|e| Error::Allowlist {
         pos: region.pos.clone(),
         message: format!("region text is not Go source: {e}"),
     })

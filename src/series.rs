@@ -191,9 +191,10 @@ fn removal_list(
 ) -> Result<(Allowlist, Vec<Removed>)> {
     let mut found = crate::extract::extract(index, locator)?.list;
     let mut removed = Vec::new();
+    let listed = governed_names(list);
     if prune {
         found.symbols.retain(|s| {
-            let keep = listed(list, &s.linker_name());
+            let keep = listed.contains(&s.linker_name());
             if !keep {
                 removed.push((s.linker_name(), Vec::new()));
             }
@@ -224,9 +225,11 @@ fn removal_list(
     Ok((found, removed))
 }
 
-/// Whether the allowlist governs a linker name (as it is, or as the old name of a rename).
-fn listed(list: &Allowlist, name: &str) -> bool {
-    list.symbol(name).is_some() || list.old_linker_names().contains(name)
+/// The linker names the allowlist governs: as they are, and the old names of renames.
+fn governed_names(list: &Allowlist) -> HashSet<String> {
+    let mut names = list.old_linker_names();
+    names.extend(list.symbols.iter().map(Symbol::linker_name));
+    names
 }
 
 /// Whether the tree already carries hall-of-shame annotations.
@@ -241,11 +244,12 @@ pub fn annotated(tree: &Tree) -> Result<bool> {
 pub fn unlisted(tree: &Tree, list: &Allowlist) -> Result<Vec<String>> {
     let index = TreeIndex::build(tree)?;
     let found = crate::extract::extract(&index, &mut Locator::new(tree))?.list;
+    let listed = governed_names(list);
     Ok(found
         .symbols
         .iter()
         .map(Symbol::linker_name)
-        .filter(|n| !listed(list, n))
+        .filter(|n| !listed.contains(n))
         .collect())
 }
 
