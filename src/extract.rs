@@ -15,6 +15,33 @@ pub struct Extracted {
 }
 
 pub fn extract(index: &TreeIndex, locator: &mut Locator) -> Result<Extracted> {
+    let Extracted { mut list, warnings } = annotations(index);
+    // Leave out what the defaults give back: the file when it is the only one declaring the name,
+    // all files when every declaring file carries the same block.
+    for sym in &mut list.symbols {
+        let in_region = list
+            .regions
+            .iter()
+            .any(|r| r.symbols.contains(&sym.linker_name()));
+        if in_region {
+            continue;
+        }
+        let mut files: Vec<String> = sym.sites.iter().filter_map(|s| s.file.clone()).collect();
+        files.sort();
+        let first = DocSite {
+            file: None,
+            ..sym.sites[0].clone()
+        };
+        let same = sym.sites.iter().all(|s| s.same_but_file(&first));
+        if same && locator.files_for(&first)? == files {
+            sym.sites = vec![first];
+        }
+    }
+    Ok(Extracted { list, warnings })
+}
+
+/// The tree's annotations as allowlist entries, in tree order, every site naming its file.
+pub fn annotations(index: &TreeIndex) -> Extracted {
     let mut list = Allowlist::default();
     let mut warnings = Vec::new();
     let add = |list: &mut Allowlist,
@@ -88,26 +115,5 @@ pub fn extract(index: &TreeIndex, locator: &mut Locator) -> Result<Extracted> {
             }
         }
     }
-    // Leave out what the defaults give back: the file when it is the only one declaring the name,
-    // all files when every declaring file carries the same block.
-    for sym in &mut list.symbols {
-        let in_region = list
-            .regions
-            .iter()
-            .any(|r| r.symbols.contains(&sym.linker_name()));
-        if in_region {
-            continue;
-        }
-        let mut files: Vec<String> = sym.sites.iter().filter_map(|s| s.file.clone()).collect();
-        files.sort();
-        let first = DocSite {
-            file: None,
-            ..sym.sites[0].clone()
-        };
-        let same = sym.sites.iter().all(|s| s.same_but_file(&first));
-        if same && locator.files_for(&first)? == files {
-            sym.sites = vec![first];
-        }
-    }
-    Ok(Extracted { list, warnings })
+    Extracted { list, warnings }
 }

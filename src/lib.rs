@@ -27,3 +27,5 @@ pub mod scan;
 pub mod series;
 pub mod survey;
 pub mod syntax;
+#[cfg(test)]
+mod testing;

@@ -379,7 +379,7 @@ fn run(cli: &Cli) -> Result<u8> {
         .transpose()?;
     let index = TreeIndex::build(&tree)?;
     // One locator per run: extract, check and apply read each package directory once.
-    let mut locator = Locator::new(&tree);
+    let mut locator = Locator::new(&tree, &index);
     let mut stdout = std::io::stdout().lock();
     match &cli.command {
         Command::Extract { output } => {
@@ -537,19 +537,18 @@ fn messages(
 
 /// Gerrit will not take the Change-Id of a merged CL again: a tier stage regenerated on a tree
 /// that is already annotated under the default series name may collide with the earlier round.
-fn warn_reused_series(tree: &Tree, steps: &[series::Step], args: &SeriesArgs) -> Result<()> {
-    let adds = steps.iter().any(|s| {
+fn warn_reused_series(series: &series::Series, args: &SeriesArgs) {
+    let adds = series.steps.iter().any(|s| {
         matches!(
             s.kind,
             series::StageKind::Tier(_) | series::StageKind::Final
         )
     });
-    if adds && args.series == DEFAULT_SERIES && series::annotated(tree)? {
+    if adds && args.series == DEFAULT_SERIES && series.annotated {
         eprintln!(
             "linkallow: warning: the tree is already annotated, so an earlier round of series {DEFAULT_SERIES} may be merged, and Gerrit refuses a merged CL's Change-Id; pass --series NAME (e.g. {DEFAULT_SERIES}-2) to start a new round"
         );
     }
-    Ok(())
 }
 
 fn describe_step(step: &series::Step) -> String {
@@ -609,11 +608,12 @@ fn write_patches(
         author: author.to_string(),
         date,
     };
-    let steps = series::plan_series(&tree, &list, from_stripped, args.prune)?;
+    let series = series::plan_series(&tree, &list, from_stripped, args.prune)?;
     if !from_stripped {
-        warn_reused_series(&tree, &steps, args)?;
+        warn_reused_series(&series, args);
     }
-    let msgs = messages(cli, &tree, &list, &steps, &args.series);
+    let steps = &series.steps;
+    let msgs = messages(cli, &tree, &list, steps, &args.series);
     let mut files = Vec::new();
     for (i, (step, msg)) in steps.iter().zip(&msgs).enumerate() {
         let name = mbox::file_name(i + 1, &msg.subject);
@@ -666,7 +666,7 @@ fn write_patches(
     let unlisted = if args.prune {
         Vec::new()
     } else {
-        series::unlisted(&tree, &list)?
+        series.unlisted
     };
     if !unlisted.is_empty() {
         eprintln!(
@@ -701,8 +701,9 @@ fn commit_series(
     let repo = commit::open_checked(&target)?;
     let tree = Tree::open(cli.goroot.as_deref().unwrap_or(repo_dir))?;
     let list = load_allowlist(cli, &tree)?;
-    let steps = series::plan_series(&tree, &list, false, args.prune)?;
-    warn_reused_series(&tree, &steps, args)?;
+    let series = series::plan_series(&tree, &list, false, args.prune)?;
+    warn_reused_series(&series, args);
+    let steps = series.steps;
     let msgs = messages(cli, &tree, &list, &steps, &args.series);
     let earlier = commit::branch_change_ids(&repo, branch);
     let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;

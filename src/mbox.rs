@@ -271,7 +271,7 @@ pub fn format_patch(
     out.push('\n');
     let plan = Plan {
         changes: changes.to_vec(),
-        skipped: Vec::new(),
+        ..Plan::default()
     };
     out.push_str(&edit::unified_diff(tree, &plan));
     out.push_str(&format!("-- \nlinkallow {}\n\n", env!("CARGO_PKG_VERSION")));

@@ -9,7 +9,9 @@ use crate::gotree::{Tree, split_symbol};
 use crate::index::TreeIndex;
 use crate::recognise::{Directive, FileScan, FoundDoc};
 use crate::syntax::{Decl, DeclKind, GoFile};
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// One file's change: `None` means the file is absent (before) or deleted (after).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub struct FileChange {
 pub struct Plan {
     pub changes: Vec<FileChange>,
     pub skipped: Vec<Problem>,
+    /// The new text of changed files, parsed (when the plan parsed it), by path.
+    pub parsed: BTreeMap<String, GoFile>,
 }
 
 /// Why a listed symbol cannot be placed in this tree: another release, a typo, a damaged file.
@@ -128,15 +132,15 @@ fn decl_id(f: &GoFile, d: &Decl) -> (String, String) {
 
 /// Removes the selected annotations from one file. `keep_directive` decides, per block, whether
 /// its directive stays because something other than legacy pulls needs it. `None`: delete file.
-fn strip_scan(
-    scan: &FileScan,
+fn strip_scan<'s>(
+    scan: &'s FileScan,
     selected: &dyn Fn(&str) -> bool,
     left_behind: &dyn Fn(&str) -> bool,
     claimed: &dyn Fn(&FoundDoc) -> bool,
     keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
     keep_region: &dyn Fn(&crate::recognise::FoundRegion) -> bool,
     intent: &mut Intent,
-) -> Result<Option<Vec<String>>> {
+) -> Result<Option<Stripped<'s>>> {
     let f = &scan.file;
     let mut edits = Vec::new();
     let governed = |d: &FoundDoc| {
@@ -203,32 +207,61 @@ fn strip_scan(
             lines: Vec::new(),
         });
     }
-    let touched = !edits.is_empty();
-    let mut out = apply_edits(f, edits)?;
-    if touched && drop_added_unsafe_import(&mut out) {
-        intent.removed.push(("import".into(), ADDED_IMPORT.into()));
+    if edits.is_empty() {
+        return Ok(Some(Stripped::Parsed(Cow::Borrowed(f))));
     }
-    Ok(Some(out))
+    edits.sort_by_key(|e| (e.start, e.end));
+    let ranges: Vec<(usize, usize, &[String])> = edits
+        .iter()
+        .map(|e| (e.start, e.end, e.lines.as_slice()))
+        .collect();
+    match f.with_line_edits(&ranges) {
+        Some(file) if added_import_row(&file.lines).is_none() => {
+            Ok(Some(Stripped::Parsed(Cow::Owned(file))))
+        }
+        moved => {
+            let mut out = match moved {
+                Some(file) => file.lines,
+                None => apply_edits(f, edits)?,
+            };
+            if let Some(i) = added_import_row(&out) {
+                out.drain(i - 1..=i);
+                intent.removed.push(("import".into(), ADDED_IMPORT.into()));
+            }
+            Ok(Some(Stripped::Lines(out)))
+        }
+    }
+}
+
+/// A file with annotations taken out: parsed when its parse is known without parsing again
+/// (only comment lines and whole declarations went), else its lines.
+enum Stripped<'f> {
+    Parsed(Cow<'f, GoFile>),
+    Lines(Vec<String>),
+}
+
+impl Stripped<'_> {
+    fn lines(&self) -> &[String] {
+        match self {
+            Stripped::Parsed(f) => &f.lines,
+            Stripped::Lines(l) => l,
+        }
+    }
 }
 
 /// The import `apply` adds to a file that had none, exactly as it adds it.
 const ADDED_IMPORT: &str = "import _ \"unsafe\" // for linkname";
 
-/// Removes the import `apply` would have added, from where it adds it (after the last import,
-/// a blank line before), once no directive in the file needs it. Returns whether it did.
-fn drop_added_unsafe_import(lines: &mut Vec<String>) -> bool {
-    let Some(i) = lines.iter().position(|l| l == ADDED_IMPORT) else {
-        return false;
-    };
+/// The row of the import `apply` would have added, when it stands where apply adds it (after
+/// the last import, a blank line before) and no directive in the file needs it any more: what
+/// strip takes out with the blank line above.
+fn added_import_row(lines: &[String]) -> Option<usize> {
+    let i = lines.iter().position(|l| l == ADDED_IMPORT)?;
     let later_import = lines[i + 1..]
         .iter()
         .any(|l| l.starts_with("import ") || l.starts_with("import("));
     let needed = lines.iter().any(|l| l.starts_with("//go:linkname"));
-    let drop = i > 0 && lines[i - 1].is_empty() && !later_import && !needed;
-    if drop {
-        lines.drain(i - 1..=i);
-    }
-    drop
+    (i > 0 && lines[i - 1].is_empty() && !later_import && !needed).then_some(i)
 }
 
 /// Why [`verify_change`] refuses a file.
@@ -255,7 +288,7 @@ fn verify_change(
     rel: &str,
     new: &str,
     intent: &Intent,
-) -> std::result::Result<(), Rejection> {
+) -> std::result::Result<GoFile, Rejection> {
     let new_file = GoFile::parse(rel, new)?;
     let remaining = |file: &GoFile, dropped: &[(String, String)]| {
         let mut dropped = dropped.to_vec();
@@ -357,32 +390,63 @@ fn verify_change(
             });
         }
     }
-    Ok(())
+    Ok(new_file)
 }
 
-/// Whether gofmt'd Go source can declare `name` at top level: some occurrence stands where a
-/// declaration puts its name (after `func `, a method's `) `, `var `, `const `, `type `, a
-/// group's tab or a list's `, `) and before what follows a declared name. Most files that only
-/// call a function (`memmove(` inside a body) are skipped without parsing; a false positive only
-/// costs a parse.
+/// What precedes a name where a gofmt'd declaration puts it (after `func `, a method's `) `,
+/// `var `, `const `, `type `, a group's tab or a list's `, `), and what may follow it.
+const DECL_FORMS: [(&[u8], &[u8]); 7] = [
+    (b"\nfunc ", b"(["),
+    (b") ", b"(["),
+    (b"var ", b" ,=\n"),
+    (b"const ", b" ,=\n"),
+    (b"type ", b" [=\n"),
+    (b"\n\t", b" ,="),
+    (b", ", b" ,"),
+];
+
+/// Whether gofmt'd Go source can declare `name` at top level: some occurrence stands in one of
+/// the [`DECL_FORMS`]. Most files that only call a function (`memmove(` inside a body) are
+/// skipped without parsing; a false positive only costs a parse.
 fn may_declare(bytes: &[u8], name: &[u8]) -> bool {
-    // (what precedes a declared name, what may follow it)
-    const FORMS: [(&[u8], &[u8]); 7] = [
-        (b"\nfunc ", b"(["),
-        (b") ", b"(["),
-        (b"var ", b" ,=\n"),
-        (b"const ", b" ,=\n"),
-        (b"type ", b" [=\n"),
-        (b"\n\t", b" ,="),
-        (b", ", b" ,"),
-    ];
     memchr::memmem::find_iter(bytes, name).any(|at| {
         let after = bytes.get(at + name.len()).copied().unwrap_or(b'\n');
         let head = &bytes[..at];
-        FORMS
+        DECL_FORMS
             .iter()
             .any(|(before, follow)| head.ends_with(before) && follow.contains(&after))
     })
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Every identifier for which [`may_declare`] holds, found in one pass over the file: the names
+/// a package directory is indexed by, so a lookup costs a hash probe instead of a search of
+/// every file.
+fn declarable_names(bytes: &[u8]) -> HashSet<Box<str>> {
+    let mut names = HashSet::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_ident_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_ident_byte(bytes[i]) {
+            i += 1;
+        }
+        let after = bytes.get(i).copied().unwrap_or(b'\n');
+        let head = &bytes[..start];
+        if DECL_FORMS
+            .iter()
+            .any(|(before, follow)| head.ends_with(before) && follow.contains(&after))
+        {
+            names.insert(String::from_utf8_lossy(&bytes[start..i]).into());
+        }
+    }
+    names
 }
 
 /// A top-level name and its lower-case form, for close-match hints.
@@ -391,26 +455,114 @@ pub struct NameEntry {
     lower: String,
 }
 
-/// Finds declarations for sites that do not name their file, reading each package once.
+/// A file's bytes and the names it may declare.
+type FileNames = (Vec<u8>, HashSet<Box<str>>);
+
+/// One package directory, read once: its Go files, their bytes, and for each name the files
+/// that may declare it.
+struct DirIndex {
+    files: Vec<String>,
+    bytes: Vec<Vec<u8>>,
+    declaring: HashMap<Box<str>, Vec<usize>>,
+}
+
+impl DirIndex {
+    /// The files that may declare `name`, in file order.
+    fn candidates(&self, name: &str) -> Vec<usize> {
+        if name.bytes().all(is_ident_byte) {
+            return self.declaring.get(name).cloned().unwrap_or_default();
+        }
+        (0..self.files.len())
+            .filter(|&i| may_declare(&self.bytes[i], name.as_bytes()))
+            .collect()
+    }
+}
+
+/// Finds declarations for sites that do not name their file, reading each package directory
+/// once and parsing only files that may declare what is looked for. Files the index parsed
+/// already are not parsed again.
 pub struct Locator<'t> {
     tree: &'t Tree,
-    texts: BTreeMap<String, Vec<u8>>,
-    names: BTreeMap<String, std::rc::Rc<[NameEntry]>>,
-    parsed: BTreeMap<String, GoFile>,
+    index: &'t TreeIndex,
+    dirs: HashMap<String, Arc<DirIndex>>,
+    names: BTreeMap<String, Arc<[NameEntry]>>,
+    parsed: HashMap<String, GoFile>,
 }
 
 impl<'t> Locator<'t> {
-    pub fn new(tree: &'t Tree) -> Self {
+    /// A locator over `tree`, whose index is `index`.
+    pub fn new(tree: &'t Tree, index: &'t TreeIndex) -> Self {
         Locator {
             tree,
-            texts: BTreeMap::new(),
+            index,
+            dirs: HashMap::new(),
             names: BTreeMap::new(),
-            parsed: BTreeMap::new(),
+            parsed: HashMap::new(),
         }
     }
 
     pub fn tree(&self) -> &'t Tree {
         self.tree
+    }
+
+    /// The directory read and indexed by declarable name.
+    fn dir(&mut self, dir: &str) -> Result<Arc<DirIndex>> {
+        if let Some(d) = self.dirs.get(dir) {
+            return Ok(d.clone());
+        }
+        use rayon::prelude::*;
+        let files = self.tree.go_files(dir)?;
+        let tree = self.tree;
+        let read: Vec<Result<FileNames>> = files
+            .par_iter()
+            .map(|rel| {
+                let b = tree.read_bytes(rel)?;
+                let names = declarable_names(&b);
+                Ok((b, names))
+            })
+            .collect();
+        let mut bytes = Vec::with_capacity(files.len());
+        let mut declaring: HashMap<Box<str>, Vec<usize>> = HashMap::new();
+        for (i, r) in read.into_iter().enumerate() {
+            let (b, names) = r?;
+            for name in names {
+                declaring.entry(name).or_default().push(i);
+            }
+            bytes.push(b);
+        }
+        let d = Arc::new(DirIndex {
+            files,
+            bytes,
+            declaring,
+        });
+        self.dirs.insert(dir.to_string(), d.clone());
+        Ok(d)
+    }
+
+    /// Parses, on all cores, every file that may declare what the sites that do not name
+    /// their file document, so the lookups that follow find them parsed. Errors are left
+    /// for the lookups to report, where they say which symbol they concern.
+    pub fn prefetch<'s>(&mut self, sites: impl IntoIterator<Item = &'s DocSite>) {
+        let mut rels: Vec<String> = Vec::new();
+        for site in sites.into_iter().filter(|s| s.file.is_none()) {
+            let Ok(dir) = self.tree.package_dir(&site.push_package) else {
+                continue;
+            };
+            if !self.tree.path(&dir).is_dir() {
+                continue;
+            }
+            let Ok(index) = self.dir(&dir) else { continue };
+            rels.extend(
+                index
+                    .candidates(site.decl_name())
+                    .into_iter()
+                    .map(|i| index.files[i].clone()),
+            );
+        }
+        rels.sort();
+        rels.dedup();
+        let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
+        self.parse_all_quietly(&rels);
     }
 
     /// Files of the push package whose top level declares the site's declaration.
@@ -425,12 +577,12 @@ impl<'t> Locator<'t> {
                 site.push_package
             )));
         }
+        let index = self.dir(&dir)?;
         let mut found = Vec::new();
-        for rel in self.tree.go_files(&dir)? {
-            if let Some(file) = self.parsed_if_mentions(&rel, site.decl_name())?
-                && documented_decl(file, site).is_some()
-            {
-                found.push(rel);
+        for i in index.candidates(site.decl_name()) {
+            let rel = &index.files[i];
+            if documented_decl(self.parse_from(rel, &index.bytes[i])?, site).is_some() {
+                found.push(rel.clone());
             }
         }
         Ok(found)
@@ -442,10 +594,9 @@ impl<'t> Locator<'t> {
         if !self.tree.path(dir).is_dir() {
             return Ok(false);
         }
-        for rel in self.tree.go_files(dir)? {
-            let Some(f) = self.parsed_if_mentions(&rel, name)? else {
-                continue;
-            };
+        let index = self.dir(dir)?;
+        for i in index.candidates(name) {
+            let f = self.parse_from(&index.files[i], &index.bytes[i])?;
             let found = if any_kind {
                 f.decls
                     .iter()
@@ -460,28 +611,89 @@ impl<'t> Locator<'t> {
         Ok(false)
     }
 
-    /// The file parsed, when its bytes may declare `needle` (see [`may_declare`]). Only such
-    /// files are decoded: one that cannot hold the name does not stop the run, whatever its
-    /// encoding.
-    fn parsed_if_mentions(&mut self, rel: &str, needle: &str) -> Result<Option<&GoFile>> {
-        if !self.texts.contains_key(rel) {
-            let bytes = self.tree.read_bytes(rel)?;
-            self.texts.insert(rel.to_string(), bytes);
-        }
-        if !may_declare(&self.texts[rel], needle.as_bytes()) {
-            return Ok(None);
+    /// The file parsed from `bytes` (its content in this tree), once. Only files that may
+    /// declare what is looked for get here: one that cannot does not stop the run, whatever
+    /// its encoding.
+    fn parse_from(&mut self, rel: &str, bytes: &[u8]) -> Result<&GoFile> {
+        if let Some(scan) = self.index.scans.get(rel) {
+            return Ok(&scan.file);
         }
         if !self.parsed.contains_key(rel) {
-            let bytes = &self.texts[rel];
             let file = GoFile::parse(rel, crate::gotree::decode(rel, bytes)?)?;
             self.parsed.insert(rel.to_string(), file);
         }
-        Ok(self.parsed.get(rel))
+        Ok(&self.parsed[rel])
+    }
+
+    /// The file parsed, once, or `None` when the tree has no such file.
+    pub fn parsed(&mut self, rel: &str) -> Result<Option<&GoFile>> {
+        if self.index.scans.contains_key(rel) || self.parsed.contains_key(rel) {
+            return self.parse_from(rel, &[]).map(Some);
+        }
+        if !self.tree.exists(rel) {
+            return Ok(None);
+        }
+        let bytes = self.tree.read_bytes(rel)?;
+        self.parse_from(rel, &bytes).map(Some)
+    }
+
+    /// Parses, on all cores, whichever of `rels` the tree has and nobody parsed yet.
+    pub fn parse_all(&mut self, rels: &[&str]) -> Result<()> {
+        for (rel, file) in self.parse_new(rels) {
+            self.parsed.insert(rel.to_string(), file?);
+        }
+        Ok(())
+    }
+
+    /// [`Locator::parse_all`], keeping only what parses: a later lookup parses the rest again
+    /// and reports the error where it matters.
+    fn parse_all_quietly(&mut self, rels: &[&str]) {
+        for (rel, file) in self.parse_new(rels) {
+            if let Ok(file) = file {
+                self.parsed.insert(rel.to_string(), file);
+            }
+        }
+    }
+
+    fn parse_new<'r>(&self, rels: &[&'r str]) -> Vec<(&'r str, Result<GoFile>)> {
+        use rayon::prelude::*;
+        let todo: Vec<&str> = rels
+            .iter()
+            .copied()
+            .filter(|r| !self.index.scans.contains_key(*r) && !self.parsed.contains_key(*r))
+            .filter(|r| self.tree.exists(r))
+            .collect();
+        let tree = self.tree;
+        let parsed: Vec<Result<GoFile>> = todo
+            .par_iter()
+            .map(|rel| {
+                let bytes = tree.read_bytes(rel)?;
+                GoFile::parse(rel, crate::gotree::decode(rel, &bytes)?)
+            })
+            .collect();
+        todo.into_iter().zip(parsed).collect()
+    }
+
+    /// Takes parses made elsewhere of this tree's files (strip's new texts).
+    pub fn remember(&mut self, parsed: impl IntoIterator<Item = (String, GoFile)>) {
+        for (rel, file) in parsed {
+            if !self.index.scans.contains_key(&rel) {
+                self.parsed.insert(rel, file);
+            }
+        }
+    }
+
+    /// The parse of `rel` when it is known: index or an earlier lookup.
+    pub fn known(&self, rel: &str) -> Option<&GoFile> {
+        match self.index.scans.get(rel) {
+            Some(scan) => Some(&scan.file),
+            None => self.parsed.get(rel),
+        }
     }
 
     /// Where the declaration a site documents starts in `rel`.
     pub fn decl_pos(&mut self, rel: &str, site: &DocSite) -> Result<Option<Pos>> {
-        let Some(file) = self.parsed_if_mentions(rel, site.decl_name())? else {
+        let Some(file) = self.parsed(rel)? else {
             return Ok(None);
         };
         Ok(documented_decl(file, site).map(|d| file.pos(d.start, 0)))
@@ -489,11 +701,11 @@ impl<'t> Locator<'t> {
 
     /// Names declared at top level in a package, for "did you mean" hints; each package is
     /// read once however many symbols miss in it.
-    pub fn names_in(&mut self, package: &str) -> std::rc::Rc<[NameEntry]> {
+    pub fn names_in(&mut self, package: &str) -> Arc<[NameEntry]> {
         if let Some(names) = self.names.get(package) {
             return names.clone();
         }
-        let names: std::rc::Rc<[NameEntry]> = self
+        let names: Arc<[NameEntry]> = self
             .read_names(package)
             .into_iter()
             .map(|name| NameEntry {
@@ -505,15 +717,16 @@ impl<'t> Locator<'t> {
         names
     }
 
-    fn read_names(&self, package: &str) -> Vec<String> {
+    fn read_names(&mut self, package: &str) -> Vec<String> {
         let Ok(dir) = self.tree.package_dir(package) else {
             return Vec::new();
         };
+        let Ok(index) = self.dir(&dir) else {
+            return Vec::new();
+        };
         let mut names = Vec::new();
-        for rel in self.tree.go_files(&dir).unwrap_or_default() {
-            if let Ok(text) = self.tree.read(&rel)
-                && let Ok(file) = GoFile::parse(&rel, &text)
-            {
+        for (rel, bytes) in index.files.iter().zip(&index.bytes) {
+            if let Ok(file) = self.parse_from(rel, bytes) {
                 for d in &file.decls {
                     if matches!(d.kind, DeclKind::Func | DeclKind::Var | DeclKind::Method) {
                         names.extend(d.method_symbol().into_iter().chain(d.names.iter().cloned()));
@@ -576,32 +789,61 @@ fn directive_needed(index: &TreeIndex) -> impl Fn(&FileScan, &FoundDoc) -> bool 
 }
 
 pub fn strip(index: &TreeIndex) -> Result<Plan> {
+    use rayon::prelude::*;
     let keep = directive_needed(index);
+    let scans: Vec<(&String, &FileScan)> = index.scans.iter().collect();
+    let stripped: Vec<Result<Stripping>> = scans
+        .par_iter()
+        .map(|&(rel, scan)| {
+            let mut intent = Intent::default();
+            let Some(s) = strip_scan(
+                scan,
+                &|_| true,
+                &|_| false,
+                &|_| false,
+                &keep,
+                &region_needed(index),
+                &mut intent,
+            )?
+            else {
+                return Ok(Stripping::Deleted);
+            };
+            if s.lines() == scan.file.lines.as_slice() {
+                return Ok(Stripping::Unchanged);
+            }
+            let text = crate::syntax::join_lines(s.lines(), scan.file.final_newline);
+            let file =
+                verify_change(Some(&scan.file), rel, &text, &intent).map_err(|r| match r {
+                    Rejection::Fatal(e) => e,
+                    Rejection::Duplicate { pos, local } => Error::Plan {
+                        pos,
+                        message: format!("strip would leave a second //go:linkname {local}"),
+                    },
+                })?;
+            Ok(Stripping::Changed(text, file))
+        })
+        .collect();
     let mut plan = Plan::default();
-    for (rel, scan) in &index.scans {
-        let mut intent = Intent::default();
-        let new = strip_scan(
-            scan,
-            &|_| true,
-            &|_| false,
-            &|_| false,
-            &keep,
-            &region_needed(index),
-            &mut intent,
-        )?
-        .map(|l| crate::syntax::join_lines(&l, scan.file.final_newline));
-        if let Some(text) = &new {
-            verify_change(Some(&scan.file), rel, text, &intent).map_err(|r| match r {
-                Rejection::Fatal(e) => e,
-                Rejection::Duplicate { pos, local } => Error::Plan {
-                    pos,
-                    message: format!("strip would leave a second //go:linkname {local}"),
-                },
-            })?;
-        }
+    for ((rel, scan), s) in scans.into_iter().zip(stripped) {
+        let new = match s? {
+            Stripping::Unchanged => continue,
+            Stripping::Deleted => None,
+            Stripping::Changed(text, file) => {
+                plan.parsed.insert(rel.clone(), file);
+                Some(text)
+            }
+        };
         push_change(&mut plan, rel, Some(scan.file.text()), new);
     }
     Ok(plan)
+}
+
+/// What strip does to one file.
+enum Stripping {
+    Unchanged,
+    Deleted,
+    /// The new text, parsed.
+    Changed(String, GoFile),
 }
 
 fn push_change(plan: &mut Plan, rel: &str, old: Option<String>, new: Option<String>) {
@@ -620,6 +862,18 @@ pub fn apply(
     options: ApplyOptions,
     locator: &mut Locator,
 ) -> Result<Plan> {
+    apply_remembering(index, list, options, locator, None)
+}
+
+/// [`apply`], taking file plans from `memo` where their inputs are the same and leaving this
+/// run's plans in it.
+pub fn apply_remembering(
+    index: &TreeIndex,
+    list: &Allowlist,
+    options: ApplyOptions,
+    locator: &mut Locator,
+    mut memo: Option<&mut PlanMemo>,
+) -> Result<Plan> {
     let tree = locator.tree;
     let prune = options.prune;
     // A recorded rename or move governs the old name too: its stale block goes.
@@ -633,6 +887,7 @@ pub fn apply(
     let needed = directive_needed(index);
     let mut problems: Vec<Problem> = Vec::new();
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
+    locator.prefetch(list.symbols.iter().flat_map(|s| &s.sites));
     for sym in &list.symbols {
         let name = sym.linker_name();
         let pushes = sym.sites.iter().any(|s| s.directive != DirectivePos::None);
@@ -677,35 +932,45 @@ pub fn apply(
     for rel in index.scans.keys() {
         work.entry(rel.clone()).or_default();
     }
+    let unscanned: Vec<&str> = work
+        .keys()
+        .map(String::as_str)
+        .filter(|rel| !index.scans.contains_key(*rel))
+        .collect();
+    locator.parse_all(&unscanned)?;
+    // Files are planned on their own, on all cores; a series stage takes a file's plan from
+    // the stage before when nothing it depends on changed.
+    let shared: &Locator = locator;
+    let planned: Vec<(String, String, Result<FilePlan>)> = {
+        use rayon::prelude::*;
+        let work: Vec<(String, FileWork)> = work.into_iter().collect();
+        work.into_par_iter()
+            .map(|(rel, w)| {
+                let scan = index.scans.get(&rel);
+                let key = memo_key(scan, &w, list, &listed, &old_names, prune);
+                if let Some(done) = memo.as_deref().and_then(|m| m.get(&rel, &key)) {
+                    return (rel, key, Ok(done.clone()));
+                }
+                let unscanned = shared.known(&rel).filter(|_| scan.is_none());
+                let planned = plan_one(
+                    index, list, &listed, &old_names, prune, &needed, &rel, unscanned, w,
+                );
+                (rel, key, planned)
+            })
+            .collect()
+    };
     let mut plan = Plan::default();
-    for (rel, w) in work {
-        let mut w = w;
-        // A symbol that cannot go into this file leaves it, and the file is planned again.
-        loop {
-            match plan_file(
-                tree, index, list, &listed, &old_names, prune, &needed, &rel, &w,
-            ) {
-                Ok((old, new)) => {
-                    push_change(&mut plan, &rel, old, new);
-                    break;
-                }
-                Err(Unplaced::Fatal(e)) => return Err(e),
-                Err(Unplaced::Problem(p)) => {
-                    let before = (w.sites.len(), w.regions.len());
-                    w.sites
-                        .retain(|(sym, _)| !p.symbols.contains(&sym.linker_name()));
-                    w.regions
-                        .retain(|r| !r.symbols.iter().any(|s| p.symbols.contains(s)));
-                    problems.push(p.clone());
-                    if before == (w.sites.len(), w.regions.len()) {
-                        return Err(Error::Plan {
-                            pos: p.pos,
-                            message: p.message,
-                        });
-                    }
-                }
-            }
+    let mut remembered = HashMap::new();
+    for (rel, key, planned) in planned {
+        let planned = planned?;
+        if let Some((old, new)) = &planned.change {
+            push_change(&mut plan, &rel, old.clone(), new.clone());
         }
+        problems.extend(planned.problems.iter().cloned());
+        remembered.insert(rel, (key, planned));
+    }
+    if let Some(memo) = memo.as_deref_mut() {
+        memo.files = remembered;
     }
     // A symbol left out of one file is left out of all of them: plan again without it.
     let left_out: HashSet<String> = problems.iter().flat_map(|p| p.symbols.clone()).collect();
@@ -715,7 +980,7 @@ pub fn apply(
             .retain(|s| !left_out.contains(&s.linker_name()));
         rest.regions
             .retain(|r| !r.symbols.iter().any(|s| left_out.contains(s)));
-        let mut again = apply(index, &rest, options, locator)?;
+        let mut again = apply_remembering(index, &rest, options, locator, memo)?;
         problems.append(&mut again.skipped);
         again.skipped = dedup_problems(problems);
         return Ok(again);
@@ -724,6 +989,107 @@ pub fn apply(
         return Err(Error::Unplaceable(dedup_problems(problems)));
     }
     Ok(plan)
+}
+
+/// One file's plan: its change (old, new) when it has one, and the symbols that could not go
+/// into it.
+#[derive(Debug, Clone)]
+struct FilePlan {
+    change: Option<(Option<String>, Option<String>)>,
+    problems: Vec<Problem>,
+}
+
+/// File plans of the previous run over the same base tree (a series stage), by path, with what
+/// they were computed from: a file whose inputs did not change is not planned again.
+#[derive(Default)]
+pub struct PlanMemo {
+    files: HashMap<String, (String, FilePlan)>,
+}
+
+impl PlanMemo {
+    fn get(&self, rel: &str, key: &str) -> Option<&FilePlan> {
+        self.files
+            .get(rel)
+            .filter(|(k, _)| k == key)
+            .map(|(_, plan)| plan)
+    }
+}
+
+/// Everything a file's plan depends on besides the base tree, as text: its sites and regions
+/// with their symbols, the symbols its regions render, and which of the names its blocks carry
+/// the allowlist governs.
+fn memo_key(
+    scan: Option<&FileScan>,
+    w: &FileWork,
+    list: &Allowlist,
+    listed: &HashSet<String>,
+    old_names: &HashSet<String>,
+    prune: bool,
+) -> String {
+    use std::fmt::Write;
+    let mut key = format!("{prune}\n{:?}\n{:?}\n", w.sites, w.regions);
+    for r in &w.regions {
+        for s in &r.symbols {
+            let _ = writeln!(key, "{:?}", list.symbol(s));
+        }
+    }
+    if let Some(scan) = scan {
+        let names = scan
+            .docs
+            .iter()
+            .flat_map(|d| std::iter::once(d.symbol.clone()).chain(d.lead_claim(&scan.package)))
+            .chain(scan.regions.iter().flat_map(|r| r.region.symbols.clone()));
+        for n in names {
+            let _ = writeln!(
+                key,
+                "{n} {} {}",
+                listed.contains(&n),
+                old_names.contains(&n)
+            );
+        }
+    }
+    key
+}
+
+/// Plans one file; a symbol that cannot go into it leaves it, and the file is planned again.
+#[allow(clippy::too_many_arguments)]
+fn plan_one(
+    index: &TreeIndex,
+    list: &Allowlist,
+    listed: &HashSet<String>,
+    old_names: &HashSet<String>,
+    prune: bool,
+    needed: &(impl Fn(&FileScan, &FoundDoc) -> bool + Sync),
+    rel: &str,
+    unscanned: Option<&GoFile>,
+    mut w: FileWork,
+) -> Result<FilePlan> {
+    let mut problems = Vec::new();
+    loop {
+        match plan_file(
+            index, list, listed, old_names, prune, needed, rel, unscanned, &w,
+        ) {
+            Ok((old, new)) => {
+                let change = (old != new).then_some((old, new));
+                return Ok(FilePlan { change, problems });
+            }
+            Err(Unplaced::Fatal(e)) => return Err(e),
+            Err(Unplaced::Problem(p)) => {
+                let before = (w.sites.len(), w.regions.len());
+                w.sites
+                    .retain(|(sym, _)| !p.symbols.contains(&sym.linker_name()));
+                w.regions
+                    .retain(|r| !r.symbols.iter().any(|s| p.symbols.contains(s)));
+                problems.push(p.clone());
+                if before == (w.sites.len(), w.regions.len()) {
+                    return Err(Error::Plan {
+                        pos: p.pos,
+                        message: p.message,
+                    });
+                }
+            }
+        }
+    }
 }
 
 fn unplaced(problems: &[Problem], symbol: &str) -> bool {
@@ -817,7 +1183,6 @@ fn region_pushes_method(rendered: &[String], package: &str) -> bool {
 /// One file of an apply plan: (old text, new text).
 #[allow(clippy::too_many_arguments)]
 fn plan_file(
-    tree: &Tree,
     index: &TreeIndex,
     list: &Allowlist,
     listed: &HashSet<String>,
@@ -825,17 +1190,16 @@ fn plan_file(
     prune: bool,
     needed: &impl Fn(&FileScan, &FoundDoc) -> bool,
     rel: &str,
+    unscanned: Option<&GoFile>,
     w: &FileWork,
 ) -> std::result::Result<(Option<String>, Option<String>), Unplaced> {
     let old = match index.scans.get(rel) {
         Some(scan) => Some(scan.file.text()),
-        None if tree.exists(rel) => Some(tree.read(rel)?),
-        None => None,
+        None => unscanned.map(GoFile::text),
     };
     // Strip what the allowlist governs (and, with prune, what it no longer lists, keeping
     // the directives the standard library needs itself, exactly as strip does).
     let mut intent = Intent::default();
-    let parsed;
     let (old_file, stripped) = match index.scans.get(rel) {
         Some(scan) => {
             // A block on a declaration the allowlist annotates here is replaced, whatever
@@ -867,10 +1231,10 @@ fn plan_file(
             )?;
             (Some(&scan.file), stripped)
         }
-        None => {
-            parsed = old.as_ref().map(|t| GoFile::parse(rel, t)).transpose()?;
-            (parsed.as_ref(), parsed.as_ref().map(|f| f.lines.clone()))
-        }
+        None => (
+            unscanned,
+            unscanned.map(|f| Stripped::Parsed(Cow::Borrowed(f))),
+        ),
     };
     let new = render_file(
         rel,
@@ -1106,7 +1470,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Renders the allowlist's sites and regions into a stripped file.
 fn render_file(
     rel: &str,
-    stripped: Option<Vec<String>>,
+    stripped: Option<Stripped>,
     final_newline: bool,
     w: &FileWork,
     list: &Allowlist,
@@ -1121,17 +1485,25 @@ fn render_file(
             .extend(file.decls.iter().map(|d| decl_id(&file, d)));
         return Ok(Some(text));
     }
-    let Some(lines) = stripped else {
+    let Some(stripped) = stripped else {
         if w.sites.is_empty() && w.regions.is_empty() {
             return Ok(None);
         }
         return Err(Error::Tree(format!("{rel}: file not found")).into());
     };
-    let text = crate::syntax::join_lines(&lines, final_newline);
     if w.sites.is_empty() && w.regions.is_empty() {
-        return Ok(Some(text));
+        return Ok(Some(crate::syntax::join_lines(
+            stripped.lines(),
+            final_newline,
+        )));
     }
-    let file = GoFile::parse(rel, &text)?;
+    let file = match stripped {
+        Stripped::Parsed(file) => file,
+        Stripped::Lines(lines) => Cow::Owned(GoFile::parse(
+            rel,
+            &crate::syntax::join_lines(&lines, final_newline),
+        )?),
+    };
     let mut edits = Vec::new();
     let mut added_directive = false;
     let mut documented: Vec<(usize, String)> = Vec::new();
@@ -1446,5 +1818,73 @@ mod tests {
         for src in no {
             assert!(!may_declare(src.as_bytes(), b"memmove"), "{src}");
         }
+    }
+
+    /// The one-pass name index must find every file `may_declare` finds, or a lookup misses a
+    /// declaration; checked on every word of a file full of declaration forms.
+    #[test]
+    fn declarable_names_agree_with_may_declare() {
+        let src = "package p\n\nfunc memmove(to, from unsafe.Pointer)\nfunc g[T any](x T)\nfunc (t *rtype) Align() int\nvar a, b int\nvar (\n\tc int\n\td, e = 1, 2\n)\nconst f = 1\ntype h struct{}\nvar i\nfunc body() {\n\tmemcall(a, b)\n\tx := y\n\tvar local = 1\n}\nvar é, ü int\n";
+        let names = declarable_names(src.as_bytes());
+        let words: HashSet<&str> = src
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for w in words {
+            assert_eq!(
+                names.contains(w),
+                may_declare(src.as_bytes(), w.as_bytes()),
+                "{w}"
+            );
+        }
+        for w in [
+            "memmove", "g", "Align", "a", "b", "c", "d", "e", "f", "h", "i", "é", "ü",
+        ] {
+            assert!(names.contains(w), "{w}");
+        }
+        assert!(!names.contains("memcall"));
+    }
+
+    /// Stripping moves rows instead of parsing again: on every annotated file of the installed
+    /// Go tree, the moved parse must equal a parse of the stripped text.
+    #[test]
+    fn stripped_rows_equal_a_fresh_parse() {
+        let Some(goroot) = crate::testing::goroot() else {
+            return;
+        };
+        let tree = Tree::open(&goroot).unwrap();
+        let index = TreeIndex::build(&tree).unwrap();
+        let keep = directive_needed(&index);
+        let mut moved = 0;
+        for scan in index.scans.values() {
+            let mut intent = Intent::default();
+            let stripped = strip_scan(
+                scan,
+                &|_| true,
+                &|_| false,
+                &|_| false,
+                &keep,
+                &region_needed(&index),
+                &mut intent,
+            )
+            .unwrap();
+            let Some(Stripped::Parsed(file)) = stripped else {
+                continue;
+            };
+            let fresh = GoFile::parse(&file.rel, &file.text()).unwrap();
+            let rows = |f: &GoFile| -> Vec<(String, usize, usize, bool)> {
+                f.decls
+                    .iter()
+                    .map(|d| (d.key(), d.start, d.end, d.bodiless))
+                    .collect()
+            };
+            assert_eq!(rows(&file), rows(&fresh), "{}", file.rel);
+            assert_eq!(file.lines, fresh.lines, "{}", file.rel);
+            for r in 0..file.lines.len() {
+                assert_eq!(file.in_decl(r), fresh.in_decl(r), "{}:{}", file.rel, r + 1);
+            }
+            moved += 1;
+        }
+        assert!(moved > 50, "only {moved} files stripped by moving rows");
     }
 }

@@ -232,44 +232,60 @@ fn governed_names(list: &Allowlist) -> HashSet<String> {
     names
 }
 
-/// Whether the tree already carries hall-of-shame annotations.
-pub fn annotated(tree: &Tree) -> Result<bool> {
-    Ok(TreeIndex::build(tree)?
-        .scans
-        .values()
-        .any(|s| !s.docs.is_empty() || !s.regions.is_empty()))
-}
-
-/// Symbols the tree annotates that the allowlist no longer lists: what only `--prune` removes.
-pub fn unlisted(tree: &Tree, list: &Allowlist) -> Result<Vec<String>> {
-    let index = TreeIndex::build(tree)?;
-    let found = crate::extract::extract(&index, &mut Locator::new(tree))?.list;
-    let listed = governed_names(list);
-    Ok(found
-        .symbols
-        .iter()
-        .map(Symbol::linker_name)
-        .filter(|n| !listed.contains(n))
-        .collect())
+/// A planned series, and what the tree it was planned on says about earlier rounds.
+pub struct Series {
+    pub steps: Vec<Step>,
+    /// Whether the tree already carries hall-of-shame annotations.
+    pub annotated: bool,
+    /// Symbols the tree annotates that the allowlist no longer lists: what only `--prune`
+    /// removes.
+    pub unlisted: Vec<String>,
 }
 
 /// The series for `tree`: from the tree as it is, or (`from_stripped`) from `strip` of it, which
-/// regenerates every annotation. The stripped tree lives in memory; nothing is written.
+/// regenerates every annotation. The stripped tree lives in memory; nothing is written. The
+/// tree is read once: the stripped tree's index is the tree's, with strip's files indexed again.
 pub fn plan_series(
     tree: &Tree,
     list: &Allowlist,
     from_stripped: bool,
     prune: bool,
-) -> Result<Vec<Step>> {
-    let base = if from_stripped {
-        let stripped = plan::strip(&TreeIndex::build(tree)?)?;
-        tree.with_overlay(stripped.changes.into_iter().map(|c| (c.rel, c.new)))
+) -> Result<Series> {
+    let index = TreeIndex::build(tree)?;
+    let annotated = index
+        .scans
+        .values()
+        .any(|s| !s.docs.is_empty() || !s.regions.is_empty());
+    let listed = governed_names(list);
+    let unlisted: Vec<String> = crate::extract::annotations(&index)
+        .list
+        .symbols
+        .iter()
+        .map(Symbol::linker_name)
+        .filter(|n| !listed.contains(n))
+        .collect();
+    let steps = if from_stripped {
+        let mut stripped = plan::strip(&index)?;
+        let base = tree.with_overlay(
+            stripped
+                .changes
+                .iter()
+                .map(|c| (c.rel.clone(), c.new.clone())),
+        );
+        let index = index.with_changes(&base, &stripped.changes, &mut stripped.parsed)?;
+        let mut locator = Locator::new(&base, &index);
+        // Files strip changed that hold no marker any more were parsed by strip all the same.
+        locator.remember(stripped.parsed);
+        steps(&index, list, &mut locator, prune)?
     } else {
-        tree.clone()
+        let mut locator = Locator::new(tree, &index);
+        steps(&index, list, &mut locator, prune)?
     };
-    let index = TreeIndex::build(&base)?;
-    let mut locator = Locator::new(&base);
-    steps(&index, list, &mut locator, prune)
+    Ok(Series {
+        steps,
+        annotated,
+        unlisted,
+    })
 }
 
 /// The steps that take the base tree (the one `index` was built from) to `apply` of the whole
@@ -286,12 +302,15 @@ pub fn steps(
     let mut previous_state: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut previous_list: Option<Allowlist> = None;
     let mut steps = Vec::new();
+    // A stage re-plans only the files whose inputs changed since the stage before; the memo
+    // holds one stage's plans, so memory does not grow with the number of stages.
+    let mut memo = plan::PlanMemo::default();
     for kind in stage_kinds(list) {
         let (restricted, removed) = match kind {
             StageKind::Removal => removal_list(index, list, locator, prune)?,
             _ => (restrict(list, &documented, kind), Vec::new()),
         };
-        let applied = plan::apply(
+        let applied = plan::apply_remembering(
             index,
             &restricted,
             plan::ApplyOptions {
@@ -299,6 +318,7 @@ pub fn steps(
                 skip_missing: false,
             },
             locator,
+            Some(&mut memo),
         )?;
         let mut state = BTreeMap::new();
         for c in applied.changes {

@@ -262,6 +262,72 @@ impl GoFile {
         }
     }
 
+    /// The file after whole-line edits `(start, end, new lines)` (sorted, not overlapping) that
+    /// only take out or put in blank and `//` lines between declarations, or whole
+    /// declarations: the parse it would get, with rows moved instead of parsing again.
+    /// `None` when an edit reaches into a declaration or touches a line that could change how
+    /// the rest parses (a `*/`, anything but a line comment); the caller parses then.
+    pub fn with_line_edits(&self, edits: &[(usize, usize, &[String])]) -> Option<GoFile> {
+        let inert = |l: &String| l.trim().is_empty() || (l.starts_with("//") && !l.contains("*/"));
+        let mut lines = Vec::with_capacity(self.lines.len());
+        let mut row = 0;
+        for &(start, end, new) in edits {
+            if start < row || end < start || end > self.lines.len() {
+                return None;
+            }
+            let removed_decl = |r: usize| {
+                self.decls
+                    .iter()
+                    .any(|d| start <= d.start && d.end < end && (d.start..=d.end).contains(&r))
+            };
+            let taken_out_ok = (start..end)
+                .all(|r| removed_decl(r) || (!self.in_decl[r] && inert(&self.lines[r])));
+            if !taken_out_ok || !new.iter().all(inert) {
+                return None;
+            }
+            lines.extend_from_slice(&self.lines[row..start]);
+            lines.extend_from_slice(new);
+            row = end;
+        }
+        lines.extend_from_slice(&self.lines[row..]);
+        let mut decls = Vec::with_capacity(self.decls.len());
+        for d in &self.decls {
+            let mut shift: isize = 0;
+            let mut dropped = false;
+            for &(start, end, new) in edits {
+                if end <= d.start {
+                    shift += new.len() as isize - (end - start) as isize;
+                } else if start <= d.start && d.end < end {
+                    dropped = true;
+                } else if start <= d.end {
+                    // An edit that starts inside the declaration (an insertion at its first
+                    // row goes before it and is counted above).
+                    return None;
+                }
+            }
+            if !dropped {
+                let mut moved = d.clone();
+                moved.start = d.start.checked_add_signed(shift)?;
+                moved.end = d.end.checked_add_signed(shift)?;
+                decls.push(moved);
+            }
+        }
+        let mut in_decl = vec![false; lines.len()];
+        for d in &decls {
+            let end = (d.end + 1).min(lines.len());
+            if d.start < end {
+                in_decl[d.start..end].fill(true);
+            }
+        }
+        Some(GoFile {
+            rel: self.rel.clone(),
+            lines,
+            final_newline: self.final_newline,
+            decls,
+            in_decl,
+        })
+    }
+
     /// Whether some import declaration of the file imports "unsafe" (under any name).
     pub fn has_unsafe_import(&self) -> bool {
         self.decls

@@ -119,7 +119,7 @@ fn mini_tree(dir: &Path, rel: &str, text: &str) {
 
 fn plan_for(tree: &Tree, list: &Allowlist, op: Op) -> linkallow::error::Result<plan::Plan> {
     let index = TreeIndex::build(tree)?;
-    let mut locator = Locator::new(tree);
+    let mut locator = Locator::new(tree, &index);
     match op {
         Op::Apply | Op::Prune => {
             let options = plan::ApplyOptions {
@@ -146,7 +146,7 @@ fn case(goroot: &Path, scratch: &Path, rel: &'static str) -> Case {
     mini_tree(scratch, rel, &original);
     let tree = Tree::open(scratch).unwrap();
     let index = TreeIndex::build(&tree).unwrap();
-    let list = extract::extract(&index, &mut Locator::new(&tree))
+    let list = extract::extract(&index, &mut Locator::new(&tree, &index))
         .unwrap()
         .list;
     let stripped = plan::strip(&index).unwrap();
