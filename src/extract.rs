@@ -18,22 +18,29 @@ pub fn extract(index: &TreeIndex, locator: &mut Locator) -> Result<Extracted> {
     let Extracted { mut list, warnings } = annotations(index);
     // Leave out what the defaults give back: the file when it is the only one declaring the name,
     // all files when every declaring file carries the same block.
-    for sym in &mut list.symbols {
+    let mut defaults: Vec<(usize, DocSite)> = Vec::new();
+    for (i, sym) in list.symbols.iter().enumerate() {
         let in_region = list
             .regions
             .iter()
             .any(|r| r.symbols.contains(&sym.linker_name()));
-        if in_region {
+        let Some(site) = sym.sites.first().filter(|_| !in_region) else {
             continue;
-        }
-        let mut files: Vec<String> = sym.sites.iter().filter_map(|s| s.file.clone()).collect();
-        files.sort();
+        };
         let first = DocSite {
             file: None,
-            ..sym.sites[0].clone()
+            ..site.clone()
         };
-        let same = sym.sites.iter().all(|s| s.same_but_file(&first));
-        if same && locator.files_for(&first)? == files {
+        if sym.sites.iter().all(|s| s.same_but_file(&first)) {
+            defaults.push((i, first));
+        }
+    }
+    locator.prefetch(defaults.iter().map(|(_, site)| site));
+    for (i, first) in defaults {
+        let sym = &mut list.symbols[i];
+        let mut files: Vec<String> = sym.sites.iter().filter_map(|s| s.file.clone()).collect();
+        files.sort();
+        if locator.files_for(&first)? == files {
             sym.sites = vec![first];
         }
     }

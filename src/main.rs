@@ -377,7 +377,12 @@ fn run(cli: &Cli) -> Result<u8> {
     let lock = writes
         .then(|| edit::DirLock::acquire(&tree.base))
         .transpose()?;
-    let index = TreeIndex::build(&tree)?;
+    // Runs that may write keep syntax trees for incremental parses of their edits.
+    let index = if matches!(cli.command, Command::Apply { .. } | Command::Strip { .. }) {
+        TreeIndex::build(&tree)?
+    } else {
+        TreeIndex::build_to_read(&tree)?
+    };
     // One locator per run: extract, check and apply read each package directory once.
     let mut locator = Locator::new(&tree, &index);
     let mut stdout = std::io::stdout().lock();

@@ -289,7 +289,11 @@ fn verify_change(
     new: &str,
     intent: &Intent,
 ) -> std::result::Result<GoFile, Rejection> {
-    let new_file = GoFile::parse(rel, new)?;
+    // An incremental parse of the change: the same result as parsing `new` afresh.
+    let new_file = match old {
+        Some(old) => old.parse_changed(new)?,
+        None => GoFile::parse(rel, new)?,
+    };
     let remaining = |file: &GoFile, dropped: &[(String, String)]| {
         let mut dropped = dropped.to_vec();
         file.decls
@@ -487,6 +491,8 @@ pub struct Locator<'t> {
     dirs: HashMap<String, Arc<DirIndex>>,
     names: BTreeMap<String, Arc<[NameEntry]>>,
     parsed: HashMap<String, GoFile>,
+    /// Files some site was found in: they keep their syntax tree.
+    keep_syntax: HashSet<String>,
 }
 
 impl<'t> Locator<'t> {
@@ -498,6 +504,7 @@ impl<'t> Locator<'t> {
             dirs: HashMap::new(),
             names: BTreeMap::new(),
             parsed: HashMap::new(),
+            keep_syntax: HashSet::new(),
         }
     }
 
@@ -543,7 +550,7 @@ impl<'t> Locator<'t> {
     /// their file document, so the lookups that follow find them parsed. Errors are left
     /// for the lookups to report, where they say which symbol they concern.
     pub fn prefetch<'s>(&mut self, sites: impl IntoIterator<Item = &'s DocSite>) {
-        let mut rels: Vec<String> = Vec::new();
+        let mut wanted: BTreeMap<String, Vec<&DocSite>> = BTreeMap::new();
         for site in sites.into_iter().filter(|s| s.file.is_none()) {
             let Ok(dir) = self.tree.package_dir(&site.push_package) else {
                 continue;
@@ -552,17 +559,58 @@ impl<'t> Locator<'t> {
                 continue;
             }
             let Ok(index) = self.dir(&dir) else { continue };
-            rels.extend(
-                index
-                    .candidates(site.decl_name())
-                    .into_iter()
-                    .map(|i| index.files[i].clone()),
-            );
+            for i in index.candidates(site.decl_name()) {
+                wanted.entry(index.files[i].clone()).or_default().push(site);
+            }
         }
+        let rels: Vec<&str> = wanted.keys().map(String::as_str).collect();
+        for (rel, file) in self.parse_new(&rels) {
+            let Ok(mut file) = file else { continue };
+            if self.index.keeps_syntax
+                && wanted[rel]
+                    .iter()
+                    .any(|s| documented_decl(&file, s).is_some())
+            {
+                self.keep_syntax.insert(rel.to_string());
+            } else {
+                file.forget_syntax();
+            }
+            self.parsed.insert(rel.to_string(), file);
+        }
+    }
+
+    /// Parses, on all cores, the files of `dir` that may declare one of `names`, for
+    /// [`Locator::dir_declares`] to find them parsed.
+    pub fn prefetch_names(&mut self, dir: &str, names: &[String]) {
+        if !self.tree.path(dir).is_dir() {
+            return;
+        }
+        let Ok(index) = self.dir(dir) else { return };
+        let mut rels: Vec<&str> = names
+            .iter()
+            .flat_map(|n| index.candidates(n))
+            .map(|i| index.files[i].as_str())
+            .collect();
         rels.sort();
         rels.dedup();
-        let rels: Vec<&str> = rels.iter().map(String::as_str).collect();
-        self.parse_all_quietly(&rels);
+        for (rel, file) in self.parse_new(&rels) {
+            if let Ok(mut file) = file {
+                if !self.keep_syntax.contains(rel) {
+                    file.forget_syntax();
+                }
+                self.parsed.insert(rel.to_string(), file);
+            }
+        }
+    }
+
+    /// A file parsed only to be looked at gives up its syntax tree (kept for an incremental
+    /// parse of the file's edit), unless some site was found in it.
+    fn looked_at(&mut self, rel: &str) {
+        if (!self.index.keeps_syntax || !self.keep_syntax.contains(rel))
+            && let Some(f) = self.parsed.get_mut(rel)
+        {
+            f.forget_syntax();
+        }
     }
 
     /// Files of the push package whose top level declares the site's declaration.
@@ -582,8 +630,10 @@ impl<'t> Locator<'t> {
         for i in index.candidates(site.decl_name()) {
             let rel = &index.files[i];
             if documented_decl(self.parse_from(rel, &index.bytes[i])?, site).is_some() {
+                self.keep_syntax.insert(rel.clone());
                 found.push(rel.clone());
             }
+            self.looked_at(rel);
         }
         Ok(found)
     }
@@ -604,6 +654,7 @@ impl<'t> Locator<'t> {
             } else {
                 f.decl_declaring(name).is_some()
             };
+            self.looked_at(&index.files[i]);
             if found {
                 return Ok(true);
             }
@@ -619,7 +670,10 @@ impl<'t> Locator<'t> {
             return Ok(&scan.file);
         }
         if !self.parsed.contains_key(rel) {
-            let file = GoFile::parse(rel, crate::gotree::decode(rel, bytes)?)?;
+            let mut file = GoFile::parse(rel, crate::gotree::decode(rel, bytes)?)?;
+            if !self.index.keeps_syntax {
+                file.forget_syntax();
+            }
             self.parsed.insert(rel.to_string(), file);
         }
         Ok(&self.parsed[rel])
@@ -645,16 +699,6 @@ impl<'t> Locator<'t> {
         Ok(())
     }
 
-    /// [`Locator::parse_all`], keeping only what parses: a later lookup parses the rest again
-    /// and reports the error where it matters.
-    fn parse_all_quietly(&mut self, rels: &[&str]) {
-        for (rel, file) in self.parse_new(rels) {
-            if let Ok(file) = file {
-                self.parsed.insert(rel.to_string(), file);
-            }
-        }
-    }
-
     fn parse_new<'r>(&self, rels: &[&'r str]) -> Vec<(&'r str, Result<GoFile>)> {
         use rayon::prelude::*;
         let todo: Vec<&str> = rels
@@ -663,12 +707,16 @@ impl<'t> Locator<'t> {
             .filter(|r| !self.index.scans.contains_key(*r) && !self.parsed.contains_key(*r))
             .filter(|r| self.tree.exists(r))
             .collect();
-        let tree = self.tree;
+        let (tree, keep) = (self.tree, self.index.keeps_syntax);
         let parsed: Vec<Result<GoFile>> = todo
             .par_iter()
             .map(|rel| {
                 let bytes = tree.read_bytes(rel)?;
-                GoFile::parse(rel, crate::gotree::decode(rel, &bytes)?)
+                let mut file = GoFile::parse(rel, crate::gotree::decode(rel, &bytes)?)?;
+                if !keep {
+                    file.forget_syntax();
+                }
+                Ok(file)
             })
             .collect();
         todo.into_iter().zip(parsed).collect()
@@ -732,6 +780,7 @@ impl<'t> Locator<'t> {
                         names.extend(d.method_symbol().into_iter().chain(d.names.iter().cloned()));
                     }
                 }
+                self.looked_at(rel);
             }
         }
         names.sort();
@@ -915,6 +964,21 @@ pub fn apply_remembering(
             }
             Err(p) => problems.push(p),
         }
+    }
+    // What regions use from their packages is looked up on all cores first.
+    for region in &list.regions {
+        let Ok(rendered) = region.render(list) else {
+            continue;
+        };
+        let mut names = crate::syntax::free_names(&region.file, &region_snippet(region, &rendered))
+            .unwrap_or_default();
+        names.extend(
+            rendered
+                .iter()
+                .filter_map(|l| Directive::parse(l))
+                .map(|d| d.local),
+        );
+        locator.prefetch_names(crate::gotree::dir_of(&region.file), &names);
     }
     for region in &list.regions {
         if region.symbols.iter().any(|s| unplaced(&problems, s)) {

@@ -70,16 +70,93 @@ pub struct GoFile {
     pub decls: Vec<Decl>,
     /// Row -> true where the row lies inside a declaration.
     in_decl: Vec<bool>,
+    /// The syntax tree of exactly `lines`, kept so that an edited text parses incrementally.
+    syntax: Option<tree_sitter::Tree>,
 }
 
 impl GoFile {
     pub fn parse(rel: &str, text: &str) -> Result<GoFile> {
+        Self::parse_reusing(rel, text, None)
+    }
+
+    /// `new`, a changed version of this file's text, parsed. tree-sitter re-parses what the
+    /// edits between the two texts touch and reuses the rest of this file's tree: a full parse
+    /// of `new` gives the same result, more slowly.
+    pub fn parse_changed(&self, new: &str) -> Result<GoFile> {
+        // gofmt'd files end with a newline; others are simply parsed afresh.
+        let (Some(old_tree), true, Some(body)) = (
+            &self.syntax,
+            self.final_newline && !self.lines.is_empty(),
+            new.strip_suffix('\n'),
+        ) else {
+            return Self::parse(&self.rel, new);
+        };
+        let old: Vec<&str> = self.lines.iter().map(String::as_str).collect();
+        let new_lines: Vec<&str> = body.split('\n').collect();
+        // Byte offset of each line's start, and of the end of the text.
+        let starts = |lines: &[&str]| {
+            let mut at = Vec::with_capacity(lines.len() + 1);
+            let mut off = 0;
+            for l in lines {
+                at.push(off);
+                off += l.len() + 1;
+            }
+            at.push(off);
+            at
+        };
+        let (old_at, new_at) = (starts(&old), starts(&new_lines));
+        let row = |row| tree_sitter::Point { row, column: 0 };
+        let mut tree = old_tree.clone();
+        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new_lines);
+        // Last edit first: what comes before an edit is still the old text, in old rows.
+        for op in ops.iter().rev() {
+            let (tag, o, n) = op.as_tag_tuple();
+            if tag == similar::DiffTag::Equal {
+                continue;
+            }
+            tree.edit(&tree_sitter::InputEdit {
+                start_byte: old_at[o.start],
+                old_end_byte: old_at[o.end],
+                new_end_byte: old_at[o.start] + (new_at[n.end] - new_at[n.start]),
+                start_position: row(o.start),
+                old_end_position: row(o.end),
+                new_end_position: row(o.start + n.len()),
+            });
+        }
+        let file = Self::parse_reusing(&self.rel, new, Some(&tree))?;
+        // A cheap guard on the reuse: every declaration starts its row with its keyword, as
+        // gofmt writes it; anything else is parsed afresh.
+        let keyword = |d: &Decl| match d.kind {
+            DeclKind::Package => "package",
+            DeclKind::Import => "import",
+            DeclKind::Func | DeclKind::Method => "func",
+            DeclKind::Var => "var",
+            DeclKind::Const => "const",
+            DeclKind::Type => "type",
+        };
+        if file.decls.iter().all(|d| {
+            file.lines
+                .get(d.start)
+                .is_some_and(|l| l.starts_with(keyword(d)))
+        }) {
+            Ok(file)
+        } else {
+            Self::parse(&self.rel, new)
+        }
+    }
+
+    /// Drops the syntax tree: the file is only read from now on.
+    pub fn forget_syntax(&mut self) {
+        self.syntax = None;
+    }
+
+    fn parse_reusing(rel: &str, text: &str, old: Option<&tree_sitter::Tree>) -> Result<GoFile> {
         let mut parser = Parser::new();
         parser
             .set_language(&tree_sitter_go::LANGUAGE.into())
             .map_err(|e| Error::Other(format!("tree-sitter-go: {e}")))?;
         let tree = parser
-            .parse(text, None)
+            .parse(text, old)
             .ok_or_else(|| Error::Other(format!("{rel}: tree-sitter gave no tree")))?;
         let root = tree.root_node();
         if root.has_error() {
@@ -153,6 +230,7 @@ impl GoFile {
                 what: "expected package clause, found end of file".into(),
             });
         }
+        drop(cursor);
         let mut in_decl = vec![false; lines.len()];
         for d in &decls {
             let end = (d.end + 1).min(lines.len());
@@ -166,6 +244,7 @@ impl GoFile {
             final_newline,
             decls,
             in_decl,
+            syntax: Some(tree),
         })
     }
 
@@ -325,6 +404,7 @@ impl GoFile {
             final_newline: self.final_newline,
             decls,
             in_decl,
+            syntax: None,
         })
     }
 
@@ -637,5 +717,69 @@ mod tests {
         let err = GoFile::parse("p/bad.go", "package p\n\nfunc f( {\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("p/bad.go:3:"), "{msg}");
+    }
+
+    /// An incremental parse must be a parse: edited texts (comment lines in and out, lines
+    /// deleted, replaced, or broken) give the declarations, rows and errors a fresh parse gives.
+    #[test]
+    fn parse_changed_equals_a_fresh_parse() {
+        let base: String = (0..40)
+            .map(|i| {
+                format!(
+                    "// f{i} does things.\n//go:linkname f{i}\nfunc f{i}(x int) int {{\n\tif x > {i} {{\n\t\treturn x\n\t}}\n\treturn {i}\n}}\n\nvar (\n\tv{i} = `raw\nstring`\n\tw{i} int\n)\n\n"
+                )
+            })
+            .collect();
+        let base = format!("package p\n\nimport _ \"unsafe\"\n\n{base}");
+        let old = GoFile::parse("p/p.go", &base).unwrap();
+        let inserts = [
+            "// See go.dev/issue/67401.",
+            "//",
+            "",
+            "//go:linkname g p.g",
+            "func {",
+            "/* open",
+            "*/",
+            "\tx := 1",
+            "}",
+        ];
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let describe = |r: &Result<GoFile>| match r {
+            Ok(f) => format!(
+                "{:?}",
+                f.decls
+                    .iter()
+                    .map(|d| (d.key(), d.start, d.end, d.bodiless))
+                    .collect::<Vec<_>>()
+            ),
+            Err(e) => e.to_string(),
+        };
+        for case in 0..300 {
+            let mut lines = old.lines.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(lines.len());
+                match next(3) {
+                    0 => lines.insert(at, inserts[next(inserts.len())].to_string()),
+                    1 => {
+                        lines.remove(at);
+                    }
+                    _ => lines[at] = inserts[next(inserts.len())].to_string(),
+                }
+            }
+            let text = join_lines(&lines, true);
+            let fresh = GoFile::parse("p/p.go", &text);
+            let changed = old.parse_changed(&text);
+            assert_eq!(describe(&changed), describe(&fresh), "case {case}:\n{text}");
+            if let (Ok(a), Ok(b)) = (&changed, &fresh) {
+                assert_eq!(a.lines, b.lines);
+                assert_eq!(a.in_decl, b.in_decl);
+            }
+        }
     }
 }
