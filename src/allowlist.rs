@@ -79,6 +79,14 @@ impl Symbol {
         format!("{}.{}", self.package, self.name)
     }
 
+    /// Whether the linker name is `linker_name`, without building it.
+    pub fn is_named(&self, linker_name: &str) -> bool {
+        linker_name
+            .strip_prefix(self.package.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            == Some(self.name.as_str())
+    }
+
     /// The symbol's linker name before a recorded rename or move.
     pub fn old_linker_name(&self) -> Option<String> {
         if self.renamed_from.is_none() && self.moved_from.is_none() {
@@ -257,7 +265,7 @@ impl Allowlist {
     }
 
     pub fn symbol(&self, linker_name: &str) -> Option<&Symbol> {
-        self.symbols.iter().find(|s| s.linker_name() == linker_name)
+        self.symbols.iter().find(|s| s.is_named(linker_name))
     }
 
     /// Number of entries whose prose is carried as text, and regions: what `extract` reports.

@@ -459,6 +459,9 @@ pub struct NameEntry {
     lower: String,
 }
 
+/// A directory's declarable names lower-cased, each with the files that may declare it.
+type Lowered = Vec<(String, Vec<usize>)>;
+
 /// A file's bytes and the names it may declare.
 type FileNames = (Vec<u8>, HashSet<Box<str>>);
 
@@ -493,6 +496,8 @@ pub struct Locator<'t> {
     parsed: HashMap<String, GoFile>,
     /// Files some site was found in: they keep their syntax tree.
     keep_syntax: HashSet<String>,
+    /// Per directory, its declarable names lower-cased, with the files that may declare them.
+    lowered: HashMap<String, Arc<Lowered>>,
 }
 
 impl<'t> Locator<'t> {
@@ -505,6 +510,7 @@ impl<'t> Locator<'t> {
             names: BTreeMap::new(),
             parsed: HashMap::new(),
             keep_syntax: HashSet::new(),
+            lowered: HashMap::new(),
         }
     }
 
@@ -593,7 +599,13 @@ impl<'t> Locator<'t> {
             .collect();
         rels.sort();
         rels.dedup();
-        for (rel, file) in self.parse_new(&rels) {
+        self.parse_to_look_at(&rels);
+    }
+
+    /// Parses `rels` on all cores for reading only; what does not parse is left for the
+    /// lookup that needs it to report.
+    fn parse_to_look_at(&mut self, rels: &[&str]) {
+        for (rel, file) in self.parse_new(rels) {
             if let Ok(mut file) = file {
                 if !self.keep_syntax.contains(rel) {
                     file.forget_syntax();
@@ -747,6 +759,62 @@ impl<'t> Locator<'t> {
         Ok(documented_decl(file, site).map(|d| file.pos(d.start, 0)))
     }
 
+    /// Names declared at top level in a package that may be close to `wanted` (see
+    /// [`not_found_message`]), for "did you mean" hints. Only files whose declarable names come
+    /// near it are parsed, so a thousand missing names do not parse a package a thousand times
+    /// or even once.
+    pub fn names_near(&mut self, package: &str, wanted: &str) -> Arc<[NameEntry]> {
+        if !wanted.bytes().all(is_ident_byte) {
+            return self.names_in(package);
+        }
+        let Ok(dir) = self.tree.package_dir(package) else {
+            return Arc::from(Vec::new());
+        };
+        let Ok(index) = self.dir(&dir) else {
+            return Arc::from(Vec::new());
+        };
+        let lowered = self
+            .lowered
+            .entry(dir.clone())
+            .or_insert_with(|| {
+                Arc::new(
+                    index
+                        .declaring
+                        .iter()
+                        .map(|(name, files)| (name.to_lowercase(), files.clone()))
+                        .collect(),
+                )
+            })
+            .clone();
+        let lw = wanted.to_lowercase();
+        let mut files: Vec<usize> = lowered
+            .iter()
+            .filter(|(name, _)| {
+                (lw.len() >= 4 && name.contains(&lw)) || within_edits(name, &lw, 3).is_some()
+            })
+            .flat_map(|(_, files)| files.iter().copied())
+            .collect();
+        files.sort();
+        files.dedup();
+        let rels: Vec<&str> = files.iter().map(|&i| index.files[i].as_str()).collect();
+        self.parse_to_look_at(&rels);
+        let mut names = Vec::new();
+        for rel in rels {
+            if let Some(file) = self.known(rel) {
+                names.extend(declared_names(file));
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|name| NameEntry {
+                lower: name.to_lowercase(),
+                name,
+            })
+            .collect()
+    }
+
     /// Names declared at top level in a package, for "did you mean" hints; each package is
     /// read once however many symbols miss in it.
     pub fn names_in(&mut self, package: &str) -> Arc<[NameEntry]> {
@@ -772,14 +840,12 @@ impl<'t> Locator<'t> {
         let Ok(index) = self.dir(&dir) else {
             return Vec::new();
         };
+        let rels: Vec<&str> = index.files.iter().map(String::as_str).collect();
+        self.parse_to_look_at(&rels);
         let mut names = Vec::new();
         for (rel, bytes) in index.files.iter().zip(&index.bytes) {
             if let Ok(file) = self.parse_from(rel, bytes) {
-                for d in &file.decls {
-                    if matches!(d.kind, DeclKind::Func | DeclKind::Var | DeclKind::Method) {
-                        names.extend(d.method_symbol().into_iter().chain(d.names.iter().cloned()));
-                    }
-                }
+                names.extend(declared_names(file));
                 self.looked_at(rel);
             }
         }
@@ -787,6 +853,16 @@ impl<'t> Locator<'t> {
         names.dedup();
         names
     }
+}
+
+/// The names a file declares that a linkname may name: functions, variables and methods (also
+/// as `(*T).m`).
+fn declared_names(file: &GoFile) -> Vec<String> {
+    file.decls
+        .iter()
+        .filter(|d| matches!(d.kind, DeclKind::Func | DeclKind::Var | DeclKind::Method))
+        .flat_map(|d| d.method_symbol().into_iter().chain(d.names.iter().cloned()))
+        .collect()
 }
 
 /// The declaration whose doc comment holds a site's block.
@@ -1477,7 +1553,7 @@ pub fn not_found_message(
     site: &DocSite,
 ) -> String {
     let wanted = site.decl_name();
-    let names = locator.names_in(&site.push_package);
+    let names = locator.names_near(&site.push_package, wanted);
     // Close in spelling, or the old name extended (`convertAssign` -> `convertAssignValue`).
     let (lw, mut close): (String, Vec<(usize, &String)>) = (wanted.to_lowercase(), Vec::new());
     for n in names.iter() {
@@ -1486,8 +1562,9 @@ pub fn not_found_message(
         if !extends && n.lower.len().abs_diff(lw.len()) > 3 {
             continue;
         }
-        let d = edit_distance(&n.lower, &lw);
-        if d <= 3 || extends {
+        if extends {
+            close.push((edit_distance(&n.lower, &lw), &n.name));
+        } else if let Some(d) = within_edits(&n.lower, &lw, 3) {
             close.push((d, &n.name));
         }
     }
@@ -1513,6 +1590,32 @@ pub fn not_found_message(
         sym.linker_name(),
         site.push_package
     )
+}
+
+/// The edit distance of `a` and `b` when it is at most `k`. Most names of a package are far
+/// from the wanted one, and the characters they do not share say so without the full table.
+fn within_edits(a: &str, b: &str, k: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > k {
+        return None;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        // Each edit changes at most one character of each side's multiset.
+        let mut count = [0i32; 128];
+        for c in a.bytes() {
+            count[usize::from(c)] += 1;
+        }
+        for c in b.bytes() {
+            count[usize::from(c)] -= 1;
+        }
+        let (extra, missing) = count.iter().fold((0, 0), |(x, m), &c| {
+            (x + c.max(0) as usize, m + (-c).max(0) as usize)
+        });
+        if extra.max(missing) > k {
+            return None;
+        }
+    }
+    let d = edit_distance(a, b);
+    (d <= k).then_some(d)
 }
 
 pub fn edit_distance(a: &str, b: &str) -> usize {

@@ -29,9 +29,10 @@ pub fn sightings(index: &TreeIndex, list: &Allowlist, sym: &Symbol) -> Vec<Sight
     let governed = |s: &str| list.symbol(s).is_some() || old_names.contains(s);
     let wanted = module_set(&sym.modules);
     let mut found: Vec<(usize, Sighting)> = Vec::new();
+    let own = sym.linker_name();
     for scan in index.scans.values() {
         for doc in &scan.docs {
-            if governed(&doc.symbol) || doc.symbol == sym.linker_name() {
+            if doc.symbol == own {
                 continue;
             }
             let names_it = doc.site.text.lead_name.as_deref() == Some(sym.name.as_str());
@@ -40,7 +41,8 @@ pub fn sightings(index: &TreeIndex, list: &Allowlist, sym: &Symbol) -> Vec<Sight
                 split_symbol(&doc.symbol).is_some_and(|(p, n)| n == sym.name && p != sym.package);
             let score =
                 usize::from(names_it) * 2 + usize::from(same_modules) * 2 + usize::from(same_name);
-            if score > 0 {
+            // Whether the allowlist governs the block is asked last: it is the costly test.
+            if score > 0 && !governed(&doc.symbol) {
                 let decl = doc
                     .site
                     .doc_of
