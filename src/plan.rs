@@ -936,6 +936,12 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
             if s.lines() == scan.file.lines.as_slice() {
                 return Ok(Stripping::Unchanged);
             }
+            if let Some(pos) = crlf_line(&scan.file) {
+                return Err(Error::Plan {
+                    pos,
+                    message: CRLF_REFUSED.into(),
+                });
+            }
             let text = crate::syntax::join_lines(s.lines(), scan.file.final_newline);
             let file =
                 verify_change(Some(&scan.file), rel, &text, &intent).map_err(|r| match r {
@@ -961,6 +967,14 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
         push_change(&mut plan, rel, Some(scan.file.text()), new);
     }
     Ok(plan)
+}
+
+const CRLF_REFUSED: &str = "this file ends its lines with CRLF; gofmt writes LF and the Go tree holds no CRLF file, and an edit would mix the two; convert it (gofmt -w, or check it out with core.autocrlf=false) and run again";
+
+/// Where a file first ends a line with CR (a CRLF file): linkallow does not edit those.
+fn crlf_line(file: &GoFile) -> Option<Pos> {
+    let row = file.lines.iter().position(|l| l.ends_with('\r'))?;
+    Some(file.pos(row, file.lines[row].len() - 1))
 }
 
 /// What strip does to one file.
@@ -1387,6 +1401,28 @@ fn plan_file(
     if let Some(text) = &new
         && old.as_ref() != Some(text)
     {
+        if let Some(pos) = old_file.and_then(crlf_line) {
+            let mut symbols: Vec<String> = Vec::new();
+            for s in w
+                .sites
+                .iter()
+                .map(|(sym, _)| sym.linker_name())
+                .chain(w.regions.iter().flat_map(|r| r.symbols.clone()))
+            {
+                if !symbols.contains(&s) {
+                    symbols.push(s);
+                }
+            }
+            return Err(if symbols.is_empty() {
+                Unplaced::Fatal(Error::Plan {
+                    pos,
+                    message: CRLF_REFUSED.into(),
+                })
+            } else {
+                let message = format!("{}: {CRLF_REFUSED}", symbols.join(", "));
+                Unplaced::Problem(problem(pos, symbols, ProblemKind::InTheWay, message))
+            });
+        }
         verify_change(old_file, rel, text, &intent).map_err(|e| match e {
             Rejection::Duplicate { pos, local } => {
                 let symbols: Vec<String> = w

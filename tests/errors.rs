@@ -649,3 +649,47 @@ fn a_bare_allowlist_name_can_be_written() {
     let text = std::fs::read_to_string(dir.join("allowlist.toml")).unwrap();
     assert!(text.contains("\"example.com/alpha\" = 5"), "{text}");
 }
+
+/// A CRLF file is refused, not edited into mixed line endings: apply names its symbols at the
+/// first CR and writes nothing, check reports it, strip refuses it, and --skip-missing annotates
+/// the other files only.
+#[test]
+fn crlf_file_is_refused_not_mixed() {
+    let tmp = tempdir("crlf");
+    let tree = tmp.join("tree");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let file = tree.join("p/nounsafe.go");
+    let crlf = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace('\n', "\r\n");
+    std::fs::write(&file, &crlf).unwrap();
+    let before = diff_trees(&fixtures().join("forms/in"), &tree);
+    let allow = fixtures().join("forms/allowlist.toml");
+    let out = linkallow(&tree, &allow, &["apply", "--write"]);
+    fails_with(
+        &out,
+        "p/nounsafe.go:1:10: example.com/m/p.bare: this file ends its lines with CRLF",
+    );
+    assert_eq!(diff_trees(&fixtures().join("forms/in"), &tree), before);
+    let out = linkallow(&tree, &allow, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ends its lines with CRLF"));
+    let out = linkallow(&tree, &allow, &["apply", "--write", "--skip-missing"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), crlf);
+    assert!(
+        std::fs::read_to_string(tree.join("p/p.go"))
+            .unwrap()
+            .contains("go.dev/issue/67401")
+    );
+    // An annotated CRLF file: strip refuses rather than leave LF separators in it.
+    let p = tree.join("p/p.go");
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(&p).unwrap().replace('\n', "\r\n"),
+    )
+    .unwrap();
+    let out = linkallow(&tree, &allow, &["strip", "--write"]);
+    fails_with(&out, "p/p.go:1:");
+    fails_with(&out, "ends its lines with CRLF");
+}
