@@ -4,7 +4,8 @@ use crate::allowlist::{Allowlist, DirectivePos, module_path};
 use crate::error::{Pos, Result};
 use crate::extract::extract;
 use crate::index::TreeIndex;
-use crate::plan::{self, Locator};
+use crate::locate::{self, Locator};
+use crate::plan;
 use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +60,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     }
                     match files.first() {
                         None => {
-                            let err = plan::not_found_message(index, list, locator, sym, site);
+                            let err = locate::not_found_message(index, list, locator, sym, site);
                             findings.push(Finding {
                                 pos: sym.pos.clone(),
                                 kind: "symbol-not-found",

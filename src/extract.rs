@@ -6,7 +6,7 @@ use crate::allowlist::{Allowlist, DocSite, Symbol};
 use crate::error::{Pos, Result};
 use crate::gotree::split_symbol;
 use crate::index::TreeIndex;
-use crate::plan::Locator;
+use crate::locate::Locator;
 
 pub struct Extracted {
     pub list: Allowlist,

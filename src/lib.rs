@@ -18,6 +18,7 @@ pub mod extract;
 pub mod gotree;
 pub mod index;
 pub mod linker;
+pub mod locate;
 pub mod mbox;
 pub mod message;
 pub mod plan;

@@ -1,7 +1,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use linkallow::error::exit;
-use linkallow::plan::{self, Locator};
+use linkallow::locate::Locator;
+use linkallow::plan;
 use linkallow::{
     allowlist, check, commit, dependents, edit, extract, gotree::Tree, index::TreeIndex, mbox,
     message, series,

@@ -6,7 +6,8 @@ use crate::allowlist::{Allowlist, Symbol, module_path};
 use crate::error::Result;
 use crate::gotree::{Tree, dir_of};
 use crate::index::TreeIndex;
-use crate::plan::{self, FileChange, Locator};
+use crate::locate::Locator;
+use crate::plan::{self, FileChange};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A linker name the series drops: `old` is now `new`, and the modules that pull `old` no
