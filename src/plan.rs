@@ -619,6 +619,14 @@ pub fn apply_remembering(
     // Files are planned on their own, on all cores; a series stage takes a file's plan from
     // the stage before when nothing it depends on changed.
     let shared: &Locator = locator;
+    let how = Planning {
+        index,
+        list,
+        listed: &listed,
+        old_names: &old_names,
+        prune,
+        needed: &needed,
+    };
     let planned: Vec<(String, String, Result<FilePlan>)> = {
         use rayon::prelude::*;
         let work: Vec<(String, FileWork)> = work.into_iter().collect();
@@ -630,9 +638,7 @@ pub fn apply_remembering(
                     return (rel, key, Ok(done.clone()));
                 }
                 let unscanned = shared.known(&rel).filter(|_| scan.is_none());
-                let planned = plan_one(
-                    index, list, &listed, &old_names, prune, &needed, &rel, unscanned, w,
-                );
+                let planned = plan_one(&how, &rel, unscanned, w);
                 (rel, key, planned)
             })
             .collect()
@@ -729,24 +735,28 @@ fn memo_key(
     key
 }
 
-/// Plans one file; a symbol that cannot go into it leaves it, and the file is planned again.
-#[allow(clippy::too_many_arguments)]
-fn plan_one(
-    index: &TreeIndex,
-    list: &Allowlist,
-    listed: &HashSet<String>,
-    old_names: &HashSet<String>,
+/// What planning any one file of an apply needs besides the file.
+struct Planning<'a> {
+    index: &'a TreeIndex,
+    list: &'a Allowlist,
+    /// The linker names the allowlist governs, old names of renames included.
+    listed: &'a HashSet<String>,
+    old_names: &'a HashSet<String>,
     prune: bool,
-    needed: &(impl Fn(&FileScan, &FoundDoc) -> bool + Sync),
+    /// Whether a block's directive stays when its block goes (see [`directive_needed`]).
+    needed: &'a (dyn Fn(&FileScan, &FoundDoc) -> bool + Sync),
+}
+
+/// Plans one file; a symbol that cannot go into it leaves it, and the file is planned again.
+fn plan_one(
+    how: &Planning,
     rel: &str,
     unscanned: Option<&GoFile>,
     mut w: FileWork,
 ) -> Result<FilePlan> {
     let mut problems = Vec::new();
     loop {
-        match plan_file(
-            index, list, listed, old_names, prune, needed, rel, unscanned, &w,
-        ) {
+        match plan_file(how, rel, unscanned, &w) {
             Ok((old, new)) => {
                 let change = (old != new).then_some((old, new));
                 return Ok(FilePlan { change, problems });
@@ -859,18 +869,20 @@ fn region_pushes_method(rendered: &[String], package: &str) -> bool {
 }
 
 /// One file of an apply plan: (old text, new text).
-#[allow(clippy::too_many_arguments)]
 fn plan_file(
-    index: &TreeIndex,
-    list: &Allowlist,
-    listed: &HashSet<String>,
-    old_names: &HashSet<String>,
-    prune: bool,
-    needed: &impl Fn(&FileScan, &FoundDoc) -> bool,
+    how: &Planning,
     rel: &str,
     unscanned: Option<&GoFile>,
     w: &FileWork,
 ) -> std::result::Result<(Option<String>, Option<String>), Unplaced> {
+    let Planning {
+        index,
+        list,
+        listed,
+        old_names,
+        prune,
+        needed,
+    } = *how;
     let old = match index.scans.get(rel) {
         Some(scan) => Some(scan.file.text()),
         None => unscanned.map(GoFile::text),

@@ -231,13 +231,7 @@ impl GoFile {
             });
         }
         drop(cursor);
-        let mut in_decl = vec![false; lines.len()];
-        for d in &decls {
-            let end = (d.end + 1).min(lines.len());
-            if d.start < end {
-                in_decl[d.start..end].fill(true);
-            }
-        }
+        let in_decl = rows_in(&decls, lines.len());
         Ok(GoFile {
             rel: rel.to_string(),
             lines,
@@ -391,13 +385,7 @@ impl GoFile {
                 decls.push(moved);
             }
         }
-        let mut in_decl = vec![false; lines.len()];
-        for d in &decls {
-            let end = (d.end + 1).min(lines.len());
-            if d.start < end {
-                in_decl[d.start..end].fill(true);
-            }
-        }
+        let in_decl = rows_in(&decls, lines.len());
         Some(GoFile {
             rel: self.rel.clone(),
             lines,
@@ -554,6 +542,18 @@ fn collect_names(node: Node, text: &str, declared: &mut Vec<String>, used: &mut 
         // A declaration's own name was recorded above; its other parts are uses.
         collect_names(child, text, declared, used);
     }
+}
+
+/// Row -> whether it lies inside one of `decls`, for a file of `rows` rows.
+fn rows_in(decls: &[Decl], rows: usize) -> Vec<bool> {
+    let mut in_decl = vec![false; rows];
+    for d in decls {
+        let end = (d.end + 1).min(rows);
+        if d.start < end {
+            in_decl[d.start..end].fill(true);
+        }
+    }
+    in_decl
 }
 
 pub fn join_lines(lines: &[String], final_newline: bool) -> String {
