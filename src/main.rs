@@ -600,10 +600,12 @@ fn write_patches(
             .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok()),
     };
     let date = match date {
-        Some(d) => mbox::Timestamp::parse(&d).with_context(|| {
-            format!("date {d:?}: expected a real UTC date from 1970 to 2099 as 2026-08-28T16:20:06Z, or Unix seconds (what git am accepts)")
+        Some(d) => mbox::Timestamp::parse(&d).map_err(|why| {
+            anyhow::anyhow!(
+                "date {d:?}: {why}; expected a real UTC date (2026-08-28T16:20:06Z), one with an offset (2026-08-28T18:20:06+02:00, 2026-08-28T08:20:06-0800) or Unix seconds, from 1970 to 2099 as git am takes them"
+            )
         })?,
-        None => mbox::Timestamp(0),
+        None => mbox::Timestamp::utc(0),
     };
     let envelope = mbox::Envelope {
         author: author.to_string(),
