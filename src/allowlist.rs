@@ -441,7 +441,7 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         list.dependents.insert(module, dependents);
     }
     let mut seen = HashSet::new();
-    for entry in spec.symbols {
+    for (i, entry) in spec.symbols.into_iter().enumerate() {
         let pos = at(entry.span().start);
         let s = entry.into_inner();
         let own = s.own_site();
@@ -450,8 +450,14 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             message,
         };
         check_package(&s.package).map_err(bad)?;
-        for spec in s.sites.iter().chain([&own]) {
-            check_site_text(spec).map_err(bad)?;
+        let sites = s.sites.iter().enumerate().map(|(j, site)| (Some(j), site));
+        for (j, spec) in sites.chain([(None, &own)]) {
+            // At the character itself: in a CRLF file that is the first line of the value, not
+            // the entry's header.
+            check_site_text(spec).map_err(|(field, message)| Error::Allowlist {
+                pos: value_pos(path, text, i, j, field).unwrap_or_else(|| pos.clone()),
+                message,
+            })?;
         }
         if s.name.is_empty()
             || s.name
@@ -691,7 +697,7 @@ fn is_bidi(c: char) -> bool {
 
 /// Prose and names that go into comment lines: printable, one line where one is meant, no
 /// trailing blanks (gofmt would remove them), and verbatim blocks made of `//` lines.
-fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), String> {
+fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, String)> {
     let one_line = [
         ("local", &spec.local),
         ("in", &spec.push_package),
@@ -713,30 +719,70 @@ fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), String> {
                 field.to_string()
             };
             if line.contains('\r') {
-                return Err(format!(
-                    "{at}: carriage return (a CRLF allowlist?); Go source uses LF"
+                return Err((
+                    field,
+                    format!("{at}: carriage return (a CRLF allowlist?); Go source uses LF"),
                 ));
             }
             if let Some(c) = line
                 .chars()
                 .find(|&c| (c.is_control() && c != '\t') || is_bidi(c))
             {
-                return Err(format!("{at}: control character {c:?}"));
+                return Err((field, format!("{at}: control character {c:?}")));
             }
             if !multi && k > 0 {
-                return Err(format!("{field}: must be one line"));
+                return Err((field, format!("{field}: must be one line")));
             }
             if line.ends_with([' ', '\t']) {
-                return Err(format!("{at}: ends in blanks, which gofmt removes"));
+                return Err((field, format!("{at}: ends in blanks, which gofmt removes")));
             }
             if *field == "block" && !line.starts_with("//") {
-                return Err(format!(
-                    "{at}: a verbatim block is made of // comment lines"
+                return Err((
+                    field,
+                    format!("{at}: a verbatim block is made of // comment lines"),
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// Where the character that made `field` of symbol entry `i` (site `j`, or the entry's own
+/// fields) fail sits in the allowlist text: the first control or bidi character as written, else
+/// the first escape, else the value's start.
+fn value_pos(path: &str, text: &str, i: usize, j: Option<usize>, field: &str) -> Option<Pos> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let entry = doc.get("symbol")?.as_array_of_tables()?.get(i)?;
+    let table = match j {
+        None => entry,
+        Some(j) => entry.get("site")?.as_array_of_tables()?.get(j)?,
+    };
+    let span = table.get(field)?.span()?;
+    let raw = text.get(span.clone())?;
+    // A multi-line string's first newline (CRLF in a CRLF file) is not part of its value.
+    let skip = ["\"\"\"", "'''"]
+        .iter()
+        .find(|q| raw.starts_with(*q))
+        .map_or(0, |q| {
+            let after = &raw[q.len()..];
+            q.len()
+                + if after.starts_with("\r\n") {
+                    2
+                } else {
+                    usize::from(after.starts_with('\n'))
+                }
+        });
+    let at = skip
+        + raw[skip..]
+            .find(|c: char| (c.is_control() && c != '\t' && c != '\n') || is_bidi(c))
+            .or_else(|| raw[skip..].find('\\'))
+            .unwrap_or(0);
+    let (line, col) = line_col(text, span.start + at);
+    Some(Pos {
+        file: path.to_string(),
+        line,
+        col,
+    })
 }
 
 /// A region's text renders to Go source: well-formed placeholders for listed symbols, no
@@ -826,8 +872,14 @@ fn check_region(
 }
 
 /// The module path of a list item (`gvisor.dev/gvisor (from assembly)` -> `gvisor.dev/gvisor`).
+/// The module path of a list item: the item less a note in parentheses (`(from assembly)`).
+/// Anything else after a blank stays, so that a message shows the whole item.
 pub fn module_path(item: &str) -> &str {
-    item.split_whitespace().next().unwrap_or(item)
+    let item = item.trim();
+    match item.find(" (") {
+        Some(i) if item.ends_with(')') => item[..i].trim_end(),
+        _ => item,
+    }
 }
 
 fn check_package(pkg: &str) -> std::result::Result<(), String> {
