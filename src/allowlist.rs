@@ -454,8 +454,8 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         for (j, spec) in sites.chain([(None, &own)]) {
             // At the character itself: in a CRLF file that is the first line of the value, not
             // the entry's header.
-            check_site_text(spec).map_err(|(field, message)| Error::Allowlist {
-                pos: value_pos(path, text, i, j, field).unwrap_or_else(|| pos.clone()),
+            check_site_text(spec).map_err(|(field, k, message)| Error::Allowlist {
+                pos: value_pos(path, text, i, j, field, k).unwrap_or_else(|| pos.clone()),
                 message,
             })?;
         }
@@ -697,7 +697,7 @@ fn is_bidi(c: char) -> bool {
 
 /// Prose and names that go into comment lines: printable, one line where one is meant, no
 /// trailing blanks (gofmt would remove them), and verbatim blocks made of `//` lines.
-fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, String)> {
+fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, usize, String)> {
     let one_line = [
         ("local", &spec.local),
         ("in", &spec.push_package),
@@ -721,6 +721,7 @@ fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, St
             if line.contains('\r') {
                 return Err((
                     field,
+                    k,
                     format!("{at}: carriage return (a CRLF allowlist?); Go source uses LF"),
                 ));
             }
@@ -728,17 +729,22 @@ fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, St
                 .chars()
                 .find(|&c| (c.is_control() && c != '\t') || is_bidi(c))
             {
-                return Err((field, format!("{at}: control character {c:?}")));
+                return Err((field, k, format!("{at}: control character {c:?}")));
             }
             if !multi && k > 0 {
-                return Err((field, format!("{field}: must be one line")));
+                return Err((field, k, format!("{field}: must be one line")));
             }
             if line.ends_with([' ', '\t']) {
-                return Err((field, format!("{at}: ends in blanks, which gofmt removes")));
+                return Err((
+                    field,
+                    k,
+                    format!("{at}: ends in blanks, which gofmt removes"),
+                ));
             }
             if *field == "block" && !line.starts_with("//") {
                 return Err((
                     field,
+                    k,
                     format!("{at}: a verbatim block is made of // comment lines"),
                 ));
             }
@@ -747,10 +753,17 @@ fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, St
     Ok(())
 }
 
-/// Where the character that made `field` of symbol entry `i` (site `j`, or the entry's own
-/// fields) fail sits in the allowlist text: the first control or bidi character as written, else
-/// the first escape, else the value's start.
-fn value_pos(path: &str, text: &str, i: usize, j: Option<usize>, field: &str) -> Option<Pos> {
+/// Where the character that made line `k` of `field` of symbol entry `i` (site `j`, or the
+/// entry's own fields) fail sits in the allowlist text: the first control or bidi character as
+/// written, else an escape, else trailing blanks, else the line's start.
+fn value_pos(
+    path: &str,
+    text: &str,
+    i: usize,
+    j: Option<usize>,
+    field: &str,
+    k: usize,
+) -> Option<Pos> {
     let doc = toml_edit::Document::parse(text).ok()?;
     let entry = doc.get("symbol")?.as_array_of_tables()?.get(i)?;
     let table = match j {
@@ -772,12 +785,27 @@ fn value_pos(path: &str, text: &str, i: usize, j: Option<usize>, field: &str) ->
                     usize::from(after.starts_with('\n'))
                 }
         });
-    let at = skip
-        + raw[skip..]
-            .find(|c: char| (c.is_control() && c != '\t' && c != '\n') || is_bidi(c))
-            .or_else(|| raw[skip..].find('\\'))
-            .unwrap_or(0);
-    let (line, col) = line_col(text, span.start + at);
+    let body = &raw[skip..];
+    // Line k of a multi-line string is line k of the text; a one-line string has one.
+    let start = if skip > 0 && k > 0 {
+        body.match_indices('\n')
+            .nth(k - 1)
+            .map_or(0, |(n, _)| n + 1)
+    } else {
+        0
+    };
+    let line = body[start..].split('\n').next().unwrap_or("");
+    let trimmed = line.trim_end_matches('\r');
+    let within = line
+        .find(|c: char| (c.is_control() && c != '\t') || is_bidi(c))
+        .or_else(|| line.find('\\'))
+        .or_else(|| {
+            trimmed
+                .ends_with([' ', '\t'])
+                .then(|| trimmed.trim_end_matches([' ', '\t']).len())
+        })
+        .unwrap_or(0);
+    let (line, col) = line_col(text, span.start + skip + start + within);
     Some(Pos {
         file: path.to_string(),
         line,
