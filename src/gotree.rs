@@ -188,8 +188,8 @@ impl Tree {
             }
             return Ok(Entry::Unreadable {
                 rel: join_rel(dir, &shown),
-                why: "the file name is not UTF-8, so linkallow can neither name it in a diff nor \
-                      read it as Go source (the go command refuses it too); rename it"
+                why: "the file name is not UTF-8, and linkallow names every file it reads in \
+                      diffs and findings, so it cannot take this one into account; rename it"
                     .into(),
             });
         };
