@@ -449,7 +449,12 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             pos: pos.clone(),
             message,
         };
-        check_package(&s.package).map_err(bad)?;
+        // A bad package or name is shown at its value, at the offending character.
+        let at_field = |field: &str, message: String| Error::Allowlist {
+            pos: value_pos(path, text, i, None, field, 0).unwrap_or_else(|| pos.clone()),
+            message,
+        };
+        check_package(&s.package).map_err(|m| at_field("package", m))?;
         let sites = s.sites.iter().enumerate().map(|(j, site)| (Some(j), site));
         for (j, spec) in sites.chain([(None, &own)]) {
             // At the character itself: in a CRLF file that is the first line of the value, not
@@ -461,12 +466,15 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         }
         if s.name.is_empty()
             || s.name
-                .contains(|c: char| c.is_whitespace() || c.is_control())
+                .contains(|c: char| c.is_whitespace() || c.is_control() || is_bidi(c))
         {
-            return Err(bad(format!(
-                "symbol name {:?} is not a Go identifier or method symbol",
-                s.name
-            )));
+            return Err(at_field(
+                "name",
+                format!(
+                    "symbol name {:?} is not a Go identifier or method symbol",
+                    s.name
+                ),
+            ));
         }
         let linker_name = format!("{}.{}", s.package, s.name);
         if !seen.insert(linker_name.clone()) {
@@ -488,10 +496,17 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             }
         }
         let mut modules = HashSet::new();
-        for m in &s.modules {
-            check_module_item(m).map_err(&bad)?;
+        for (k, m) in s.modules.iter().enumerate() {
+            // At the item, where it is written.
+            let at_item = |message: String| Error::Allowlist {
+                pos: item_pos(path, text, i, "modules", k).unwrap_or_else(|| pos.clone()),
+                message,
+            };
+            check_module_item(m).map_err(at_item)?;
             if !modules.insert(module_path(m)) {
-                return Err(bad(format!("module {m} is listed twice for {linker_name}")));
+                return Err(at_item(format!(
+                    "module {m} is listed twice for {linker_name}"
+                )));
             }
         }
         let has_own = !own.is_empty() || !s.files.is_empty();
@@ -813,6 +828,19 @@ fn value_pos(
     })
 }
 
+/// Where item `k` of array `field` of symbol entry `i` is written.
+fn item_pos(path: &str, text: &str, i: usize, field: &str, k: usize) -> Option<Pos> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let entry = doc.get("symbol")?.as_array_of_tables()?.get(i)?;
+    let span = entry.get(field)?.as_array()?.get(k)?.span()?;
+    let (line, col) = line_col(text, span.start);
+    Some(Pos {
+        file: path.to_string(),
+        line,
+        col,
+    })
+}
+
 /// A region's text renders to Go source: well-formed placeholders for listed symbols, no
 /// control characters, and it parses (a whole file, or top-level declarations and comments).
 fn check_region(
@@ -912,7 +940,7 @@ pub fn module_path(item: &str) -> &str {
 
 fn check_package(pkg: &str) -> std::result::Result<(), String> {
     check_inside(pkg).map_err(|e| e.to_string())?;
-    if pkg.is_empty() || pkg.contains(char::is_whitespace) {
+    if pkg.is_empty() || pkg.contains(|c: char| c.is_whitespace() || c.is_control() || is_bidi(c)) {
         return Err(format!("package {pkg:?} is not an import path"));
     }
     Ok(())
@@ -1346,7 +1374,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("a.toml:1:1") && err.contains("escapes"),
+            // At the value, where the path is written.
+            err.contains("a.toml:2:11") && err.contains("escapes"),
             "{err}"
         );
     }
