@@ -248,6 +248,16 @@ impl Tree {
                     {
                         return Err(Error::Tree(format!("{rel}: {why}")));
                     }
+                    // So is a folder: none of its Go files may hold one.
+                    if entry.file_type().is_ok_and(|t| t.is_dir())
+                        && let Some(inner) = directive_file_in(&entry.path())
+                    {
+                        let rel = join_rel(&dir, &crate::error::lossless_name(&entry.file_name()));
+                        return Err(Error::Tree(format!(
+                            "{rel}: the folder name is not UTF-8, and linkallow names every file it reads in diffs and findings, so it cannot take {} into account; rename the folder",
+                            inner.display()
+                        )));
+                    }
                     continue;
                 };
                 let Ok(ty) = entry.file_type() else { continue };
@@ -283,6 +293,19 @@ impl Tree {
         out.sort();
         Ok(self.overlaid(out, "", true))
     }
+}
+
+/// A `.go` file under `dir` that holds a linkname directive, if any (the path below `dir`).
+fn directive_file_in(dir: &Path) -> Option<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "go"))
+        .find(|e| {
+            std::fs::read(e.path())
+                .is_ok_and(|b| memchr::memmem::find(&b, b"go:linkname").is_some())
+        })
+        .map(|e| e.path().strip_prefix(dir).unwrap_or(e.path()).to_path_buf())
 }
 
 /// A folder entry, as [`Tree::source_entry`] sees it.
