@@ -135,8 +135,8 @@ fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
         }
     }
     // `setup` (optional): a shell script run in $WORK with $TREE set, for what git cannot hold
-    // (file names that are not UTF-8, unreadable files).
-    // The tree the run must leave alone (without tree-out/): tree-in/, set up as the copy was.
+    // (file names that are not UTF-8). The tree the run must leave alone (without tree-out/) is
+    // then tree-in/ set up the same way, in a folder of its own.
     let mut baseline = tree_in.clone();
     if case.join("setup").exists() {
         let setup = |dir: &Path, tree: &Path| {
@@ -189,8 +189,7 @@ fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
 
     // The work folder's path, as given and canonical, becomes $WORK (the tree's, $TREE).
     let scrub = |bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes).to_string();
-        let mut text = text;
+        let mut text = String::from_utf8_lossy(bytes).to_string();
         for w in [&work, &canon] {
             let w = w.to_string_lossy();
             text = text
