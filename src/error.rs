@@ -62,6 +62,15 @@ pub fn display_path(file: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{prefix}{file}"))
 }
 
+/// A path known to be relative to the tree's base (a file or folder of the tree), as messages
+/// print it: from the root the user gave.
+pub fn display_rel(rel: &str) -> String {
+    match TREE_PATHS.get() {
+        Some((_, prefix, _)) => format!("{prefix}{rel}"),
+        None => rel.to_string(),
+    }
+}
+
 /// A path as messages print it: see [`display_path`].
 pub fn display_file(path: &Path) -> String {
     display_path(&path.to_string_lossy()).into_owned()

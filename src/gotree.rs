@@ -169,7 +169,10 @@ impl Tree {
                 Entry::File(rel) => files.push(rel),
                 Entry::Other => {}
                 Entry::Unreadable { rel, why } => {
-                    return Err(Error::Tree(format!("{rel}: {why}")));
+                    return Err(Error::Tree(format!(
+                        "{}: {why}",
+                        crate::error::display_rel(&rel)
+                    )));
                 }
             }
         }
@@ -246,7 +249,10 @@ impl Tree {
                         && std::fs::read(entry.path())
                             .map_or(true, |b| memchr::memmem::find(&b, b"linkname").is_some())
                     {
-                        return Err(Error::Tree(format!("{rel}: {why}")));
+                        return Err(Error::Tree(format!(
+                            "{}: {why}",
+                            crate::error::display_rel(&rel)
+                        )));
                     }
                     // So is a folder: none of its Go files may hold one.
                     if entry.file_type().is_ok_and(|t| t.is_dir())
@@ -254,7 +260,8 @@ impl Tree {
                     {
                         let rel = join_rel(&dir, &crate::error::lossless_name(&entry.file_name()));
                         return Err(Error::Tree(format!(
-                            "{rel}: the folder name is not UTF-8, and linkallow names every file it reads in diffs and findings, so it cannot take {} into account; rename the folder",
+                            "{}: the folder name is not UTF-8, and linkallow names every file it reads in diffs and findings, so it cannot take {} into account; rename the folder",
+                            crate::error::display_rel(&rel),
                             inner.display()
                         )));
                     }
@@ -270,7 +277,10 @@ impl Tree {
                             if std::fs::read(entry.path())
                                 .is_ok_and(|b| memchr::memmem::find(&b, b"linkname").is_some())
                             {
-                                return Err(Error::Tree(format!("{rel}: {why}")));
+                                return Err(Error::Tree(format!(
+                                    "{}: {why}",
+                                    crate::error::display_rel(&rel)
+                                )));
                             }
                         }
                     }
