@@ -154,6 +154,55 @@ enum Command {
     },
 }
 
+/// A writer for messages that other modules print (scan, report, adopt, dependents count):
+/// line by line, invisible characters escaped as `say!` does.
+struct Escaping<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Escaping<W> {
+    fn new(inner: W) -> Self {
+        Escaping {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.line).into_owned();
+        self.inner
+            .write_all(linkallow::error::escape_invisible(&text).as_bytes())?;
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.line.push(b);
+            if b == b'\n' {
+                self.emit()?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.line.is_empty() {
+            self.emit()?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Escaping<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 const DEFAULT_SERIES: &str = "legacy-linkname";
 
 #[derive(clap::Args)]
@@ -319,7 +368,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 output.as_deref(),
                 scan,
                 &mut out,
-                &mut std::io::stderr(),
+                &mut Escaping::new(std::io::stderr()),
             )?;
             out.flush()?;
             return Ok(code);
@@ -334,7 +383,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 out,
                 &cli.allowlist,
                 dependents.as_deref(),
-                &mut std::io::stderr(),
+                &mut Escaping::new(std::io::stderr()),
             );
         }
         Command::Adopt {
@@ -353,7 +402,11 @@ fn run(cli: &Cli) -> Result<u8> {
                 dry_run: *dry_run,
             };
             let mut out = std::io::stdout().lock();
-            let code = linkallow::survey::adopt_command(&opts, &mut out, &mut std::io::stderr())?;
+            let code = linkallow::survey::adopt_command(
+                &opts,
+                &mut out,
+                &mut Escaping::new(std::io::stderr()),
+            )?;
             out.flush()?;
             return Ok(code);
         }
@@ -386,7 +439,11 @@ fn run(cli: &Cli) -> Result<u8> {
                 merge: *merge,
             };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let code = linkallow::scan::command::run(&opts, &mut out, &mut std::io::stderr())?;
+            let code = linkallow::scan::command::run(
+                &opts,
+                &mut out,
+                &mut Escaping::new(std::io::stderr()),
+            )?;
             out.flush()?;
             return Ok(code);
         }
