@@ -254,11 +254,14 @@ impl Tree {
                             crate::error::display_rel(&rel)
                         )));
                     }
-                    // So is a folder: none of its Go files may hold one.
+                    // So is a folder (one the go command reads): none of its Go files may hold
+                    // one.
+                    let shown = crate::error::lossless_name(&entry.file_name());
                     if entry.file_type().is_ok_and(|t| t.is_dir())
+                        && !shown.starts_with(['.', '_'])
                         && let Some(inner) = directive_file_in(&entry.path())
                     {
-                        let rel = join_rel(&dir, &crate::error::lossless_name(&entry.file_name()));
+                        let rel = join_rel(&dir, &shown);
                         return Err(Error::Tree(format!(
                             "{}: the folder name is not UTF-8, and linkallow names every file it reads in diffs and findings, so it cannot take {} into account; rename the folder",
                             crate::error::display_rel(&rel),
