@@ -198,3 +198,34 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_characters_are_escaped_visible_ones_kept() {
+        assert_eq!(escape_invisible("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(escape_invisible("zero\u{200b}width"), "zero\\u{200b}width");
+        assert_eq!(escape_invisible("bell\u{7}"), "bell\\u{7}");
+        assert_eq!(escape_invisible("cr\r"), "cr\\u{d}");
+        // Lines, tabs and letters of any script stay as they are.
+        assert_eq!(escape_invisible("a\n\tb ≥ é 名"), "a\n\tb ≥ é 名");
+        // JSON keeps its own escapes for controls and gets \uXXXX for the rest.
+        assert_eq!(
+            escape_invisible_json("{\"m\":\"a\u{202e}b\\n\"}"),
+            "{\"m\":\"a\\u202eb\\n\"}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&escape_invisible_json("\"x\u{2066}y\"")).unwrap();
+        assert_eq!(v, "x\u{2066}y");
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.go");
+        assert_eq!(lossless_name(name), "caf\\xe9.go");
+        assert_eq!(lossless_name(std::ffi::OsStr::new("café.go")), "café.go");
+    }
+}
