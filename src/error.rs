@@ -141,7 +141,9 @@ pub enum Error {
     Encoding { pos: Pos, what: String },
     #[error("{pos}: {message}")]
     Allowlist { pos: Pos, message: String },
-    #[error("{pos}: Go file does not parse cleanly ({what}); fix it first: only files that parse are read or edited")]
+    #[error(
+        "{pos}: Go file does not parse cleanly ({what}); fix it first: only files that parse are read or edited"
+    )]
     GoSyntax { pos: Pos, what: String },
     #[error("{0}")]
     Tree(String),
