@@ -449,7 +449,7 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         list.dependents.insert(module, dependents);
     }
     let mut seen = HashSet::new();
-    for entry in spec.symbols {
+    for (i, entry) in spec.symbols.into_iter().enumerate() {
         let pos = at(entry.span().start);
         let s = entry.into_inner();
         let own = s.own_site();
@@ -457,18 +457,32 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             pos: pos.clone(),
             message,
         };
-        check_package(&s.package).map_err(bad)?;
-        for spec in s.sites.iter().chain([&own]) {
-            check_site_text(spec).map_err(bad)?;
+        // A bad package or name is shown at its value, at the offending character.
+        let at_field = |field: &str, message: String| Error::Allowlist {
+            pos: value_pos(path, text, i, None, field, 0).unwrap_or_else(|| pos.clone()),
+            message,
+        };
+        check_package(&s.package).map_err(|m| at_field("package", m))?;
+        let sites = s.sites.iter().enumerate().map(|(j, site)| (Some(j), site));
+        for (j, spec) in sites.chain([(None, &own)]) {
+            // At the character itself: in a CRLF file that is the first line of the value, not
+            // the entry's header.
+            check_site_text(spec).map_err(|(field, k, message)| Error::Allowlist {
+                pos: value_pos(path, text, i, j, field, k).unwrap_or_else(|| pos.clone()),
+                message,
+            })?;
         }
         if s.name.is_empty()
             || s.name
-                .contains(|c: char| c.is_whitespace() || c.is_control())
+                .contains(|c: char| c.is_whitespace() || c.is_control() || is_bidi(c))
         {
-            return Err(bad(format!(
-                "symbol name {:?} is not a Go identifier or method symbol",
-                s.name
-            )));
+            return Err(at_field(
+                "name",
+                format!(
+                    "symbol name {:?} is not a Go identifier or method symbol",
+                    s.name
+                ),
+            ));
         }
         let linker_name = format!("{}.{}", s.package, s.name);
         if !seen.insert(linker_name.clone()) {
@@ -490,10 +504,17 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             }
         }
         let mut modules = HashSet::new();
-        for m in &s.modules {
-            check_module_item(m).map_err(&bad)?;
+        for (k, m) in s.modules.iter().enumerate() {
+            // At the item, where it is written.
+            let at_item = |message: String| Error::Allowlist {
+                pos: item_pos(path, text, i, "modules", k).unwrap_or_else(|| pos.clone()),
+                message,
+            };
+            check_module_item(m).map_err(at_item)?;
             if !modules.insert(module_path(m)) {
-                return Err(bad(format!("module {m} is listed twice for {linker_name}")));
+                return Err(at_item(format!(
+                    "module {m} is listed twice for {linker_name}"
+                )));
             }
         }
         let has_own = !own.is_empty() || !s.files.is_empty();
@@ -699,7 +720,7 @@ fn is_bidi(c: char) -> bool {
 
 /// Prose and names that go into comment lines: printable, one line where one is meant, no
 /// trailing blanks (gofmt would remove them), and verbatim blocks made of `//` lines.
-fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), String> {
+fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, usize, String)> {
     let one_line = [
         ("local", &spec.local),
         ("in", &spec.push_package),
@@ -721,30 +742,111 @@ fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), String> {
                 field.to_string()
             };
             if line.contains('\r') {
-                return Err(format!(
-                    "{at}: carriage return (a CRLF allowlist?); Go source uses LF"
+                return Err((
+                    field,
+                    k,
+                    format!("{at}: carriage return (a CRLF allowlist?); Go source uses LF"),
                 ));
             }
             if let Some(c) = line
                 .chars()
                 .find(|&c| (c.is_control() && c != '\t') || is_bidi(c))
             {
-                return Err(format!("{at}: control character {c:?}"));
+                return Err((field, k, format!("{at}: control character {c:?}")));
             }
             if !multi && k > 0 {
-                return Err(format!("{field}: must be one line"));
+                return Err((field, k, format!("{field}: must be one line")));
             }
             if line.ends_with([' ', '\t']) {
-                return Err(format!("{at}: ends in blanks, which gofmt removes"));
+                return Err((
+                    field,
+                    k,
+                    format!("{at}: ends in blanks, which gofmt removes"),
+                ));
             }
             if *field == "block" && !line.starts_with("//") {
-                return Err(format!(
-                    "{at}: a verbatim block is made of // comment lines"
+                return Err((
+                    field,
+                    k,
+                    format!("{at}: a verbatim block is made of // comment lines"),
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// Where the character that made line `k` of `field` of symbol entry `i` (site `j`, or the
+/// entry's own fields) fail sits in the allowlist text: the first control or bidi character as
+/// written, else an escape, else trailing blanks, else the line's start.
+fn value_pos(
+    path: &str,
+    text: &str,
+    i: usize,
+    j: Option<usize>,
+    field: &str,
+    k: usize,
+) -> Option<Pos> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let entry = doc.get("symbol")?.as_array_of_tables()?.get(i)?;
+    let table = match j {
+        None => entry,
+        Some(j) => entry.get("site")?.as_array_of_tables()?.get(j)?,
+    };
+    let span = table.get(field)?.span()?;
+    let raw = text.get(span.clone())?;
+    // A multi-line string's first newline (CRLF in a CRLF file) is not part of its value.
+    let skip = ["\"\"\"", "'''"]
+        .iter()
+        .find(|q| raw.starts_with(*q))
+        .map_or(0, |q| {
+            let after = &raw[q.len()..];
+            q.len()
+                + if after.starts_with("\r\n") {
+                    2
+                } else {
+                    usize::from(after.starts_with('\n'))
+                }
+        });
+    let body = &raw[skip..];
+    // Line k of a multi-line string is line k of the text; a one-line string has one.
+    let start = if skip > 0 && k > 0 {
+        body.match_indices('\n')
+            .nth(k - 1)
+            .map_or(0, |(n, _)| n + 1)
+    } else {
+        0
+    };
+    let line = body[start..].split('\n').next().unwrap_or("");
+    let trimmed = line.trim_end_matches('\r');
+    let within = line
+        .find(|c: char| (c.is_control() && c != '\t') || is_bidi(c))
+        .or_else(|| line.find('\\'))
+        .or_else(|| {
+            trimmed
+                .ends_with([' ', '\t'])
+                .then(|| trimmed.trim_end_matches([' ', '\t']).len())
+        })
+        .unwrap_or(0);
+    let (line, col) = line_col(text, span.start + skip + start + within);
+    Some(Pos {
+        file: path.to_string(),
+        line,
+        col,
+    })
+}
+
+/// Where item `k` of array `field` of symbol entry `i` is written.
+fn item_pos(path: &str, text: &str, i: usize, field: &str, k: usize) -> Option<Pos> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let entry = doc.get("symbol")?.as_array_of_tables()?.get(i)?;
+    let span = entry.get(field)?.as_array()?.get(k)?.span()?;
+    let (line, col) = line_col(text, span.start);
+    Some(Pos {
+        file: path.to_string(),
+        line,
+        col,
+    })
 }
 
 /// A region's text renders to Go source: well-formed placeholders for listed symbols, no
@@ -834,13 +936,19 @@ fn check_region(
 }
 
 /// The module path of a list item (`gvisor.dev/gvisor (from assembly)` -> `gvisor.dev/gvisor`).
+/// The module path of a list item: the item less a note in parentheses (`(from assembly)`).
+/// Anything else after a blank stays, so that a message shows the whole item.
 pub fn module_path(item: &str) -> &str {
-    item.split_whitespace().next().unwrap_or(item)
+    let item = item.trim();
+    match item.find(" (") {
+        Some(i) if item.ends_with(')') => item[..i].trim_end(),
+        _ => item,
+    }
 }
 
 fn check_package(pkg: &str) -> std::result::Result<(), String> {
     check_inside(pkg).map_err(|e| e.to_string())?;
-    if pkg.is_empty() || pkg.contains(char::is_whitespace) {
+    if pkg.is_empty() || pkg.contains(|c: char| c.is_whitespace() || c.is_control() || is_bidi(c)) {
         return Err(format!("package {pkg:?} is not an import path"));
     }
     Ok(())
@@ -1039,6 +1147,160 @@ impl Allowlist {
     }
 }
 
+/// `new` (an extracted allowlist) with the comments of `previous` (the allowlist it replaces)
+/// carried over: the file's header comments (with a `Generated by` line brought up to date),
+/// and the comments above, inside and beside every `[[symbol]]`, `[[region]]`, `[[removed]]`,
+/// `[dependents]` entry and root key that still exists. Comments of entries the tree no longer
+/// has go with them. When `previous` does not parse, `new` is returned as it is.
+pub fn keep_comments(new: &str, previous: &str) -> String {
+    use toml_edit::DocumentMut;
+    let (Ok(mut doc), Ok(old)) = (new.parse::<DocumentMut>(), previous.parse::<DocumentMut>())
+    else {
+        return new.to_string();
+    };
+    // The header: the comment lines the file opens with.
+    let header = |text: &str| -> String {
+        text.lines()
+            .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let (new_header, old_header) = (header(new), header(previous));
+    let generated = |l: &str| l.starts_with("# Generated by `linkallow extract`");
+    let kept_header = if old_header.trim().is_empty() {
+        new_header.clone()
+    } else {
+        let fresh = new_header.lines().find(|l| generated(l));
+        let mut h: String = old_header
+            .lines()
+            .map(|l| match fresh {
+                Some(f) if generated(l) => format!("{f}\n"),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        if !h.ends_with("\n\n") {
+            h.push('\n');
+        }
+        h
+    };
+
+    // Root keys (source, tiers) and the [dependents] table, key by key.
+    copy_table_comments(doc.as_table_mut(), old.as_table(), false);
+    // Entries, matched by what identifies them.
+    let symbol_id = |t: &toml_edit::Table| {
+        format!(
+            "{}.{}",
+            t.get("package").and_then(|v| v.as_str()).unwrap_or(""),
+            t.get("name").and_then(|v| v.as_str()).unwrap_or("")
+        )
+    };
+    let region_id = |t: &toml_edit::Table| {
+        format!(
+            "{}|{}|{}",
+            t.get("file").and_then(|v| v.as_str()).unwrap_or(""),
+            t.get("after").and_then(|v| v.as_str()).unwrap_or(""),
+            t.get("symbols").map(|v| v.to_string()).unwrap_or_default()
+        )
+    };
+    let removed_id = |t: &toml_edit::Table| {
+        t.get("symbol")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    type Id<'a> = &'a dyn Fn(&toml_edit::Table) -> String;
+    let ids: [(&str, Id); 3] = [
+        ("symbol", &symbol_id),
+        ("region", &region_id),
+        ("removed", &removed_id),
+    ];
+    for (key, id) in ids {
+        let Some(old_entries) = old.get(key).and_then(|i| i.as_array_of_tables()) else {
+            continue;
+        };
+        let Some(entries) = doc.get_mut(key).and_then(|i| i.as_array_of_tables_mut()) else {
+            continue;
+        };
+        for t in entries.iter_mut() {
+            let me = id(t);
+            if let Some(o) = old_entries.iter().find(|o| id(o) == me) {
+                copy_table_comments(t, o, true);
+            }
+        }
+    }
+    if let Some(trailing) = old.trailing().as_str()
+        && trailing.contains('#')
+    {
+        doc.set_trailing(trailing);
+    }
+    // The document opens with a header (the old one, copied with the first key's comments, or
+    // the new one): replace it by the header kept above.
+    let body = doc.to_string();
+    let opening = header(&body);
+    let body = body.get(opening.len()..).unwrap_or(&body);
+    format!("{kept_header}{body}")
+}
+
+/// Copies comments from `old` to `new` for the keys both have: above a key, beside its value,
+/// inside arrays (per item, for the items both have), and above the table itself when
+/// `with_header` (an entry of an array of tables). A subtable (`[dependents]`) is copied the same
+/// way, header included.
+fn copy_table_comments(new: &mut toml_edit::Table, old: &toml_edit::Table, with_header: bool) {
+    let has_comment = |d: &toml_edit::Decor| {
+        d.prefix()
+            .and_then(|p| p.as_str())
+            .is_some_and(|p| p.contains('#'))
+            || d.suffix()
+                .and_then(|p| p.as_str())
+                .is_some_and(|p| p.contains('#'))
+    };
+    if with_header && has_comment(old.decor()) {
+        *new.decor_mut() = old.decor().clone();
+    }
+    let keys: Vec<String> = new.iter().map(|(k, _)| k.to_string()).collect();
+    for k in keys {
+        let (Some(old_key), Some(old_item)) = (old.key(&k), old.get(&k)) else {
+            continue;
+        };
+        let Some((mut key, item)) = new.get_key_value_mut(&k) else {
+            continue;
+        };
+        if has_comment(old_key.leaf_decor()) {
+            *key.leaf_decor_mut() = old_key.leaf_decor().clone();
+        }
+        match (item, old_item) {
+            (toml_edit::Item::Value(v), toml_edit::Item::Value(o)) => {
+                if let Some(s) = o.decor().suffix().and_then(|s| s.as_str())
+                    && s.contains('#')
+                {
+                    v.decor_mut().set_suffix(s.to_string());
+                }
+                if let (Some(arr), Some(old_arr)) = (v.as_array_mut(), o.as_array()) {
+                    for item in arr.iter_mut() {
+                        let same = old_arr
+                            .iter()
+                            .find(|x| x.as_str().is_some() && x.as_str() == item.as_str());
+                        if let Some(x) = same
+                            && has_comment(x.decor())
+                        {
+                            *item.decor_mut() = x.decor().clone();
+                        }
+                    }
+                    if let Some(t) = old_arr.trailing().as_str()
+                        && t.contains('#')
+                    {
+                        arr.set_trailing(t.to_string());
+                    }
+                }
+            }
+            (toml_edit::Item::Table(t), toml_edit::Item::Table(o)) => {
+                copy_table_comments(t, o, true);
+            }
+            _ => {}
+        }
+    }
+}
+
 fn write_site(t: &mut toml_edit::Table, s: &Symbol, site: &DocSite) {
     use toml_edit::value;
     if let Some(f) = &site.file {
@@ -1120,7 +1382,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("a.toml:1:1") && err.contains("escapes"),
+            // At the value, where the path is written.
+            err.contains("a.toml:2:11") && err.contains("escapes"),
             "{err}"
         );
     }

@@ -127,6 +127,23 @@ fn separator_at(line: &str) -> Option<usize> {
     })
 }
 
+/// The number literal that follows `"module":` (or `"dependents":` after it) in `text`.
+fn number_after<'a>(text: &'a str, module: &str) -> Option<&'a str> {
+    let at = text.find(&format!("\"{module}\""))?;
+    let rest = &text[at..];
+    let colon = rest.find(':')?;
+    let mut rest = rest[colon + 1..].trim_start();
+    if rest.starts_with('"') {
+        // An array entry: {"module": "m", "dependents": 123}.
+        let d = rest.find("\"dependents\"")?;
+        rest = rest[d..].split_once(':')?.1.trim_start();
+    }
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-')))
+        .unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|l| !l.is_empty())
+}
+
 /// `{"module": count, ...}` or `[{"module": ..., "dependents": ...}, ...]`.
 fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
     use serde_json::Value;
@@ -157,11 +174,18 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
     let count = |module: &str, v: &Value| {
         let parsed = match v {
             Value::Number(n) if n.is_u64() => parse_count(&n.to_string()),
-            Value::Number(n) => Err(format!("{n} is not a whole number of dependents")),
+            // A whole number past u64 reaches serde_json as a float (1e+23): quote it as written.
+            Value::Number(n) => match number_after(text, module) {
+                Some(lit) if lit.bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+                    "dependents {lit} is more than a TOML integer holds"
+                )),
+                Some(lit) => Err(format!("{lit} is not a whole number of dependents")),
+                None => Err(format!("{n} is not a whole number of dependents")),
+            },
             Value::String(s) => parse_count(s),
             other => Err(format!("{other} is not a count")),
         };
-        parsed.map_err(|m| bad(module, format!("dependents of {module}: {m}")))
+        parsed.map_err(|m| bad(module, format!("{module}: {m}")))
     };
     let mut out = Vec::new();
     match value {
@@ -277,11 +301,33 @@ pub fn import(
         let mut t = toml_edit::Table::new();
         // Before the first [[symbol]], right under the file's header.
         t.set_position(Some(-1));
-        t.decor_mut().set_prefix(
-            "\n# Dependents (direct + indirect, as deps.dev reports them) per module, written by\n\
+        // A blank line from what precedes it (the header), none at the top of the file.
+        let after_header = allowlist_text
+            .lines()
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .any(|l| !l.trim().is_empty());
+        let blank = if after_header { "\n" } else { "" };
+        t.decor_mut().set_prefix(format!(
+            "{blank}# Dependents (direct + indirect, as deps.dev reports them) per module, written by\n\
              # `linkallow dependents import`. A module without a count goes in the final round.\n",
-        );
+        ));
         doc.insert("dependents", toml_edit::Item::Table(t));
+        // And a blank line between it and the first entry that follows.
+        if let Some(first) = doc
+            .get_mut("symbol")
+            .and_then(|s| s.as_array_of_tables_mut())
+            .and_then(|a| a.get_mut(0))
+        {
+            let prefix = first
+                .decor()
+                .prefix()
+                .and_then(|p| p.as_str())
+                .unwrap_or("")
+                .to_string();
+            if !prefix.starts_with('\n') {
+                first.decor_mut().set_prefix(format!("\n{prefix}"));
+            }
+        }
     }
     let table = doc["dependents"]
         .as_table_mut()

@@ -361,7 +361,7 @@ fn check_target(w: &FileWrite, root: &Path) -> Result<()> {
     if !real.starts_with(root) {
         return Err(Error::Tree(format!(
             "{}: resolves to {}, outside {}; refusing to write through a symlink that leaves the tree",
-            w.path.display(),
+            crate::error::display_file(&w.path),
             real.display(),
             root.display()
         )));
@@ -375,24 +375,27 @@ fn check_target(w: &FileWrite, root: &Path) -> Result<()> {
     match fs::symlink_metadata(&w.path) {
         Ok(meta) if meta.file_type().is_symlink() => Err(Error::Tree(format!(
             "{}: is a symlink; refusing to replace it with a file",
-            w.path.display()
+            crate::error::display_file(&w.path)
         ))),
         Ok(meta) if !meta.is_file() => Err(Error::Tree(format!(
             "{}: not a regular file",
-            w.path.display()
+            crate::error::display_file(&w.path)
         ))),
         // Root could rename over it, but a read-only mode is somebody's decision to respect.
         Ok(meta) if meta.permissions().readonly() => Err(Error::Tree(format!(
             "{}: file is read-only",
-            w.path.display()
+            crate::error::display_file(&w.path)
         ))),
         Ok(_) if w.old.is_none() => Err(Error::Tree(format!(
             "{}: exists but was planned as new",
-            w.path.display()
+            crate::error::display_file(&w.path)
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && w.old.is_some() => Err(Error::Tree(
-            format!("{}: removed since it was read", w.path.display()),
-        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && w.old.is_some() => {
+            Err(Error::Tree(format!(
+                "{}: removed since it was read",
+                crate::error::display_file(&w.path)
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -427,7 +430,7 @@ fn still_as_planned(w: &FileWrite) -> Result<()> {
     let changed = || {
         Error::Tree(format!(
             "{}: changed on disk since it was read; nothing was written, run again",
-            w.path.display()
+            crate::error::display_file(&w.path)
         ))
     };
     match (&w.old, fs::read(&w.path)) {

@@ -1,7 +1,9 @@
 //! Typed library errors. Each knows where it happened (file, line, column when there is one);
 //! the binary maps every one of them to exit code 2.
 
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Exit codes shared by every command: agreement, drift found, error.
 pub mod exit {
@@ -20,20 +22,128 @@ pub struct Pos {
 
 impl std::fmt::Display for Pos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+        write!(f, "{}:{}:{}", display_path(&self.file), self.line, self.col)
     }
+}
+
+/// The tree whose files messages name: its base (paths inside it are relative to it), the
+/// prefix that makes such a path relative to the root the user gave (`src/` for a GOROOT, whose
+/// paths are kept relative to `GOROOT/src`), and that root.
+static TREE_PATHS: OnceLock<(PathBuf, String, PathBuf)> = OnceLock::new();
+
+/// From now on, positions, I/O errors and write refusals name the files of the tree at `base`
+/// relative to `root`, the folder the user gave (`src/runtime/proc.go:12:1` for a GOROOT), as
+/// the diffs do: one base everywhere, so that a path in a message opens from there in an editor
+/// or a CI log. `prefix` is `base` relative to `root`. Set once, by the binary.
+pub fn name_tree_files_from(base: &Path, prefix: &str, root: &Path) {
+    let _ = TREE_PATHS.set((base.to_path_buf(), prefix.to_string(), root.to_path_buf()));
+}
+
+/// `file` as messages print it: a tree file (a relative `.go` or `.s` path whose folder is in
+/// the tree) with the prefix of [`name_tree_files_from`], an absolute path inside the tree
+/// relative to its root; anything else (the allowlist, a counts file) as it is.
+pub fn display_path(file: &str) -> Cow<'_, str> {
+    let Some((base, prefix, root)) = TREE_PATHS.get() else {
+        return Cow::Borrowed(file);
+    };
+    if file.starts_with('/') {
+        return match Path::new(file).strip_prefix(root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => {
+                Cow::Owned(rel.to_string_lossy().into_owned())
+            }
+            _ => Cow::Borrowed(file),
+        };
+    }
+    let source = file.ends_with(".go") || file.ends_with(".s");
+    let dir = file.rfind('/').map_or("", |i| &file[..i]);
+    if prefix.is_empty() || !source || file.starts_with('<') || !base.join(dir).is_dir() {
+        return Cow::Borrowed(file);
+    }
+    Cow::Owned(format!("{prefix}{file}"))
+}
+
+/// A path known to be relative to the tree's base (a file or folder of the tree), as messages
+/// print it: from the root the user gave.
+pub fn display_rel(rel: &str) -> String {
+    match TREE_PATHS.get() {
+        Some((_, prefix, _)) => format!("{prefix}{rel}"),
+        None => rel.to_string(),
+    }
+}
+
+/// A path as messages print it: see [`display_path`].
+pub fn display_file(path: &Path) -> String {
+    display_path(&path.to_string_lossy()).into_owned()
+}
+
+/// Characters a terminal would not show as themselves: controls other than newline and tab,
+/// bidi controls (CVE-2021-42574), zero-width and other invisible formatting characters.
+pub fn is_invisible(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// `text` with every invisible character written as `\u{202e}`, for messages printed to a
+/// terminal or a CI log: user-supplied text (module names, file names, prose) is shown, never
+/// obeyed.
+pub fn escape_invisible(text: &str) -> Cow<'_, str> {
+    if !text.contains(is_invisible) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// JSON text with the invisible characters serde_json leaves raw (bidi and zero-width
+/// characters; it escapes controls itself) written as `\u202e` escapes: the same value.
+pub fn escape_invisible_json(json: &str) -> Cow<'_, str> {
+    if !json.contains(is_invisible) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_invisible(c) && !c.is_ascii() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A file name as messages print it: UTF-8 as it is, any other byte as `\xe9`.
+pub fn lossless_name(name: &std::ffi::OsStr) -> String {
+    let mut out = String::new();
+    for chunk in name.as_encoded_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // The OS error is part of the message, not a source: `{:#}` would print it twice.
-    #[error("{}: {err}", path.display())]
+    #[error("{}: {err}", display_path(&path.to_string_lossy()))]
     Io { path: PathBuf, err: std::io::Error },
     #[error("{pos}: {what}")]
     Encoding { pos: Pos, what: String },
     #[error("{pos}: {message}")]
     Allowlist { pos: Pos, message: String },
-    #[error("{pos}: Go file does not parse cleanly ({what}); refusing to edit it")]
+    #[error(
+        "{pos}: Go file does not parse cleanly ({what}); fix it first: only files that parse are read or edited"
+    )]
     GoSyntax { pos: Pos, what: String },
     #[error("{0}")]
     Tree(String),
@@ -90,3 +200,34 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_characters_are_escaped_visible_ones_kept() {
+        assert_eq!(escape_invisible("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(escape_invisible("zero\u{200b}width"), "zero\\u{200b}width");
+        assert_eq!(escape_invisible("bell\u{7}"), "bell\\u{7}");
+        assert_eq!(escape_invisible("cr\r"), "cr\\u{d}");
+        // Lines, tabs and letters of any script stay as they are.
+        assert_eq!(escape_invisible("a\n\tb ≥ é 名"), "a\n\tb ≥ é 名");
+        // JSON keeps its own escapes for controls and gets \uXXXX for the rest.
+        assert_eq!(
+            escape_invisible_json("{\"m\":\"a\u{202e}b\\n\"}"),
+            "{\"m\":\"a\\u202eb\\n\"}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&escape_invisible_json("\"x\u{2066}y\"")).unwrap();
+        assert_eq!(v, "x\u{2066}y");
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.go");
+        assert_eq!(lossless_name(name), "caf\\xe9.go");
+        assert_eq!(lossless_name(std::ffi::OsStr::new("café.go")), "café.go");
+    }
+}

@@ -156,21 +156,83 @@ impl Tree {
     }
 
     /// Non-test `.go` files directly in package directory `dir`, sorted, relative to `base`.
+    /// A symlinked file that stays inside the tree is read like the others (writes still refuse
+    /// it); one that leads out of the tree, or a file whose name is not UTF-8, is an error naming
+    /// it: it may declare the name being looked up.
     pub fn go_files(&self, dir: &str) -> Result<Vec<String>> {
         let path = self.path(dir);
         let entries = std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))?;
         let mut files = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&path, e))?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if is_source_name(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
-                files.push(join_rel(dir, &name));
+            match self.source_entry(dir, &entry)? {
+                Entry::File(rel) => files.push(rel),
+                Entry::Other => {}
+                Entry::Unreadable { rel, why } => {
+                    return Err(Error::Tree(format!(
+                        "{}: {why}",
+                        crate::error::display_rel(&rel)
+                    )));
+                }
             }
         }
         files.sort();
         Ok(self.overlaid(files, dir, false))
     }
 
+    /// What a folder entry is to linkallow: a source file it reads (by its path relative to
+    /// `base`), something else, or a source file it cannot read or name.
+    fn source_entry(&self, dir: &str, entry: &std::fs::DirEntry) -> Result<Entry> {
+        let os_name = entry.file_name();
+        let Some(name) = os_name.to_str() else {
+            let shown = crate::error::lossless_name(&os_name);
+            if !is_source_name(&shown) {
+                return Ok(Entry::Other);
+            }
+            return Ok(Entry::Unreadable {
+                rel: join_rel(dir, &shown),
+                why: "the file name is not UTF-8, and linkallow names every file it reads in \
+                      diffs and findings, so it cannot take this one into account; rename it"
+                    .into(),
+            });
+        };
+        if !is_source_name(name) {
+            return Ok(Entry::Other);
+        }
+        let rel = join_rel(dir, name);
+        let Ok(ty) = entry.file_type() else {
+            return Ok(Entry::Other);
+        };
+        if ty.is_file() {
+            return Ok(Entry::File(rel));
+        }
+        if !ty.is_symlink() {
+            return Ok(Entry::Other);
+        }
+        // A symlink: read through it when it lands on a file inside the tree.
+        let path = entry.path();
+        let target = std::fs::read_link(&path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        let inside = match (path.canonicalize(), self.base.canonicalize()) {
+            (Ok(t), Ok(b)) => t.starts_with(&b) && t.is_file(),
+            _ => false,
+        };
+        if inside {
+            return Ok(Entry::File(rel));
+        }
+        if path.is_dir() {
+            return Ok(Entry::Other);
+        }
+        let why = if path.exists() {
+            format!(
+                "a symlink to {target}, outside the tree; linkallow reads and writes only files inside the tree: put the file itself here"
+            )
+        } else {
+            format!("a symlink to {target}, which does not exist")
+        };
+        Ok(Entry::Unreadable { rel, why })
+    }
     /// Every non-test `.go` file in the tree outside `testdata` and `cmd` (for a
     /// GOROOT), sorted. Walks directories only; reading is left to the caller.
     pub fn all_go_files(&self) -> Result<Vec<String>> {
@@ -181,8 +243,52 @@ impl Tree {
             let entries = std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))?;
             for entry in entries {
                 let entry = entry.map_err(|e| Error::io(&path, e))?;
-                let name = entry.file_name().to_string_lossy().to_string();
+                let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                    // A file that cannot be named is skipped only when it holds no directive.
+                    if let Entry::Unreadable { rel, why } = self.source_entry(&dir, &entry)?
+                        && std::fs::read(entry.path())
+                            .map_or(true, |b| memchr::memmem::find(&b, b"linkname").is_some())
+                    {
+                        return Err(Error::Tree(format!(
+                            "{}: {why}",
+                            crate::error::display_rel(&rel)
+                        )));
+                    }
+                    // So is a folder (one the go command reads): none of its Go files may hold
+                    // one.
+                    let shown = crate::error::lossless_name(&entry.file_name());
+                    if entry.file_type().is_ok_and(|t| t.is_dir())
+                        && !shown.starts_with(['.', '_'])
+                        && let Some(inner) = directive_file_in(&entry.path())
+                    {
+                        let rel = join_rel(&dir, &shown);
+                        return Err(Error::Tree(format!(
+                            "{}: the folder name is not UTF-8, and linkallow names every file it reads in diffs and findings, so it cannot take {} into account; rename the folder",
+                            crate::error::display_rel(&rel),
+                            inner.display()
+                        )));
+                    }
+                    continue;
+                };
                 let Ok(ty) = entry.file_type() else { continue };
+                if ty.is_symlink() {
+                    match self.source_entry(&dir, &entry)? {
+                        Entry::File(rel) => out.push(rel),
+                        Entry::Other => {}
+                        Entry::Unreadable { rel, why } => {
+                            // Outside the tree or dangling: it matters only if it has directives.
+                            if std::fs::read(entry.path())
+                                .is_ok_and(|b| memchr::memmem::find(&b, b"linkname").is_some())
+                            {
+                                return Err(Error::Tree(format!(
+                                    "{}: {why}",
+                                    crate::error::display_rel(&rel)
+                                )));
+                            }
+                        }
+                    }
+                    continue;
+                }
                 if ty.is_dir() {
                     // vendor/ stays in: vendored x/sys pulls runtime symbols strip must keep.
                     let skip = name == "testdata"
@@ -200,6 +306,26 @@ impl Tree {
         out.sort();
         Ok(self.overlaid(out, "", true))
     }
+}
+
+/// A `.go` file under `dir` that holds a linkname directive, if any (the path below `dir`).
+fn directive_file_in(dir: &Path) -> Option<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "go"))
+        .find(|e| {
+            std::fs::read(e.path())
+                .is_ok_and(|b| memchr::memmem::find(&b, b"go:linkname").is_some())
+        })
+        .map(|e| e.path().strip_prefix(dir).unwrap_or(e.path()).to_path_buf())
+}
+
+/// A folder entry, as [`Tree::source_entry`] sees it.
+enum Entry {
+    File(String),
+    Other,
+    Unreadable { rel: String, why: String },
 }
 
 /// A file's bytes as text, or the first byte that is not UTF-8 at its line and column.

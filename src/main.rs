@@ -11,6 +11,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `eprintln!` for every message: invisible characters in user-supplied text (module names, file
+/// names, prose) are printed escaped (`\u{202e}`), never raw.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("{}", linkallow::error::escape_invisible(&format!($($arg)*)))
+    };
+}
+
 /// Keep the Go tree's legacy //go:linkname pushes and hall-of-shame comments in line with
 /// allowlist.toml.
 #[derive(Parser)]
@@ -147,6 +155,55 @@ enum Command {
     },
 }
 
+/// A writer for messages that other modules print (scan, report, adopt, dependents count):
+/// line by line, invisible characters escaped as `say!` does.
+struct Escaping<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Escaping<W> {
+    fn new(inner: W) -> Self {
+        Escaping {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.line).into_owned();
+        self.inner
+            .write_all(linkallow::error::escape_invisible(&text).as_bytes())?;
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.line.push(b);
+            if b == b'\n' {
+                self.emit()?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.line.is_empty() {
+            self.emit()?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Escaping<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 const DEFAULT_SERIES: &str = "legacy-linkname";
 
 #[derive(clap::Args)]
@@ -201,9 +258,10 @@ fn main() -> ExitCode {
             }
             // A tool reading --json gets the error in the same form.
             if matches!(cli.command, Command::Check { json: true }) {
-                println!("{}", serde_json::json!({ "error": format!("{err:#}") }));
+                let json = serde_json::json!({ "error": format!("{err:#}") }).to_string();
+                println!("{}", linkallow::error::escape_invisible_json(&json));
             }
-            eprintln!("linkallow: {err:#}");
+            say!("linkallow: {err:#}");
             ExitCode::from(exit::ERROR)
         }
     }
@@ -265,16 +323,31 @@ fn load_allowlist(cli: &Cli, tree: &Tree) -> Result<allowlist::Allowlist> {
     };
     let beside = root.join("allowlist.toml");
     if beside.exists() {
-        eprintln!("linkallow: using {}", beside.display());
+        say!("linkallow: using {}", beside.display());
         return Ok(allowlist::load(&beside.to_string_lossy())?);
     }
     let list = allowlist::parse("<built-in allowlist.toml>", BUILT_IN_ALLOWLIST)?;
-    eprintln!(
+    say!(
         "linkallow: no allowlist.toml here or in {}; using the one built into linkallow ({}); pass --allowlist FILE for another",
         root.display(),
         list.source.as_deref().unwrap_or("shipped")
     );
     Ok(list)
+}
+
+/// Opens the tree; from then on messages name its files from the root the user gave
+/// (`src/runtime/proc.go` for a GOROOT), as the diffs do.
+fn open_tree(dir: &std::path::Path) -> Result<Tree> {
+    let tree = Tree::open(dir)?;
+    // The tree's files are named from the folder the user gave (canonical too, for the paths
+    // of writes, which are resolved).
+    if tree.is_goroot() {
+        let root = tree.base.parent().unwrap_or(&tree.base);
+        linkallow::error::name_tree_files_from(&tree.base, "src/", root);
+    } else {
+        linkallow::error::name_tree_files_from(&tree.base, "", &tree.base);
+    }
+    Ok(tree)
 }
 
 fn run(cli: &Cli) -> Result<u8> {
@@ -296,7 +369,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 output.as_deref(),
                 scan,
                 &mut out,
-                &mut std::io::stderr(),
+                &mut Escaping::new(std::io::stderr()),
             )?;
             out.flush()?;
             return Ok(code);
@@ -311,7 +384,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 out,
                 &cli.allowlist,
                 dependents.as_deref(),
-                &mut std::io::stderr(),
+                &mut Escaping::new(std::io::stderr()),
             );
         }
         Command::Adopt {
@@ -330,7 +403,11 @@ fn run(cli: &Cli) -> Result<u8> {
                 dry_run: *dry_run,
             };
             let mut out = std::io::stdout().lock();
-            let code = linkallow::survey::adopt_command(&opts, &mut out, &mut std::io::stderr())?;
+            let code = linkallow::survey::adopt_command(
+                &opts,
+                &mut out,
+                &mut Escaping::new(std::io::stderr()),
+            )?;
             out.flush()?;
             return Ok(code);
         }
@@ -363,13 +440,17 @@ fn run(cli: &Cli) -> Result<u8> {
                 merge: *merge,
             };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let code = linkallow::scan::command::run(&opts, &mut out, &mut std::io::stderr())?;
+            let code = linkallow::scan::command::run(
+                &opts,
+                &mut out,
+                &mut Escaping::new(std::io::stderr()),
+            )?;
             out.flush()?;
             return Ok(code);
         }
         _ => {}
     }
-    let tree = Tree::open(&goroot(cli)?)?;
+    let tree = open_tree(&goroot(cli)?)?;
     // A writing run holds the tree from the first read to the last write.
     let writes = matches!(
         cli.command,
@@ -391,7 +472,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Command::Extract { output } => {
             let got = extract::extract(&index, &mut locator)?;
             for w in &got.warnings {
-                eprintln!("linkallow: warning: {w}");
+                say!("linkallow: warning: {w}");
             }
             let mut list = got.list;
             // Rewriting an allowlist keeps what only the allowlist knows.
@@ -410,10 +491,17 @@ fn run(cli: &Cli) -> Result<u8> {
                 "# Legacy //go:linkname pushes: which standard-library symbols are pulled by which modules.\n\
                  # Generated by `linkallow extract` from {version}; see README.md for the fields.\n\n"
             );
-            let text = allowlist::to_toml(&list, &header);
+            let mut text = allowlist::to_toml(&list, &header);
+            // ... and its comments: the header, and those of the entries that remain.
+            if let Some(previous) = output
+                .as_ref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+            {
+                text = allowlist::keep_comments(&text, &previous);
+            }
             let (prose, regions) = list.irregular_counts();
             let sites: usize = list.symbols.iter().map(|s| s.sites.len()).sum();
-            eprintln!(
+            say!(
                 "linkallow: {} symbols, {} doc sites, {} modules; {prose} entries carry prose as text, {regions} regions carried as source",
                 list.symbols.len(),
                 sites,
@@ -431,16 +519,17 @@ fn run(cli: &Cli) -> Result<u8> {
             ..
         } => {
             let list = load_allowlist(cli, &tree)?;
+            check_region_files(&tree, &list)?;
             let options = plan::ApplyOptions {
                 prune: *prune,
                 skip_missing: *skip_missing,
             };
             for w in list.dropped_names() {
-                eprintln!("linkallow: warning: {w}");
+                say!("linkallow: warning: {w}");
             }
             let plan = plan::apply(&index, &list, options, &mut locator)?;
             for p in &plan.skipped {
-                eprintln!("linkallow: skipped {}: {}", p.pos, p.message);
+                say!("linkallow: skipped {}: {}", p.pos, p.message);
             }
             finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
@@ -450,15 +539,27 @@ fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Check { json } => {
             let list = load_allowlist(cli, &tree)?;
+            check_region_files(&tree, &list)?;
             let findings = check::check(&index, &list, &mut locator)?;
             for w in list.dropped_names() {
-                eprintln!("linkallow: warning: {w}");
+                say!("linkallow: warning: {w}");
             }
             if *json {
-                stdout.write_all(check::to_json(&findings).as_bytes())?;
+                // The same paths as the text and the diffs: relative to the root given.
+                let shown: Vec<check::Finding> = findings
+                    .iter()
+                    .map(|f| {
+                        let mut f = f.clone();
+                        f.pos.file = linkallow::error::display_path(&f.pos.file).into_owned();
+                        f
+                    })
+                    .collect();
+                let json = check::to_json(&shown);
+                stdout.write_all(linkallow::error::escape_invisible_json(&json).as_bytes())?;
             } else {
                 for f in &findings {
-                    writeln!(stdout, "{}: {}", f.pos, f.message)?;
+                    let line = format!("{}: {}", f.pos, f.message);
+                    writeln!(stdout, "{}", linkallow::error::escape_invisible(&line))?;
                 }
                 let tree_name = tree.version.clone().unwrap_or_else(|| tree.module.clone());
                 let root = if tree.is_goroot() {
@@ -472,12 +573,15 @@ fn run(cli: &Cli) -> Result<u8> {
                     goroot_source(cli)
                 );
                 if findings.is_empty() {
-                    eprintln!(
-                        "linkallow: tree and allowlist agree ({} symbols; {from})",
-                        list.symbols.len()
+                    say!(
+                        "linkallow: tree and allowlist agree ({}; {from})",
+                        plural(list.symbols.len(), "symbol", "symbols")
                     );
                 } else {
-                    eprintln!("linkallow: {} disagreements ({from})", findings.len());
+                    say!(
+                        "linkallow: {} ({from})",
+                        plural(findings.len(), "disagreement", "disagreements")
+                    );
                 }
             }
             Ok(if findings.is_empty() {
@@ -509,9 +613,18 @@ fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     if new_text != list_text {
         edit::write_file(&cli.allowlist, &new_text)?;
     }
-    eprintln!(
-        "linkallow: {list_path}: {} counts added, {} updated, {} unchanged; {} modules without a count go in the final round",
-        got.added, got.updated, got.unchanged, got.without_count
+    if counts.is_empty() {
+        say!("linkallow: warning: {file_name} holds no counts; {list_path} is unchanged");
+    }
+    let without = match got.without_count {
+        1 => "1 module without a count goes".to_string(),
+        n => format!("{n} modules without a count go"),
+    };
+    say!(
+        "linkallow: {list_path}: {} added, {} updated, {} unchanged; {without} in the final round",
+        plural(got.added, "count", "counts"),
+        got.updated,
+        got.unchanged,
     );
     Ok(exit::OK)
 }
@@ -530,7 +643,7 @@ fn messages(
     );
     for (symbol, _) in steps.iter().flat_map(|s| &s.removed) {
         if !list.removed.iter().any(|n| &n.symbol == symbol) {
-            eprintln!(
+            say!(
                 "linkallow: warning: {symbol}: removed without a [[removed]] note in {list_name}; the CL body will say no reason is recorded"
             );
         }
@@ -551,7 +664,7 @@ fn warn_reused_series(series: &series::Series, args: &SeriesArgs) {
         )
     });
     if adds && args.series == DEFAULT_SERIES && series.annotated {
-        eprintln!(
+        say!(
             "linkallow: warning: the tree is already annotated, so an earlier round of series {DEFAULT_SERIES} may be merged, and Gerrit refuses a merged CL's Change-Id; pass --series NAME (e.g. {DEFAULT_SERIES}-2) to start a new round"
         );
     }
@@ -586,7 +699,7 @@ fn write_patches(
     args: &SeriesArgs,
     date: Option<&str>,
 ) -> Result<u8> {
-    let tree = Tree::open(&goroot(cli)?)?;
+    let tree = open_tree(&goroot(cli)?)?;
     let list = load_allowlist(cli, &tree)?;
     // The author goes into every file: --author, else the maintainer's git identity.
     let author = match &args.author {
@@ -605,10 +718,12 @@ fn write_patches(
             .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok()),
     };
     let date = match date {
-        Some(d) => mbox::Timestamp::parse(&d).with_context(|| {
-            format!("date {d:?}: expected a real UTC date from 1970 to 2099 as 2026-08-28T16:20:06Z, or Unix seconds (what git am accepts)")
+        Some(d) => mbox::Timestamp::parse(&d).map_err(|why| {
+            anyhow::anyhow!(
+                "date {d:?}: {why}; expected a real UTC date (2026-08-28T16:20:06Z), one with an offset (2026-08-28T18:20:06+02:00, 2026-08-28T08:20:06-0800) or Unix seconds, from 1970 to 2099 as git am takes them"
+            )
         })?,
-        None => mbox::Timestamp(0),
+        None => mbox::Timestamp::utc(0),
     };
     let envelope = mbox::Envelope {
         author: author.to_string(),
@@ -664,10 +779,10 @@ fn write_patches(
     }
     edit::commit(&writes, &lock, &mut |_| Ok(()))?;
     for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {
-        eprintln!("linkallow: {w}");
+        say!("linkallow: {w}");
     }
     for (name, _, summary) in &files {
-        eprintln!("linkallow: {}: {summary}", out.join(name).display());
+        say!("linkallow: {}: {summary}", out.join(name).display());
     }
     let unlisted = if args.prune {
         Vec::new()
@@ -675,7 +790,7 @@ fn write_patches(
         series.unlisted
     };
     if !unlisted.is_empty() {
-        eprintln!(
+        say!(
             "linkallow: the tree still annotates {} the allowlist no longer lists ({}); --prune makes their removal CL",
             if unlisted.len() == 1 {
                 "1 symbol".to_string()
@@ -685,7 +800,7 @@ fn write_patches(
             unlisted.join(", ")
         );
     } else if files.is_empty() {
-        eprintln!("linkallow: tree and allowlist agree; no patches");
+        say!("linkallow: tree and allowlist agree; no patches");
     }
     Ok(exit::OK)
 }
@@ -705,7 +820,7 @@ fn commit_series(
     };
     // Refuse before the (slower) planning: nothing is touched on refusal.
     let repo = commit::open_checked(&target)?;
-    let tree = Tree::open(cli.goroot.as_deref().unwrap_or(repo_dir))?;
+    let tree = open_tree(cli.goroot.as_deref().unwrap_or(repo_dir))?;
     let list = load_allowlist(cli, &tree)?;
     let series = series::plan_series(&tree, &list, false, args.prune)?;
     warn_reused_series(&series, args);
@@ -714,7 +829,7 @@ fn commit_series(
     let earlier = commit::branch_change_ids(&repo, branch);
     let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;
     for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {
-        eprintln!("linkallow: {w}");
+        say!("linkallow: {w}");
     }
     let mut stdout = std::io::stdout().lock();
     for ((id, msg), step) in ids.iter().zip(&msgs).zip(&steps) {
@@ -726,11 +841,49 @@ fn commit_series(
             describe_step(step)
         )?;
     }
-    eprintln!(
+    say!(
         "linkallow: branch {branch}: {} commits on HEAD; `git checkout {branch}` to review and mail",
         ids.len()
     );
     Ok(exit::OK)
+}
+
+/// `1 symbol`, `2 symbols`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A region whose file is a folder (or anything but a file) in the tree cannot be written or
+/// read: say so at the region's allowlist line rather than planning to create it.
+fn check_region_files(tree: &Tree, list: &allowlist::Allowlist) -> Result<()> {
+    for region in &list.regions {
+        let path = tree.path(&region.file);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            let what = if meta.is_dir() {
+                "a folder"
+            } else if meta.file_type().is_symlink() {
+                "a symlink"
+            } else {
+                "not a regular file"
+            };
+            return Err(linkallow::error::Error::Allowlist {
+                pos: region.pos.clone(),
+                message: format!(
+                    "region file {} is {what} in the tree, not a Go file",
+                    linkallow::error::display_path(&region.file)
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn distinct_modules(list: &allowlist::Allowlist) -> usize {
@@ -753,10 +906,10 @@ fn finish(
 ) -> Result<u8> {
     if let Some(lock) = lock {
         edit::write(tree, plan, lock)?;
-        eprintln!("linkallow: wrote {}", plan::summary(plan));
+        say!("linkallow: wrote {}", plan::summary(plan));
     } else {
         out.write_all(edit::unified_diff(tree, plan).as_bytes())?;
-        eprintln!("linkallow: would change {}", plan::summary(plan));
+        say!("linkallow: would change {}", plan::summary(plan));
     }
     Ok(exit::OK)
 }

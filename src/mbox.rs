@@ -9,60 +9,153 @@ use crate::message::CommitMessage;
 use crate::plan::{FileChange, Plan};
 use similar::{ChangeTag, TextDiff};
 
-/// A point in time, UTC, as seconds since the Unix epoch.
+/// A point in time: seconds since the Unix epoch, and the UTC offset (minutes east) the date
+/// was given in, which the Date header keeps as git does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timestamp(pub i64);
+pub struct Timestamp {
+    pub secs: i64,
+    pub offset_minutes: i32,
+}
 
 impl Timestamp {
-    /// `2026-08-28T16:20:06Z` (the `time` line of a Go VERSION file), or Unix seconds.
-    pub fn parse(s: &str) -> Option<Timestamp> {
-        let s = s.trim();
-        // What git am accepts in a Date header: from the epoch to the end of 2099.
-        let in_range = |secs: i64| (0..=LAST_SECOND_GIT_TAKES).contains(&secs);
-        if let Ok(secs) = s.parse::<i64>() {
-            return in_range(secs).then_some(Timestamp(secs));
+    pub fn utc(secs: i64) -> Timestamp {
+        Timestamp {
+            secs,
+            offset_minutes: 0,
         }
-        let s = s.strip_suffix('Z')?;
-        let (date, time) = s.split_once('T')?;
-        let d: Vec<i64> = date
-            .split('-')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        let t: Vec<i64> = time
-            .split(':')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        let (&[y, mo, da], &[h, mi, se]) = (d.as_slice(), t.as_slice()) else {
-            return None;
+    }
+
+    /// What git takes for an ISO 8601 date: `2026-08-28T16:20:06Z` (the `time` line of a Go
+    /// VERSION file), `2026-08-28T18:20:06+02:00`, `...-0800`, a blank for the `T` or before the
+    /// offset, or Unix seconds. The reason when it is not one, or not a real date in git's range.
+    pub fn parse(s: &str) -> std::result::Result<Timestamp, String> {
+        let s = s.trim();
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            let secs: i64 = s
+                .parse()
+                .map_err(|_| format!("{s} seconds is beyond what git takes"))?;
+            return in_range(secs).map(Timestamp::utc);
+        }
+        if s.starts_with('-') {
+            return Err("a date before 1970 (git am refuses it)".into());
+        }
+        let form = || "not a date".to_string();
+        // The date, then `T` or a blank, then the time, then `Z` or an offset.
+        let (date, rest) = s.split_once(['T', 't', ' ']).ok_or_else(form)?;
+        let rest = rest.trim_start();
+        let (time, offset) = match rest.find(['Z', 'z', '+', '-', ' ']) {
+            Some(i) => (&rest[..i], rest[i..].trim_start()),
+            None => return Err("no time zone: end with Z or an offset such as +02:00".into()),
         };
-        let valid = (1970..=2099).contains(&y)
-            && (1..=12).contains(&mo)
-            && (1..=days_in_month(y, mo)).contains(&da)
-            && (0..24).contains(&h)
-            && (0..60).contains(&mi)
-            && (0..60).contains(&se);
-        let secs = days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
-        (valid && in_range(secs)).then_some(Timestamp(secs))
+        let number = |x: &str, what: &str| -> std::result::Result<i64, String> {
+            if x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(form());
+            }
+            x.parse::<i64>()
+                .map_err(|_| format!("{what} {x} is beyond what git takes"))
+        };
+        let d: Vec<&str> = date.split('-').collect();
+        let t: Vec<&str> = time.split(':').collect();
+        let (&[y, mo, da], &[h, mi, se]) = (d.as_slice(), t.as_slice()) else {
+            return Err(form());
+        };
+        let (y, mo, da) = (number(y, "year")?, number(mo, "month")?, number(da, "day")?);
+        let (h, mi, se) = (
+            number(h, "hour")?,
+            number(mi, "minute")?,
+            number(se, "second")?,
+        );
+        if !(1970..=2099).contains(&y) {
+            return Err(format!(
+                "year {y} is outside 1970 to 2099, the years git am takes"
+            ));
+        }
+        if !(1..=12).contains(&mo) {
+            return Err(format!("there is no month {mo}"));
+        }
+        if !(1..=days_in_month(y, mo)).contains(&da) {
+            return Err(format!(
+                "{} {y} has {} days",
+                MONTHS[(mo - 1) as usize],
+                days_in_month(y, mo)
+            ));
+        }
+        if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..60).contains(&se) {
+            return Err(format!("there is no time {time}"));
+        }
+        let offset_minutes = parse_offset(offset)?;
+        let local = days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
+        let secs = local - i64::from(offset_minutes) * 60;
+        in_range(secs).map(|secs| Timestamp {
+            secs,
+            offset_minutes,
+        })
     }
 
     /// RFC 2822, as git writes the Date header: `Fri, 28 Aug 2026 16:20:06 +0000`.
     pub fn rfc2822(self) -> String {
-        let days = self.0.div_euclid(86400);
-        let secs = self.0.rem_euclid(86400);
+        let local = self.secs + i64::from(self.offset_minutes) * 60;
+        let days = local.div_euclid(86400);
+        let secs = local.rem_euclid(86400);
         let (y, m, d) = civil_from_days(days);
         const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
+        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
+        let off = self.offset_minutes.unsigned_abs();
         format!(
-            "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
+            "{}, {d} {} {y} {:02}:{:02}:{:02} {sign}{:02}{:02}",
             WEEKDAYS[days.rem_euclid(7) as usize],
             MONTHS[(m - 1) as usize],
             secs / 3600,
             secs / 60 % 60,
-            secs % 60
+            secs % 60,
+            off / 60,
+            off % 60
         )
     }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// From the epoch to the end of 2099: what git am accepts in a Date header.
+fn in_range(secs: i64) -> std::result::Result<i64, String> {
+    if (0..=LAST_SECOND_GIT_TAKES).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err("outside 1970 to 2099 (UTC), the dates git am takes".into())
+    }
+}
+
+/// `Z`, `+02:00`, `+0200`, `-08`: minutes east of UTC. Real offsets lie within -12:00 and
+/// +14:00.
+fn parse_offset(s: &str) -> std::result::Result<i32, String> {
+    if s.eq_ignore_ascii_case("z") {
+        return Ok(0);
+    }
+    let bad = || format!("time zone {s:?}: expected Z or an offset such as +02:00 or -0800");
+    let (sign, digits) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(bad()),
+    };
+    let digits = digits.replacen(':', "", 1);
+    if !matches!(digits.len(), 2 | 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let h: i32 = digits[..2].parse().map_err(|_| bad())?;
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse().map_err(|_| bad())?
+    } else {
+        0
+    };
+    let minutes = sign * (h * 60 + m);
+    if m >= 60 || !(-12 * 60..=14 * 60).contains(&minutes) {
+        return Err(format!(
+            "time zone {s}: no place is more than 12 hours behind or 14 hours ahead of UTC"
+        ));
+    }
+    Ok(minutes)
 }
 
 /// 2099-12-31T23:59:59Z: git am rejects a Date header from 2100 on.
@@ -286,13 +379,16 @@ mod tests {
     fn dates_are_rfc2822() {
         let t = Timestamp::parse("2026-08-28T16:20:06Z").unwrap();
         assert_eq!(t.rfc2822(), "Fri, 28 Aug 2026 16:20:06 +0000");
-        assert_eq!(Timestamp(0).rfc2822(), "Thu, 1 Jan 1970 00:00:00 +0000");
+        assert_eq!(
+            Timestamp::utc(0).rfc2822(),
+            "Thu, 1 Jan 1970 00:00:00 +0000"
+        );
         assert_eq!(
             Timestamp::parse("951782400").unwrap().rfc2822(),
             "Tue, 29 Feb 2000 00:00:00 +0000"
         );
-        assert!(Timestamp::parse("2026-13-01T00:00:00Z").is_none());
-        assert!(Timestamp::parse("yesterday").is_none());
+        assert!(Timestamp::parse("2026-13-01T00:00:00Z").is_err());
+        assert!(Timestamp::parse("yesterday").is_err());
         // Dates git would refuse, or that a calendar does not have.
         for bad in [
             "2026-02-30T00:00:00Z",
@@ -301,13 +397,42 @@ mod tests {
             "9999999999-01-01T00:00:00Z",
             "-1",
             "4102444800",
+            "99999999999999999999999",
             "2026-01-01T00:00:60Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00+25:00",
+            "2026-01-01T00:00:00+01:60",
+            "2026-01-01T00:00:00+1",
+            "1970-01-01T00:00:00+01:00",
+            "2099-12-31T23:59:59-01:00",
         ] {
-            assert!(Timestamp::parse(bad).is_none(), "{bad} accepted");
+            assert!(Timestamp::parse(bad).is_err(), "{bad} accepted");
         }
-        assert!(Timestamp::parse("2024-02-29T00:00:00Z").is_some());
-        assert!(Timestamp::parse("2099-12-31T23:59:59Z").is_some());
-        assert!(Timestamp::parse("2100-01-01T00:00:00Z").is_none());
+        assert!(Timestamp::parse("2024-02-29T00:00:00Z").is_ok());
+        assert!(Timestamp::parse("2099-12-31T23:59:59Z").is_ok());
+        assert!(Timestamp::parse("2100-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn offsets_are_kept_as_git_keeps_them() {
+        let t = Timestamp::parse("2026-02-03T04:05:06+01:00").unwrap();
+        assert_eq!(
+            t.secs,
+            Timestamp::parse("2026-02-03T03:05:06Z").unwrap().secs
+        );
+        assert_eq!(t.rfc2822(), "Tue, 3 Feb 2026 04:05:06 +0100");
+        let t = Timestamp::parse("2026-02-03T04:05:06-0800").unwrap();
+        assert_eq!(
+            t.secs,
+            Timestamp::parse("2026-02-03T12:05:06Z").unwrap().secs
+        );
+        assert_eq!(t.rfc2822(), "Tue, 3 Feb 2026 04:05:06 -0800");
+        let t = Timestamp::parse("2026-01-01 00:30:00 -0100").unwrap();
+        assert_eq!(t.rfc2822(), "Thu, 1 Jan 2026 00:30:00 -0100");
+        assert_eq!(
+            Timestamp::parse("2026-02-30T00:00:00Z").unwrap_err(),
+            "Feb 2026 has 28 days"
+        );
     }
 
     #[test]

@@ -358,7 +358,8 @@ fn module_strings_cannot_inject_comment_lines() {
             ),
         );
         let out = apply_write(&tree, &allow);
-        fails_with(&out, "allowlist.toml:1:1");
+        // At the item itself, line 4 column 12.
+        fails_with(&out, "allowlist.toml:4:12");
         fails_with(&out, "is not a module path");
         unchanged(&tree);
     }

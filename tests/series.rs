@@ -379,14 +379,14 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
     );
     assert!(
         report
-            .contains("its block now sits on func convertAssignValue at database/sql/convert.go:")
+            .contains("its block now sits on func convertAssignValue at src/database/sql/convert.go:")
             && report.contains("record local = \"convertAssignValue\" in the allowlist entry, so that the new declaration pushes the old name database/sql.convertAssign")
             && report
                 .contains("recording name = \"convertAssignValue\", renamed_from = \"convertAssign\" instead drops database/sql.convertAssign and breaks the listed modules"),
         "{report}"
     );
     assert!(
-        report.contains("its block now sits on func isDomainName at internal/dnsname/name.go:")
+        report.contains("its block now sits on func isDomainName at src/internal/dnsname/name.go:")
             && report.contains("record in = \"internal/dnsname\", local = \"isDomainName\"")
             && report.contains("package = \"internal/dnsname\", moved_from = \"net\""),
         "{report}"
@@ -429,7 +429,7 @@ fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
     assert_eq!(
         stdout(&report).lines().collect::<Vec<_>>(),
         vec![
-            "database/sql/convert.go:212:1: database/sql.convertAssignValue: block still names convertAssign (renamed_from); apply updates it"
+            "src/database/sql/convert.go:212:1: database/sql.convertAssignValue: block still names convertAssign (renamed_from); apply updates it"
         ]
     );
 

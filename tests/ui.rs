@@ -1,0 +1,346 @@
+//! UI tests in the style of cargo's: one folder per case under `tests/ui/`, each a tree, a
+//! command and what the command must print, exit with and leave behind.
+//!
+//! A case folder holds:
+//!
+//! - `cmd`: one line, the linkallow arguments (`check`, `apply --write`). Words are split at
+//!   blanks; `'single'` or `"double"` quotes keep blanks in a word. `$TREE` stands for the copy of
+//!   the tree and `$WORK` for the folder the command runs in.
+//! - `tree-in/`: a tiny Go tree (a GOROOT with `src/` and `VERSION`, or a module with `go.mod`).
+//! - `allowlist.toml` (optional): copied to `$WORK/allowlist.toml`, which is passed as
+//!   `--allowlist allowlist.toml`.
+//! - `files/` (optional): more inputs (a counts CSV...), copied into `$WORK`.
+//! - `setup` (optional): a shell script run in `$WORK` (with `$TREE` set) before the command, for
+//!   what git cannot hold (a file name that is not UTF-8).
+//! - `stdout`, `stderr`, `exit`: what the run must print and its exit code. The work folder's
+//!   path is replaced by `$WORK` and the tree's by `$TREE` before comparing.
+//! - `tree-out/` (optional): the tree after the run; without it the tree must not change.
+//! - `allowlist-out.toml` (optional): the allowlist after the run; without it, unchanged.
+//! - `created` (optional): names the run creates in `$WORK`, one a line; without it, none.
+//! - `work-out/` (optional): what the run creates in `$WORK` (a patch series), byte for byte.
+//!
+//! The harness runs `linkallow --goroot $TREE [--allowlist allowlist.toml] CMD...` in `$WORK`
+//! (`--goroot`/`--allowlist` are left out when `cmd` gives them). `LINKALLOW_BLESS=1 cargo test
+//! --test ui` rewrites the expectations from what the tool prints; `LINKALLOW_UI=NAME` runs the
+//! cases whose name contains NAME. Read every blessed file: an expectation is what the tool should
+//! print, not what it happens to print.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui")
+}
+
+/// The blank-separated words of `line`, with simple quoting.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            None => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    assert!(quote.is_none(), "unbalanced quote in cmd: {line}");
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+/// `cp -a`: symlinks stay symlinks, modes stay.
+fn copy(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
+/// `diff -r` without following symlinks: empty when the trees are the same.
+fn diff_trees(want: &Path, got: &Path) -> String {
+    let out = Command::new("diff")
+        .args(["-r", "--no-dereference", "-u"])
+        .arg(want)
+        .arg(got)
+        .output()
+        .expect("diff");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn unified(name: &str, want: &str, got: &str) -> String {
+    similar::TextDiff::from_lines(want, got)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{name} (expected)"), &format!("{name} (actual)"))
+        .to_string()
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).to_string())
+}
+
+fn names(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect()
+}
+
+/// Runs one case; returns what differs (empty when the case passes).
+fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
+    let name = case.file_name().unwrap().to_string_lossy().to_string();
+    let cmd = read(&case.join("cmd")).unwrap_or_else(|| panic!("{name}: no cmd file"));
+    let work = work_root.join(&name);
+    std::fs::create_dir_all(&work).unwrap();
+    let tree = work.join("tree");
+    let tree_in = case.join("tree-in");
+    assert!(tree_in.is_dir(), "{name}: no tree-in/");
+    copy(&tree_in, &tree);
+    let list_in = case.join("allowlist.toml");
+    let has_list = list_in.exists();
+    if has_list {
+        copy(&list_in, &work.join("allowlist.toml"));
+    }
+    if case.join("files").is_dir() {
+        for e in std::fs::read_dir(case.join("files")).unwrap() {
+            copy(&e.unwrap().path(), &work);
+        }
+    }
+    // `setup` (optional): a shell script run in $WORK with $TREE set, for what git cannot hold
+    // (file names that are not UTF-8). The tree the run must leave alone (without tree-out/) is
+    // then tree-in/ set up the same way, in a folder of its own.
+    let mut baseline = tree_in.clone();
+    if case.join("setup").exists() {
+        let setup = |dir: &Path, tree: &Path| {
+            let status = Command::new("sh")
+                .arg(case.join("setup"))
+                .current_dir(dir)
+                .env("TREE", tree)
+                .status()
+                .expect("sh setup");
+            assert!(status.success(), "{name}: setup failed");
+        };
+        let base_dir = work_root.join(format!("{name}.baseline"));
+        std::fs::create_dir_all(&base_dir).unwrap();
+        baseline = base_dir.join("tree");
+        copy(&tree_in, &baseline);
+        setup(&base_dir, &baseline);
+        setup(&work, &tree);
+    }
+    let before = names(&work);
+
+    let canon = work.canonicalize().unwrap();
+    let expand = |w: &str| {
+        w.replace("$TREE", &tree.to_string_lossy())
+            .replace("$WORK", &work.to_string_lossy())
+    };
+    let args: Vec<String> = words(cmd.trim()).iter().map(|w| expand(w)).collect();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linkallow"));
+    command
+        .current_dir(&work)
+        .env_remove("GOROOT")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("NO_COLOR", "1")
+        .env("HOME", &work)
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    if !args
+        .iter()
+        .any(|a| a == "--goroot" || a.starts_with("--goroot="))
+    {
+        command.arg("--goroot").arg(&tree);
+    }
+    if has_list
+        && !args
+            .iter()
+            .any(|a| a == "--allowlist" || a.starts_with("--allowlist="))
+    {
+        command.args(["--allowlist", "allowlist.toml"]);
+    }
+    command.args(&args);
+    let out = command.output().expect("run linkallow");
+
+    // The work folder's path, as given and canonical, becomes $WORK (the tree's, $TREE).
+    let scrub = |bytes: &[u8]| {
+        let mut text = String::from_utf8_lossy(bytes).to_string();
+        for w in [&work, &canon] {
+            let w = w.to_string_lossy();
+            text = text
+                .replace(&format!("{w}/tree"), "$TREE")
+                .replace(&*w, "$WORK");
+        }
+        text
+    };
+    let got_stdout = scrub(&out.stdout);
+    let got_stderr = scrub(&out.stderr);
+    let got_exit = format!(
+        "{}\n",
+        out.status
+            .code()
+            .map_or_else(|| "signal".to_string(), |c| c.to_string())
+    );
+    let mut created: Vec<String> = names(&work).difference(&before).cloned().collect();
+    created.sort();
+    let got_created: String = created.iter().map(|n| format!("{n}\n")).collect();
+
+    let mut problems = Vec::new();
+    let texts = [
+        ("stdout", &got_stdout),
+        ("stderr", &got_stderr),
+        ("exit", &got_exit),
+        ("created", &got_created),
+    ];
+    for (file, got) in texts {
+        let path = case.join(file);
+        let optional = file == "created";
+        let want = read(&path).unwrap_or_default();
+        if bless {
+            if optional && got.is_empty() {
+                let _ = std::fs::remove_file(&path);
+            } else {
+                std::fs::write(&path, got).unwrap();
+            }
+        } else if (!optional || path.exists() || !got.is_empty()) && want != *got {
+            problems.push(format!("{file} differs:\n{}", unified(file, &want, got)));
+        }
+    }
+
+    // What the run created in $WORK (a patch series), file by file.
+    let work_out = case.join("work-out");
+    if bless {
+        let _ = std::fs::remove_dir_all(&work_out);
+        if !created.is_empty() {
+            std::fs::create_dir_all(&work_out).unwrap();
+            for n in &created {
+                copy(&work.join(n), &work_out);
+            }
+        }
+    } else if work_out.is_dir() {
+        for n in names(&work_out) {
+            let d = diff_trees(&work_out.join(&n), &work.join(&n));
+            if !d.is_empty() {
+                problems.push(format!("{n} in $WORK differs from work-out/{n}:\n{d}"));
+            }
+        }
+    }
+
+    let list_out = case.join("allowlist-out.toml");
+    if has_list {
+        let got = read(&work.join("allowlist.toml")).unwrap_or_default();
+        let original = read(&list_in).unwrap();
+        if bless {
+            if got == original {
+                let _ = std::fs::remove_file(&list_out);
+            } else {
+                std::fs::write(&list_out, &got).unwrap();
+            }
+        } else {
+            let want = read(&list_out).unwrap_or(original);
+            if want != got {
+                problems.push(format!(
+                    "allowlist.toml differs:\n{}",
+                    unified("allowlist.toml", &want, &got)
+                ));
+            }
+        }
+    }
+
+    let tree_out = case.join("tree-out");
+    if bless {
+        let _ = std::fs::remove_dir_all(&tree_out);
+        if !diff_trees(&baseline, &tree).is_empty() {
+            copy(&tree, &tree_out);
+        }
+    } else {
+        let want = if tree_out.is_dir() {
+            &tree_out
+        } else {
+            &baseline
+        };
+        let d = diff_trees(want, &tree);
+        if !d.is_empty() {
+            let what = if tree_out.is_dir() {
+                "the tree differs from tree-out/"
+            } else {
+                "the tree changed (no tree-out/, so it must stay as tree-in/)"
+            };
+            problems.push(format!("{what}:\n{d}"));
+        }
+    }
+    if problems.is_empty() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    problems
+}
+
+#[test]
+fn ui() {
+    let bless = std::env::var_os("LINKALLOW_BLESS").is_some_and(|v| v == "1");
+    let only = std::env::var("LINKALLOW_UI").ok();
+    let work_root = std::env::temp_dir().join(format!("linkallow-ui-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work_root);
+    std::fs::create_dir_all(&work_root).unwrap();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            only.as_deref()
+                .is_none_or(|o| p.file_name().unwrap().to_string_lossy().contains(o))
+        })
+        .collect();
+    cases.sort();
+    assert!(
+        !cases.is_empty(),
+        "no UI cases under {}",
+        cases_dir().display()
+    );
+    let mut failed = Vec::new();
+    for case in &cases {
+        let problems = run_case(case, &work_root, bless);
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        if problems.is_empty() {
+            eprintln!("ui {name} ... ok");
+        } else {
+            eprintln!("ui {name} ... FAILED");
+            failed.push(format!("---- {name} ----\n{}", problems.join("\n")));
+        }
+    }
+    if failed.is_empty() {
+        let _ = std::fs::remove_dir_all(&work_root);
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} UI cases failed (LINKALLOW_BLESS=1 rewrites the expectations; read them after):\n\n{}",
+        failed.len(),
+        cases.len(),
+        failed.join("\n\n")
+    );
+}

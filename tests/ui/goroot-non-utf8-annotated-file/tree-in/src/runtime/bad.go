@@ -1,0 +1,6 @@
+package runtime
+
+import _ "unsafe"
+
+//go:linkname x
+var x = "ÿ"

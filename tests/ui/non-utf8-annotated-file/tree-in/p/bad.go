@@ -1,0 +1,6 @@
+package p
+
+import _ "unsafe"
+
+//go:linkname x
+var x = "ÿ"

@@ -1,0 +1,3 @@
+package q
+
+var y = 2

@@ -1,0 +1,4 @@
+package p
+
+// café au lait
+var x = 1

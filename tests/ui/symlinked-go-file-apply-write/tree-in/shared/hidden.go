@@ -1,0 +1,3 @@
+package p
+
+func hidden() int { return 3 }
