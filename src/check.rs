@@ -69,15 +69,18 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                         }
                         Some(f) => {
                             explained.extend(files.iter().cloned());
-                            findings.push(Finding {
-                                pos: locator.decl_pos(f, site)?.unwrap_or_else(|| Pos {
-                                    file: f.clone(),
-                                    line: 1,
-                                    col: 1,
-                                }),
-                                kind: "missing-block",
-                                message: format!("{name}: block missing (allowlist {})", sym.pos),
-                            });
+                            // A named file that does not declare the site's name is apply's
+                            // "does not declare" finding below, not a missing block.
+                            if let Some(pos) = locator.decl_pos(f, site)? {
+                                findings.push(Finding {
+                                    pos,
+                                    kind: "missing-block",
+                                    message: format!(
+                                        "{name}: block missing (allowlist {})",
+                                        sym.pos
+                                    ),
+                                });
+                            }
                         }
                     }
                 }
