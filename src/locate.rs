@@ -63,7 +63,32 @@ fn declarable_names(bytes: &[u8]) -> HashSet<Box<str>> {
             names.insert(String::from_utf8_lossy(&bytes[start..i]).into());
         }
     }
+    // Methods also by their linker names (`T.m`, `(*T).m`), which hints compare with.
+    for line in bytes.split(|&b| b == b'\n') {
+        if let Some(symbol) = method_symbol(line) {
+            names.insert(symbol.into());
+        }
+    }
     names
+}
+
+/// `func (r *T[K]) m(` -> `(*T).m`; `func (T) m(` -> `T.m`.
+fn method_symbol(line: &[u8]) -> Option<String> {
+    let line = std::str::from_utf8(line.strip_prefix(b"func (")?).ok()?;
+    let (receiver, rest) = line.split_once(')')?;
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let recv = receiver.split('[').next()?.split_whitespace().last()?;
+    if name.is_empty() || recv.is_empty() {
+        return None;
+    }
+    Some(match recv.strip_prefix('*') {
+        Some(t) => format!("(*{t}).{name}"),
+        None => format!("{recv}.{name}"),
+    })
 }
 
 /// A top-level name and its lower-case form, for close-match hints.
@@ -636,5 +661,10 @@ mod tests {
             assert!(names.contains(w), "{w}");
         }
         assert!(!names.contains("memcall"));
+        // Methods are also there by linker name, for hints (`T.m` near `Tm`).
+        assert!(names.contains("(*rtype).Align"));
+        let value = declarable_names(b"package p\n\nfunc (sh serverHandler) ServeHTTP(rw int) {}\nfunc (m *Map[K, V]) Load(k K) {}\n");
+        assert!(value.contains("serverHandler.ServeHTTP"));
+        assert!(value.contains("(*Map).Load"));
     }
 }
