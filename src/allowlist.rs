@@ -223,6 +223,14 @@ impl Allowlist {
             .collect()
     }
 
+    /// The linker names the allowlist governs: as they are, and the old names of recorded
+    /// renames and moves (whose stale blocks it removes).
+    pub fn governed_names(&self) -> HashSet<String> {
+        let mut names = self.old_linker_names();
+        names.extend(self.symbols.iter().map(Symbol::linker_name));
+        names
+    }
+
     /// Warnings for recorded renames and moves: each drops a linker name that the listed
     /// modules pull, so those programs stop linking.
     pub fn dropped_names(&self) -> Vec<String> {

@@ -78,24 +78,23 @@ impl TreeIndex {
     /// The index of `tree`, which is this index's tree with `changes` made (strip's plan):
     /// only the changed files are looked at again, through the parses the plan made of them.
     pub fn with_changes(
-        self,
+        mut self,
         tree: &Tree,
         changes: &[crate::plan::FileChange],
         parsed: &mut BTreeMap<String, GoFile>,
     ) -> Result<TreeIndex> {
-        let mut index = self;
         for c in changes {
-            index.scans.remove(&c.rel);
-            index.by_file.remove(&c.rel);
+            self.scans.remove(&c.rel);
+            self.by_file.remove(&c.rel);
             if let Some(text) = &c.new
                 && let Some(found) =
                     candidate(tree, &c.rel, text.as_bytes(), parsed.remove(&c.rel))?
             {
-                index.add(found);
+                self.add(found);
             }
         }
-        index.gather();
-        Ok(index)
+        self.gather();
+        Ok(self)
     }
 
     fn add(&mut self, c: Candidate) {

@@ -210,10 +210,9 @@ impl<'t> Locator<'t> {
         let rels: Vec<&str> = wanted.keys().map(String::as_str).collect();
         for (rel, file) in self.parse_new(&rels) {
             let Ok(mut file) = file else { continue };
-            if self.index.keeps_syntax
-                && wanted[rel]
-                    .iter()
-                    .any(|s| documented_decl(&file, s).is_some())
+            if wanted[rel]
+                .iter()
+                .any(|s| documented_decl(&file, s).is_some())
             {
                 self.keep_syntax.insert(rel.to_string());
             } else {
@@ -254,9 +253,10 @@ impl<'t> Locator<'t> {
     }
 
     /// A file parsed only to be looked at gives up its syntax tree (kept for an incremental
-    /// parse of the file's edit), unless some site was found in it.
+    /// parse of the file's edit), unless some site was found in it. (Files parsed for a run
+    /// that writes nothing never had one: see [`TreeIndex::keeps_syntax`].)
     fn looked_at(&mut self, rel: &str) {
-        if (!self.index.keeps_syntax || !self.keep_syntax.contains(rel))
+        if !self.keep_syntax.contains(rel)
             && let Some(f) = self.parsed.get_mut(rel)
         {
             f.forget_syntax();
@@ -442,15 +442,7 @@ impl<'t> Locator<'t> {
                 names.extend(declared_names(file));
             }
         }
-        names.sort();
-        names.dedup();
-        names
-            .into_iter()
-            .map(|name| NameEntry {
-                lower: name.to_lowercase(),
-                name,
-            })
-            .collect()
+        name_entries(names)
     }
 
     /// Names declared at top level in a package, for "did you mean" hints; each package is
@@ -459,14 +451,7 @@ impl<'t> Locator<'t> {
         if let Some(names) = self.names.get(package) {
             return names.clone();
         }
-        let names: Arc<[NameEntry]> = self
-            .read_names(package)
-            .into_iter()
-            .map(|name| NameEntry {
-                lower: name.to_lowercase(),
-                name,
-            })
-            .collect();
+        let names = name_entries(self.read_names(package));
         self.names.insert(package.to_string(), names.clone());
         names
     }
@@ -487,10 +472,21 @@ impl<'t> Locator<'t> {
                 self.looked_at(rel);
             }
         }
-        names.sort();
-        names.dedup();
         names
     }
+}
+
+/// Names as hint entries, sorted, each once.
+fn name_entries(mut names: Vec<String>) -> Arc<[NameEntry]> {
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| NameEntry {
+            lower: name.to_lowercase(),
+            name,
+        })
+        .collect()
 }
 
 /// The names a file declares that a linkname may name: functions, variables and methods (also

@@ -95,7 +95,8 @@ struct LineEdit {
     lines: Vec<String>,
 }
 
-fn apply_edits(file: &GoFile, mut edits: Vec<LineEdit>) -> Result<Vec<String>> {
+/// The file's lines with `edits` made (sorted here; overlapping edits are refused).
+fn apply_edits(file: &GoFile, edits: &mut [LineEdit]) -> Result<Vec<String>> {
     edits.sort_by_key(|e| (e.start, e.end));
     for w in edits.windows(2) {
         if w[1].start < w[0].end {
@@ -107,9 +108,9 @@ fn apply_edits(file: &GoFile, mut edits: Vec<LineEdit>) -> Result<Vec<String>> {
     }
     let mut out = Vec::with_capacity(file.lines.len());
     let mut row = 0;
-    for e in edits {
+    for e in edits.iter() {
         out.extend_from_slice(&file.lines[row..e.start]);
-        out.extend(e.lines);
+        out.extend_from_slice(&e.lines);
         row = e.end;
     }
     out.extend_from_slice(&file.lines[row..]);
@@ -210,20 +211,19 @@ fn strip_scan<'s>(
     if edits.is_empty() {
         return Ok(Some(Stripped::Parsed(Cow::Borrowed(f))));
     }
-    edits.sort_by_key(|e| (e.start, e.end));
-    let ranges: Vec<(usize, usize, &[String])> = edits
+    let mut out = apply_edits(f, &mut edits)?;
+    let ranges: Vec<(usize, usize, usize)> = edits
         .iter()
-        .map(|e| (e.start, e.end, e.lines.as_slice()))
+        .map(|e| (e.start, e.end, e.lines.len()))
         .collect();
-    match f.with_line_edits(&ranges) {
-        Some(file) if added_import_row(&file.lines).is_none() => {
-            Ok(Some(Stripped::Parsed(Cow::Owned(file))))
-        }
-        moved => {
-            let mut out = match moved {
-                Some(file) => file.lines,
-                None => apply_edits(f, edits)?,
-            };
+    let inert = edits
+        .iter()
+        .all(|e| e.lines.iter().all(|l| crate::syntax::is_inert(l)));
+    match f.decls_after_line_edits(&ranges).filter(|_| inert) {
+        Some(decls) if added_import_row(&out).is_none() => Ok(Some(Stripped::Parsed(Cow::Owned(
+            f.with_rows_moved(out, decls),
+        )))),
+        _ => {
             if let Some(i) = added_import_row(&out) {
                 out.drain(i - 1..=i);
                 intent.removed.push(("import".into(), ADDED_IMPORT.into()));
@@ -271,6 +271,8 @@ enum Rejection {
         pos: Pos,
         local: String,
     },
+    /// The old file ends its lines with CRLF (first at `pos`): an edit would mix line endings.
+    Crlf(Pos),
     Fatal(Error),
 }
 
@@ -289,6 +291,9 @@ fn verify_change(
     new: &str,
     intent: &Intent,
 ) -> std::result::Result<GoFile, Rejection> {
+    if let Some(pos) = old.and_then(crlf_line) {
+        return Err(Rejection::Crlf(pos));
+    }
     // An incremental parse of the change: the same result as parsing `new` afresh.
     let new_file = match old {
         Some(old) => old.parse_changed(new)?,
@@ -460,12 +465,6 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
             if s.lines() == scan.file.lines.as_slice() {
                 return Ok(Stripping::Unchanged);
             }
-            if let Some(pos) = crlf_line(&scan.file) {
-                return Err(Error::Plan {
-                    pos,
-                    message: CRLF_REFUSED.into(),
-                });
-            }
             let text = crate::syntax::join_lines(s.lines(), scan.file.final_newline);
             let file =
                 verify_change(Some(&scan.file), rel, &text, &intent).map_err(|r| match r {
@@ -473,6 +472,10 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
                     Rejection::Duplicate { pos, local } => Error::Plan {
                         pos,
                         message: format!("strip would leave a second //go:linkname {local}"),
+                    },
+                    Rejection::Crlf(pos) => Error::Plan {
+                        pos,
+                        message: CRLF_REFUSED.into(),
                     },
                 })?;
             Ok(Stripping::Changed(text, file))
@@ -541,12 +544,7 @@ pub fn apply_remembering(
     let prune = options.prune;
     // A recorded rename or move governs the old name too: its stale block goes.
     let old_names = list.old_linker_names();
-    let listed: HashSet<String> = list
-        .symbols
-        .iter()
-        .map(Symbol::linker_name)
-        .chain(old_names.iter().cloned())
-        .collect();
+    let listed = list.governed_names();
     let needed = directive_needed(index);
     let mut problems: Vec<Problem> = Vec::new();
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
@@ -937,28 +935,14 @@ fn plan_file(
     if let Some(text) = &new
         && old.as_ref() != Some(text)
     {
-        if let Some(pos) = old_file.and_then(crlf_line) {
-            let mut symbols: Vec<String> = Vec::new();
-            for s in w
-                .sites
-                .iter()
-                .map(|(sym, _)| sym.linker_name())
-                .chain(w.regions.iter().flat_map(|r| r.symbols.clone()))
-            {
-                if !symbols.contains(&s) {
-                    symbols.push(s);
-                }
-            }
-            return Err(if symbols.is_empty() {
-                Unplaced::Fatal(Error::Plan {
-                    pos,
-                    message: CRLF_REFUSED.into(),
-                })
+        // The file's sites (and regions) are what cannot go in; a file with none refuses all.
+        let refuse = |pos: Pos, symbols: Vec<String>, message: String| {
+            if symbols.is_empty() {
+                Unplaced::Fatal(Error::Plan { pos, message })
             } else {
-                let message = format!("{}: {CRLF_REFUSED}", symbols.join(", "));
                 Unplaced::Problem(problem(pos, symbols, ProblemKind::InTheWay, message))
-            });
-        }
+            }
+        };
         verify_change(old_file, rel, text, &intent).map_err(|e| match e {
             Rejection::Duplicate { pos, local } => {
                 let symbols: Vec<String> = w
@@ -971,11 +955,26 @@ fn plan_file(
                     "{}: //go:linkname {local} already stands here, away from the declaration it belongs to; apply would add a second one, which the compiler rejects; move it back above its declaration or delete it",
                     symbols.first().map_or(local.as_str(), String::as_str)
                 );
-                if symbols.is_empty() {
-                    Unplaced::Fatal(Error::Plan { pos, message })
-                } else {
-                    Unplaced::Problem(problem(pos, symbols, ProblemKind::InTheWay, message))
+                refuse(pos, symbols, message)
+            }
+            Rejection::Crlf(pos) => {
+                let mut symbols: Vec<String> = Vec::new();
+                for s in w
+                    .sites
+                    .iter()
+                    .map(|(sym, _)| sym.linker_name())
+                    .chain(w.regions.iter().flat_map(|r| r.symbols.clone()))
+                {
+                    if !symbols.contains(&s) {
+                        symbols.push(s);
+                    }
                 }
+                let message = if symbols.is_empty() {
+                    CRLF_REFUSED.to_string()
+                } else {
+                    format!("{}: {CRLF_REFUSED}", symbols.join(", "))
+                };
+                refuse(pos, symbols, message)
             }
             Rejection::Fatal(e) => Unplaced::Fatal(e),
         })?;
@@ -1301,7 +1300,7 @@ fn render_file(
         intent.added.push(("import".into(), ADDED_IMPORT.into()));
     }
     edits.extend(region_edits);
-    let mut out = apply_edits(&file, edits)?;
+    let mut out = apply_edits(&file, &mut edits)?;
     realign_split_comment_runs(&file.lines, &mut out);
     Ok(Some(crate::syntax::join_lines(&out, final_newline)))
 }

@@ -192,7 +192,7 @@ fn removal_list(
 ) -> Result<(Allowlist, Vec<Removed>)> {
     let mut found = crate::extract::extract(index, locator)?.list;
     let mut removed = Vec::new();
-    let listed = governed_names(list);
+    let listed = list.governed_names();
     if prune {
         found.symbols.retain(|s| {
             let keep = listed.contains(&s.linker_name());
@@ -226,13 +226,6 @@ fn removal_list(
     Ok((found, removed))
 }
 
-/// The linker names the allowlist governs: as they are, and the old names of renames.
-fn governed_names(list: &Allowlist) -> HashSet<String> {
-    let mut names = list.old_linker_names();
-    names.extend(list.symbols.iter().map(Symbol::linker_name));
-    names
-}
-
 /// A planned series, and what the tree it was planned on says about earlier rounds.
 pub struct Series {
     pub steps: Vec<Step>,
@@ -257,7 +250,7 @@ pub fn plan_series(
         .scans
         .values()
         .any(|s| !s.docs.is_empty() || !s.regions.is_empty());
-    let listed = governed_names(list);
+    let listed = list.governed_names();
     let unlisted: Vec<String> = crate::extract::annotations(&index)
         .list
         .symbols

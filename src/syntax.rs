@@ -335,41 +335,31 @@ impl GoFile {
         }
     }
 
-    /// The file after whole-line edits `(start, end, new lines)` (sorted, not overlapping) that
-    /// only take out or put in blank and `//` lines between declarations, or whole
-    /// declarations: the parse it would get, with rows moved instead of parsing again.
-    /// `None` when an edit reaches into a declaration or touches a line that could change how
-    /// the rest parses (a `*/`, anything but a line comment); the caller parses then.
-    pub fn with_line_edits(&self, edits: &[(usize, usize, &[String])]) -> Option<GoFile> {
-        let inert = |l: &String| l.trim().is_empty() || (l.starts_with("//") && !l.contains("*/"));
-        let mut lines = Vec::with_capacity(self.lines.len());
-        let mut row = 0;
-        for &(start, end, new) in edits {
-            if start < row || end < start || end > self.lines.len() {
-                return None;
-            }
+    /// The declarations after whole-line edits `(start, end, lines put in)` (sorted, not
+    /// overlapping) that take out only blank and [`is_inert`] lines between declarations, or
+    /// whole declarations, and put in only inert lines (the caller checks those): the parse the
+    /// edited text would get, with rows moved instead of parsing again. `None` when an edit
+    /// reaches into a declaration or takes out a line that could change how the rest parses.
+    pub fn decls_after_line_edits(&self, edits: &[(usize, usize, usize)]) -> Option<Vec<Decl>> {
+        for &(start, end, _) in edits {
             let removed_decl = |r: usize| {
                 self.decls
                     .iter()
                     .any(|d| start <= d.start && d.end < end && (d.start..=d.end).contains(&r))
             };
             let taken_out_ok = (start..end)
-                .all(|r| removed_decl(r) || (!self.in_decl[r] && inert(&self.lines[r])));
-            if !taken_out_ok || !new.iter().all(inert) {
+                .all(|r| removed_decl(r) || (!self.in_decl[r] && is_inert(&self.lines[r])));
+            if !taken_out_ok {
                 return None;
             }
-            lines.extend_from_slice(&self.lines[row..start]);
-            lines.extend_from_slice(new);
-            row = end;
         }
-        lines.extend_from_slice(&self.lines[row..]);
         let mut decls = Vec::with_capacity(self.decls.len());
         for d in &self.decls {
             let mut shift: isize = 0;
             let mut dropped = false;
-            for &(start, end, new) in edits {
+            for &(start, end, put_in) in edits {
                 if end <= d.start {
-                    shift += new.len() as isize - (end - start) as isize;
+                    shift += put_in as isize - (end - start) as isize;
                 } else if start <= d.start && d.end < end {
                     dropped = true;
                 } else if start <= d.end {
@@ -385,15 +375,20 @@ impl GoFile {
                 decls.push(moved);
             }
         }
-        let in_decl = rows_in(&decls, lines.len());
-        Some(GoFile {
+        Some(decls)
+    }
+
+    /// This file as `lines`, whose declarations are `decls` (from
+    /// [`GoFile::decls_after_line_edits`]).
+    pub fn with_rows_moved(&self, lines: Vec<String>, decls: Vec<Decl>) -> GoFile {
+        GoFile {
             rel: self.rel.clone(),
+            in_decl: rows_in(&decls, lines.len()),
             lines,
             final_newline: self.final_newline,
             decls,
-            in_decl,
             syntax: None,
-        })
+        }
     }
 
     /// Whether some import declaration of the file imports "unsafe" (under any name).
@@ -542,6 +537,12 @@ fn collect_names(node: Node, text: &str, declared: &mut Vec<String>, used: &mut 
         // A declaration's own name was recorded above; its other parts are uses.
         collect_names(child, text, declared, used);
     }
+}
+
+/// A blank line, or a `//` comment that does not close a block comment: taking it out of or
+/// putting it between declarations leaves how the rest of the file parses as it was.
+pub fn is_inert(line: &str) -> bool {
+    line.trim().is_empty() || (line.starts_with("//") && !line.contains("*/"))
 }
 
 /// Row -> whether it lies inside one of `decls`, for a file of `rows` rows.
