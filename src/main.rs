@@ -746,22 +746,45 @@ fn write_patches(
     let lock = edit::DirLock::acquire(out)?;
     let mut writes = Vec::new();
     let mut earlier: Vec<String> = Vec::new();
+    // Only this series' own patches are replaced or deleted: a numbered patch without one of its
+    // Change-Ids is someone else's, named and left alone.
+    let mut foreign: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
         let name = entry?.file_name();
         let Some(name) = name.to_str() else { continue };
         let numbered = name.len() > 5
             && name.as_bytes()[..4].iter().all(u8::is_ascii_digit)
             && name.ends_with(".patch");
-        if numbered && !files.iter().any(|(n, _, _)| n == name) {
-            let path = out.join(name);
-            let old = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            if let Some(id) = message::change_id_in(&old) {
+        if numbered {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    for name in names {
+        let path = out.join(&name);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let ours = std::str::from_utf8(&bytes)
+            .ok()
+            .filter(|text| message::of_series(text, &args.series, &list));
+        let Some(old) = ours else {
+            if files.iter().any(|(n, _, _)| *n == name) {
+                anyhow::bail!(
+                    "{}: exists and is not a patch of series {}; linkallow would overwrite it: move it away, or write the series to another --out",
+                    path.display(),
+                    args.series
+                );
+            }
+            foreign.push(path.display().to_string());
+            continue;
+        };
+        if !files.iter().any(|(n, _, _)| *n == name) {
+            if let Some(id) = message::change_id_in(old) {
                 earlier.push(id.to_string());
             }
             writes.push(edit::FileWrite {
                 path,
-                old: Some(old),
+                old: Some(old.to_string()),
                 new: None,
             });
         }
@@ -778,6 +801,12 @@ fn write_patches(
         }
     }
     edit::commit(&writes, &lock, &mut |_| Ok(()))?;
+    for path in &foreign {
+        say!(
+            "linkallow: warning: {path}: not a patch of series {}; left in place (git am *.patch would apply it too)",
+            args.series
+        );
+    }
     for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {
         say!("linkallow: {w}");
     }

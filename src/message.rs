@@ -47,6 +47,27 @@ pub fn stage_of(id: &str, series: &str, list: &Allowlist) -> Option<StageKind> {
         .find(|&k| change_id(series, k) == id)
 }
 
+/// Whether `text` (a patch file or commit message) carries a Change-Id of series `series`: one
+/// of its stages now, or a tier it had when the text was written (a tier the text names, since
+/// the allowlist's tiers may have changed since). The hash is checked, so a text of another
+/// series, or one without a Change-Id, is never taken for this series'.
+pub fn of_series(text: &str, series: &str, list: &Allowlist) -> bool {
+    let Some(id) = change_id_in(text) else {
+        return false;
+    };
+    if stage_of(id, series, list).is_some() {
+        return true;
+    }
+    // A tier no longer listed: its threshold is a number in the message, `100,000` or `1000`.
+    let message = text.split("\n---\n").next().unwrap_or(text);
+    let mut tried = std::collections::HashSet::new();
+    message
+        .split(|c: char| !(c.is_ascii_digit() || c == ','))
+        .filter_map(|n| n.replace(',', "").parse::<u64>().ok())
+        .filter(|&n| tried.insert(n))
+        .any(|n| change_id(series, StageKind::Tier(n)) == id)
+}
+
 /// Warnings for CLs a regeneration leaves behind: earlier Change-Ids of the series that no step
 /// carries any more (their stage became empty), to abandon in Gerrit.
 pub fn orphaned_change_ids(

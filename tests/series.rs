@@ -759,3 +759,94 @@ fn an_emptied_stage_names_the_change_id_to_abandon() {
         "the stale patch is still there"
     );
 }
+
+/// `patches --out DIR` replaces and deletes only the series' own numbered patches (the ones
+/// carrying its Change-Ids, a tier it has dropped included); anyone else's are named and left,
+/// and one at a name the series would write stops the run before anything is written.
+#[test]
+fn patches_out_deletes_only_patch_files_of_its_series() {
+    let tmp = tempdir("foreign-patches");
+    let tree = tmp.join("m");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
+    let allow = tmp.join("allowlist.toml");
+    let counts = "\n[dependents]\n\"example.com/alpha\" = 200000\n\"example.com/gamma\" = 600\n";
+    std::fs::write(&allow, format!("{golden}{counts}")).unwrap();
+    let out_dir = tmp.join("series");
+    let patches = || {
+        linkallow(
+            &tree,
+            &allow,
+            &[
+                "patches",
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--author",
+                SHIPPED_AUTHOR,
+            ],
+        )
+    };
+    ok(&patches());
+    let ours = patch_files(&out_dir);
+    let tier_500 = ours
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with("-with-500.patch"))
+        .expect("a ≥500 patch")
+        .clone();
+    let foreign = [
+        (
+            "0001-my-own-work.patch",
+            "From: me\nSubject: mine\n\nno Change-Id\n".to_string(),
+        ),
+        (
+            "0002-another-series.patch",
+            "Subject: x\n\nChange-Id: I0123456789abcdef0123456789abcdef01234567\n".to_string(),
+        ),
+        ("0003-not-text.patch", "\u{0}\u{1}".to_string()),
+    ];
+    for (name, text) in &foreign {
+        std::fs::write(out_dir.join(name), text).unwrap();
+    }
+    // The ≥500 tier goes away: its patch is still this series', and goes.
+    std::fs::write(&allow, format!("tiers = [100000]\n{golden}{counts}")).unwrap();
+    let again = patches();
+    ok(&again);
+    assert!(
+        !tier_500.exists(),
+        "the dropped tier's patch is still there"
+    );
+    for (name, text) in &foreign {
+        let path = out_dir.join(name);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), *text, "{name}");
+        assert!(
+            stderr(&again).contains(&format!(
+                "warning: {}: not a patch of series legacy-linkname; left in place",
+                path.display()
+            )),
+            "{}",
+            stderr(&again)
+        );
+    }
+
+    // Someone else's patch where the series writes one: refused, nothing touched.
+    let ours = patch_files(&out_dir);
+    let target = ours
+        .iter()
+        .find(|p| !foreign.iter().any(|(n, _)| p.ends_with(n)))
+        .unwrap()
+        .clone();
+    std::fs::write(&target, "Subject: mine\n").unwrap();
+    let before: Vec<(String, Vec<u8>)> = read_dir_files(&out_dir);
+    let refused = patches();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "{}: exists and is not a patch of series legacy-linkname",
+            target.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(read_dir_files(&out_dir), before);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
