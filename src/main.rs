@@ -636,7 +636,7 @@ fn messages(
     list: &allowlist::Allowlist,
     steps: &[series::Step],
     series_name: &str,
-) -> Vec<message::CommitMessage> {
+) -> Result<Vec<message::CommitMessage>> {
     let list_name = cli.allowlist.file_name().map_or_else(
         || "allowlist.toml".into(),
         |n| n.to_string_lossy().to_string(),
@@ -648,10 +648,20 @@ fn messages(
             );
         }
     }
-    steps
+    let msgs: Vec<message::CommitMessage> = steps
         .iter()
         .map(|s| message::compose(tree, s, series_name, list, &list_name))
-        .collect()
+        .collect();
+    // Text from the tree and the allowlist reaches the messages: nothing may break them.
+    for (step, msg) in steps.iter().zip(&msgs) {
+        if let Some(why) = msg.refusal() {
+            anyhow::bail!(
+                "the {} change's commit message cannot be written: {why}; nothing was written",
+                step.kind.key()
+            );
+        }
+    }
+    Ok(msgs)
 }
 
 /// Gerrit will not take the Change-Id of a merged CL again: a tier stage regenerated on a tree
@@ -708,8 +718,14 @@ fn write_patches(
             "no author for the patches: pass --author \"Name <email>\" or set git config user.name and user.email",
         )?,
     };
-    let author = author.as_str();
-    mbox::parse_ident(author)?;
+    let (name, email) = mbox::parse_ident(&author).with_context(|| {
+        if args.author.is_some() {
+            "--author"
+        } else {
+            "the author from git config user.name and user.email"
+        }
+    })?;
+    mbox::refuse_controls("series name", &args.series)?;
     let date = match date {
         Some(d) => Some(d.to_string()),
         None => tree
@@ -725,16 +741,13 @@ fn write_patches(
         })?,
         None => mbox::Timestamp::utc(0),
     };
-    let envelope = mbox::Envelope {
-        author: author.to_string(),
-        date,
-    };
+    let envelope = mbox::Envelope { name, email, date };
     let series = series::plan_series(&tree, &list, from_stripped, args.prune)?;
     if !from_stripped {
         warn_reused_series(&series, args);
     }
     let steps = &series.steps;
-    let msgs = messages(cli, &tree, &list, steps, &args.series);
+    let msgs = messages(cli, &tree, &list, steps, &args.series)?;
     let mut files = Vec::new();
     for (i, (step, msg)) in steps.iter().zip(&msgs).enumerate() {
         let name = mbox::file_name(i + 1, &msg.subject);
@@ -854,7 +867,7 @@ fn commit_series(
     let series = series::plan_series(&tree, &list, false, args.prune)?;
     warn_reused_series(&series, args);
     let steps = series.steps;
-    let msgs = messages(cli, &tree, &list, &steps, &args.series);
+    let msgs = messages(cli, &tree, &list, &steps, &args.series)?;
     let earlier = commit::branch_change_ids(&repo, branch);
     let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;
     for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {

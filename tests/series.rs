@@ -850,3 +850,217 @@ fn patches_out_deletes_only_patch_files_of_its_series() {
     assert_eq!(read_dir_files(&out_dir), before);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A Go file of package p declaring `func NAME() int`.
+fn go_func(name: &str) -> String {
+    format!("package p\n\nimport _ \"unsafe\"\n\nfunc {name}() int {{ return 1 }}\n")
+}
+
+/// A module example.com/m at `dir` holding `files`, as the first commit of a repository on
+/// branch main.
+fn module_repo(dir: &Path, files: &[(&str, String)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+}
+
+/// The header part of a patch (after the `From <id>` line, up to the blank line), less Date.
+fn mail_headers(patch: &str) -> Vec<String> {
+    patch
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("Date: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The message body of a patch, and the lines of its diff that name files.
+fn body_and_names(patch: &str) -> (String, Vec<String>) {
+    let (_, rest) = patch.split_once("\n\n").unwrap();
+    let (body, diff) = rest.split_once("\n---\n").unwrap();
+    let names = diff
+        .lines()
+        .filter(|l| {
+            [
+                "diff --git ",
+                "--- ",
+                "+++ ",
+                "new file",
+                "deleted file",
+                " create mode",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+                || l.contains(" | ")
+        })
+        .map(|l| match l.split_once(" | ") {
+            Some((name, _)) => name.trim().to_string(),
+            None => l.to_string(),
+        })
+        .collect();
+    (body.to_string(), names)
+}
+
+/// The patches are what git format-patch makes of the same commits: the author's name RFC 2047
+/// encoded, a non-ASCII subject encoded and folded, a long ASCII one wrapped, file names with a
+/// tab, quote, newline, blank or non-ASCII letter quoted as git quotes them (a backslash the
+/// tree refuses in a path; edit.rs tests its quoting); git am
+/// takes them back to the series' tree and git apply takes apply's diff.
+#[test]
+fn patches_quote_names_and_encode_headers_as_git_format_patch() {
+    let tmp = tempdir("format-patch-oracle");
+    let repo = tmp.join("m");
+    let odd = [
+        ("t\tab.go", "fTab"),
+        ("q\"uote.go", "fQuote"),
+        ("new\nline.go", "fNewline"),
+        ("sp ace.go", "fSpace"),
+        ("é.go", "fAccent"),
+    ];
+    let files: Vec<(String, String)> = odd
+        .iter()
+        .map(|(n, f)| (format!("p/{n}"), go_func(f)))
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    module_repo(&repo, &files);
+    let mut list = String::from("tiers = [1000]\n\n");
+    for (i, (_, f)) in odd.iter().enumerate() {
+        let module = if i < 2 {
+            "example.com/big"
+        } else {
+            "example.com/alpha"
+        };
+        list.push_str(&format!(
+            "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"{f}\"\nmodules = [\"{module}\"]\n\n"
+        ));
+    }
+    list.push_str("[dependents]\n\"example.com/big\" = 5000\n");
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, list).unwrap();
+    let author = "Jörg \"J\" Müller-Lüdenscheidt <j@example.com>";
+
+    ok(&run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("--goroot")
+        .arg(&repo)
+        .args(["commit", "--repo"])
+        .arg(&repo)
+        .args(["--branch", "series", "--author", author])));
+    let ours_dir = tmp.join("ours");
+    ok(&linkallow(
+        &repo,
+        &allow,
+        &[
+            "patches",
+            "--out",
+            ours_dir.to_str().unwrap(),
+            "--author",
+            author,
+            "--date",
+            "2026-01-01T00:00:00Z",
+        ],
+    ));
+    let git_dir = tmp.join("git");
+    git(
+        &repo,
+        &[
+            "format-patch",
+            "-q",
+            "-o",
+            git_dir.to_str().unwrap(),
+            "main..series",
+        ],
+    );
+    let (ours, theirs) = (patch_files(&ours_dir), patch_files(&git_dir));
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert_eq!(theirs.len(), ours.len(), "{theirs:?}");
+    // (File names are not compared: git cuts the subject to 52 characters, linkallow to 64.)
+    for (o, t) in ours.iter().zip(&theirs) {
+        let (o, t) = (
+            std::fs::read_to_string(o).unwrap(),
+            std::fs::read_to_string(t).unwrap(),
+        );
+        assert_eq!(mail_headers(&o), mail_headers(&t));
+        assert_eq!(body_and_names(&o), body_and_names(&t));
+    }
+    let headers = mail_headers(&std::fs::read_to_string(&ours[0]).unwrap()).join("\n");
+    assert!(
+        headers.starts_with("From: =?UTF-8?q?J=C3=B6rg=20=22J=22"),
+        "{headers}"
+    );
+
+    // git am takes the patches back to the series' tree.
+    let am = tmp.join("am");
+    git(
+        &tmp,
+        &["clone", "-q", "-b", "main", repo.to_str().unwrap(), "am"],
+    );
+    let mut args = vec!["am", "-q"];
+    let paths: Vec<String> = ours.iter().map(|p| p.display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    git(&am, &args);
+    assert_eq!(
+        git(&am, &["rev-parse", "HEAD^{tree}"]),
+        git(&repo, &["rev-parse", "series^{tree}"])
+    );
+
+    // apply's diff is one git apply takes.
+    let out = linkallow(&repo, &allow, &["apply"]);
+    ok(&out);
+    let diff = tmp.join("apply.diff");
+    std::fs::write(&diff, &out.stdout).unwrap();
+    git(&repo, &["apply", "--check", diff.to_str().unwrap()]);
+    assert!(stdout(&out).contains("diff --git \"a/p/new\\nline.go\" \"b/p/new\\nline.go\"\n"));
+    assert!(stdout(&out).contains("+++ \"b/p/\\303\\251.go\"\n"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Text from the tree reaches the commit message: a folder named with a newline would split the
+/// removal CL's Subject header (and its commit subject). The message is refused; nothing goes out.
+#[test]
+fn a_newline_in_a_package_folder_never_reaches_the_subject() {
+    let tmp = tempdir("subject-from-folder");
+    let tree = tmp.join("m");
+    let dir = tree.join("q\nSubject: injected");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(tree.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    let annotated = go_func("plain").replacen("package p", "package q", 1).replace(
+        "func plain",
+        "// plain should be an internal detail,\n// but widely used packages access it using linkname.\n// Notable members of the hall of shame include:\n//   - example.com/alpha\n//\n// Do not remove or change the type signature.\n// See go.dev/issue/67401.\n//\n//go:linkname plain\nfunc plain",
+    );
+    std::fs::write(dir.join("q.go"), annotated).unwrap();
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, "source = \"none\"\n").unwrap();
+    let out_dir = tmp.join("series");
+    let out = linkallow(
+        &tree,
+        &allow,
+        &[
+            "patches",
+            "--prune",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--author",
+            SHIPPED_AUTHOR,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "the removal change's commit message cannot be written: its subject \"example.com/m/q\\nSubject: injected: remove"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
