@@ -861,9 +861,12 @@ fn commit_series(
         author: args.author.as_deref(),
     };
     // Refuse before the (slower) planning: nothing is touched on refusal.
+    mbox::refuse_controls("series name", &args.series)?;
     let repo = commit::open_checked(&target)?;
     let tree = open_tree(cli.goroot.as_deref().unwrap_or(repo_dir))?;
     let list = load_allowlist(cli, &tree)?;
+    // The commits are planned on HEAD's files, not on what the work tree holds.
+    let tree = commit::head_view(&repo, &tree)?;
     let series = series::plan_series(&tree, &list, false, args.prune)?;
     warn_reused_series(&series, args);
     let steps = series.steps;

@@ -871,6 +871,203 @@ fn module_repo(dir: &Path, files: &[(&str, String)]) {
     git(dir, &["commit", "-q", "-m", "base"]);
 }
 
+/// An allowlist naming `p.NAME` for each name, pulled by example.com/alpha.
+fn allowlist_of(tmp: &Path, names: &[&str]) -> PathBuf {
+    let allow = tmp.join("allowlist.toml");
+    let text: String = names
+        .iter()
+        .map(|n| {
+            format!(
+                "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"{n}\"\nmodules = [\"example.com/alpha\"]\n\n"
+            )
+        })
+        .collect();
+    std::fs::write(&allow, text).unwrap();
+    allow
+}
+
+/// `linkallow commit` of the module at `repo`, from `run_in` (a worktree of it).
+fn commit_module(allow: &Path, repo: &Path, extra: &[&str]) -> std::process::Output {
+    run(bin()
+        .arg("--allowlist")
+        .arg(allow)
+        .arg("--goroot")
+        .arg(repo)
+        .arg("commit")
+        .arg("--repo")
+        .arg(repo)
+        .args(["--author", "A Maintainer <m@example.com>"])
+        .args(extra))
+}
+
+/// git refuses to move a branch that any worktree has checked out (or is rebasing), the main
+/// worktree included when the command runs in a linked one; so does `commit --force`.
+#[test]
+fn commit_force_refuses_a_branch_checked_out_in_the_main_worktree() {
+    let tmp = tempdir("commit-main-worktree");
+    let main = tmp.join("main");
+    module_repo(&main, &[("p/p.go", go_func("plain"))]);
+    let allow = allowlist_of(&tmp, &["plain"]);
+    let linked = tmp.join("linked");
+    git(
+        &main,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "side",
+            linked.to_str().unwrap(),
+        ],
+    );
+    let tip = git(&main, &["rev-parse", "main"]);
+    let out = commit_module(&allow, &linked, &["--branch", "main", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "branch main is checked out in the worktree {}",
+            main.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(git(&main, &["rev-parse", "main"]), tip);
+    git(&main, &["diff", "--quiet", "HEAD"]);
+
+    // A branch being rebased in another worktree (its HEAD detached) is in use too.
+    std::fs::write(linked.join("NOTES"), "one\n").unwrap();
+    git(&linked, &["add", "NOTES"]);
+    git(&linked, &["commit", "-q", "-m", "one"]);
+    run(std::process::Command::new("git")
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+        .args(["rebase", "-q", "-i", "HEAD~1"])
+        .env("GIT_SEQUENCE_EDITOR", "sed -i s/^pick/edit/")
+        .current_dir(&linked));
+    assert!(
+        git(&linked, &["status"]).contains("rebas"),
+        "no rebase in progress"
+    );
+    let side = git(&main, &["rev-parse", "side"]);
+    let out = commit_module(&allow, &main, &["--branch", "side", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "branch side is being rebased in the worktree {}",
+            linked.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(git(&main, &["rev-parse", "side"]), side);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// git status calls a file marked assume-unchanged or skip-worktree clean whatever it holds:
+/// the series commits are built from HEAD's blobs, so its local edits stay out of them.
+#[test]
+fn commit_builds_from_heads_blobs_not_assume_unchanged_or_skip_worktree_edits() {
+    for flag in ["--assume-unchanged", "--skip-worktree"] {
+        let tmp = tempdir(&format!("commit-head-blobs{flag}"));
+        let repo = tmp.join("m");
+        module_repo(
+            &repo,
+            &[("p/p.go", go_func("plain")), ("p/q.go", go_func("other"))],
+        );
+        let allow = allowlist_of(&tmp, &["plain"]);
+        git(&repo, &["update-index", flag, "p/p.go", "p/q.go"]);
+        let local = "LOCAL EDIT, NOT FOR THE COMMIT";
+        std::fs::write(
+            repo.join("p/p.go"),
+            go_func("plain").replace("return 1", &format!("return 1 // {local}")),
+        )
+        .unwrap();
+        std::fs::write(
+            repo.join("p/q.go"),
+            format!("// {local}\n{}", go_func("other")),
+        )
+        .unwrap();
+        ok(&commit_module(&allow, &repo, &["--branch", "series"]));
+        let shown = git(&repo, &["show", "series:p/p.go"]);
+        assert!(!shown.contains(local), "{flag}: {shown}");
+        assert!(shown.contains("//go:linkname plain\nfunc plain() int { return 1 }\n"));
+        assert_eq!(
+            git(&repo, &["diff", "--name-only", "main", "series"]),
+            "p/p.go\n",
+            "{flag}"
+        );
+        // The commit is HEAD's file plus the block, nothing else.
+        let diff = git(&repo, &["diff", "main", "series"]);
+        assert!(
+            diff.lines()
+                .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+                .count()
+                == 0,
+            "{flag}: {diff}"
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}
+
+/// Ignored files are not HEAD's: a tree in an ignored folder is refused, and an ignored file
+/// of a tracked package is not there for the series (it used to go in whole, as a new file).
+#[test]
+fn commit_leaves_ignored_files_out_of_the_series() {
+    let tmp = tempdir("commit-ignored");
+    let repo = tmp.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join(".gitignore"), "/vendored/\nzgen.go\n").unwrap();
+    std::fs::write(repo.join("README"), "r\n").unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let ignored = repo.join("vendored/m");
+    std::fs::create_dir_all(ignored.join("p")).unwrap();
+    std::fs::write(ignored.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    std::fs::write(ignored.join("p/p.go"), go_func("plain")).unwrap();
+    let allow = allowlist_of(&tmp, &["plain", "gen"]);
+    let commit = |tree: &Path| {
+        run(bin()
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("--goroot")
+            .arg(tree)
+            .args(["commit", "--repo"])
+            .arg(&repo)
+            .args(["--branch", "series", "--author", "A <a@example.com>"]))
+    };
+    let out = commit(&ignored);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("HEAD of the repository holds no files here"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(git(&repo, &["branch", "--list", "series"]).is_empty());
+
+    // A tracked module whose package has an ignored file: gen, declared only there, is not in
+    // HEAD, so the series cannot document it.
+    let tracked = repo.join("m");
+    std::fs::create_dir_all(tracked.join("p")).unwrap();
+    std::fs::write(tracked.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    std::fs::write(tracked.join("p/p.go"), go_func("plain")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "module"]);
+    std::fs::write(tracked.join("p/zgen.go"), go_func("gen")).unwrap();
+    let out = commit(&tracked);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("gen"), "{}", stderr(&out));
+    assert!(git(&repo, &["branch", "--list", "series"]).is_empty());
+    // Without gen the series is plain's block alone.
+    let allow_plain = allowlist_of(&tmp, &["plain"]);
+    assert_eq!(allow_plain, allow);
+    ok(&commit(&tracked));
+    assert_eq!(
+        git(&repo, &["diff", "--name-only", "main", "series"]),
+        "m/p/p.go\n"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// The header part of a patch (after the `From <id>` line, up to the blank line), less Date.
 fn mail_headers(patch: &str) -> Vec<String> {
     patch
@@ -1021,6 +1218,109 @@ fn patches_quote_names_and_encode_headers_as_git_format_patch() {
     git(&repo, &["apply", "--check", diff.to_str().unwrap()]);
     assert!(stdout(&out).contains("diff --git \"a/p/new\\nline.go\" \"b/p/new\\nline.go\"\n"));
     assert!(stdout(&out).contains("+++ \"b/p/\\303\\251.go\"\n"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A newline in `--author`, `--series`, `--date` or the git identity would end a mail header
+/// (or the commit's author line) and start another: all are refused, nothing is written.
+#[test]
+fn patches_and_commit_refuse_control_characters_in_headers() {
+    let tmp = tempdir("header-injection");
+    let repo = tmp.join("m");
+    module_repo(&repo, &[("p/p.go", go_func("plain"))]);
+    let allow = allowlist_of(&tmp, &["plain"]);
+    let out_dir = tmp.join("series");
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let gitconfig = home.join(".gitconfig");
+    let patches = |extra: &[&str]| {
+        run(bin()
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", &home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("--goroot")
+            .arg(&repo)
+            .args(["patches", "--out", out_dir.to_str().unwrap()])
+            .args(extra))
+    };
+    let author = ["--author", "A <a@example.com>"];
+    for (what, args) in [
+        (
+            "author",
+            vec!["--author", "A\nSubject: injected <a@example.com>"],
+        ),
+        (
+            "author",
+            vec!["--author", "A <a@example.com\nSubject: injected>"],
+        ),
+        (
+            "series name",
+            [&author[..], &["--series", "s\nSubject: injected"]].concat(),
+        ),
+        (
+            "date",
+            [&author[..], &["--date", "2026-01-01T00:00:00Z\nSubject: x"]].concat(),
+        ),
+    ] {
+        let out = patches(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("control character U+000A"),
+            "{what}: {}",
+            stderr(&out)
+        );
+        assert!(!out_dir.exists(), "{args:?} wrote patches");
+    }
+    // git config with a newline in user.name, for patches and for commit.
+    git(
+        &home,
+        &[
+            "config",
+            "--file",
+            gitconfig.to_str().unwrap(),
+            "user.name",
+            "A\nSubject: injected",
+        ],
+    );
+    git(
+        &home,
+        &[
+            "config",
+            "--file",
+            gitconfig.to_str().unwrap(),
+            "user.email",
+            "a@example.com",
+        ],
+    );
+    let out = patches(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git config user.name and user.email")
+            && stderr(&out).contains("control character U+000A"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+    let out = run(bin()
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("--goroot")
+        .arg(&repo)
+        .args(["commit", "--repo"])
+        .arg(&repo)
+        .args(["--branch", "series"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git config user.name") && stderr(&out).contains("U+000A"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(git(&repo, &["branch", "--list", "series"]).is_empty());
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
