@@ -648,7 +648,8 @@ fn removals_make_their_own_cl_with_the_reasons() {
     let patch = std::fs::read_to_string(&patches[0]).unwrap();
     assert!(
         patch.contains(
-            "Subject: [PATCH] example.com/m/p: remove example.com/beta from linkname comment\n"
+            // Wrapped at 78 columns, as git format-patch wraps it.
+            "Subject: [PATCH] example.com/m/p: remove example.com/beta from linkname\n comment\n"
         ),
         "{patch}"
     );
