@@ -57,29 +57,27 @@ pub fn open_checked(target: &Target) -> Result<Repository> {
             target.branch
         )));
     }
-    let existing = repo
-        .find_branch(target.branch, BranchType::Local)
-        .ok()
-        .map(|b| b.is_head());
-    if let Some(is_head) = existing {
-        if let Some(other) = checked_out_elsewhere(&repo, target.branch) {
-            return Err(Error::Other(format!(
-                "{shown}: branch {} is checked out in the worktree {other}; git refuses to move it, and so does linkallow",
-                target.branch
-            )));
-        }
-        if is_head {
-            return Err(Error::Other(format!(
-                "{shown}: branch {} is checked out; switch to the branch the series builds on",
-                target.branch
-            )));
-        }
-        if !target.force {
-            return Err(Error::Other(format!(
-                "{shown}: branch {} exists; pass --force to regenerate it",
-                target.branch
-            )));
-        }
+    // Like git, whether the branch exists or not: a worktree on it (its HEAD, or a rebase or
+    // bisect of it) would see its branch move under its index and files.
+    if let Some(user) = branch_user(&repo, target.branch) {
+        return Err(Error::Other(if user.is_this {
+            format!(
+                "{shown}: branch {} is {}; switch to the branch the series builds on",
+                target.branch, user.how
+            )
+        } else {
+            format!(
+                "{shown}: branch {} is {} in the worktree {}; git refuses to move it, and so does linkallow",
+                target.branch, user.how, user.worktree
+            )
+        }));
+    }
+    let exists = repo.find_branch(target.branch, BranchType::Local).is_ok();
+    if exists && !target.force {
+        return Err(Error::Other(format!(
+            "{shown}: branch {} exists; pass --force to regenerate it",
+            target.branch
+        )));
     }
     Ok(repo)
 }
@@ -111,18 +109,67 @@ pub fn branch_change_ids(repo: &Repository, branch: &str) -> Vec<String> {
     ids
 }
 
-/// The linked worktree (its path) that has `branch` checked out, if one does.
-fn checked_out_elsewhere(repo: &Repository, branch: &str) -> Option<String> {
+/// A worktree that uses a branch, as git's find_shared_symref sees it.
+struct BranchUser {
+    /// The worktree's folder.
+    worktree: String,
+    /// `checked out`, `being rebased`, `being bisected`.
+    how: &'static str,
+    /// Whether it is the worktree linkallow runs on.
+    is_this: bool,
+}
+
+/// The worktree, of all the repository's (the main one and every linked one, whichever of them
+/// `repo` is), that has `branch` checked out or is rebasing or bisecting it.
+fn branch_user(repo: &Repository, branch: &str) -> Option<BranchUser> {
     let full = format!("refs/heads/{branch}");
-    let names = repo.worktrees().ok()?;
-    names.iter().flatten().flatten().find_map(|name| {
-        let wt = repo.find_worktree(name).ok()?;
-        let checkout = Repository::open_from_worktree(&wt).ok()?;
-        let on_branch = checkout
-            .head()
-            .ok()
-            .is_some_and(|h| h.name() == Ok(full.as_str()));
-        on_branch.then(|| wt.path().display().to_string())
+    let common = repo.commondir().to_path_buf();
+    let main = Repository::open(&common).ok();
+    // (admin folder, work tree) of each worktree; a bare main repository checks nothing out.
+    let mut trees: Vec<(std::path::PathBuf, String)> = Vec::new();
+    if let Some(main) = main.as_ref().filter(|m| !m.is_bare()) {
+        let shown = main.workdir().unwrap_or(&common).display().to_string();
+        trees.push((common.clone(), shown));
+    }
+    let names: Vec<String> = main
+        .as_ref()
+        .unwrap_or(repo)
+        .worktrees()
+        .map(|n| n.iter().flatten().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    for name in &names {
+        let shown = main
+            .as_ref()
+            .unwrap_or(repo)
+            .find_worktree(name)
+            .map(|wt| wt.path().display().to_string())
+            .unwrap_or_else(|_| name.to_string());
+        trees.push((common.join("worktrees").join(name), shown));
+    }
+    let this = repo.path().canonicalize().ok();
+    trees.into_iter().find_map(|(admin, worktree)| {
+        let read = |f: &str| {
+            std::fs::read_to_string(admin.join(f))
+                .ok()
+                .map(|t| t.trim_end().to_string())
+        };
+        let how = if read("HEAD") == Some(format!("ref: {full}")) {
+            "checked out"
+        } else if read("rebase-merge/head-name").as_ref() == Some(&full)
+            || read("rebase-apply/head-name").as_ref() == Some(&full)
+        {
+            "being rebased"
+        } else if read("BISECT_START").as_deref() == Some(branch) {
+            "being bisected"
+        } else {
+            return None;
+        };
+        let is_this = admin.canonicalize().ok() == this;
+        Some(BranchUser {
+            worktree,
+            how,
+            is_this,
+        })
     })
 }
 
@@ -133,28 +180,31 @@ fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'stati
             let (name, email) = crate::mbox::parse_ident(a)?;
             Signature::now(&name, &email).map_err(git_err("author"))
         }
-        None => repo.signature().map(|s| s.to_owned()).map_err(|_| {
-            Error::Other(
-                "no author: set git config user.name and user.email, or pass --author".into(),
-            )
-        }),
+        None => {
+            let sig = repo.signature().map(|s| s.to_owned()).map_err(|_| {
+                Error::Other(
+                    "no author: set git config user.name and user.email, or pass --author".into(),
+                )
+            })?;
+            // git config can hold a newline: it would end the commit's author line.
+            crate::mbox::refuse_controls(
+                "git config user.name",
+                &String::from_utf8_lossy(sig.name_bytes()),
+            )?;
+            crate::mbox::refuse_controls(
+                "git config user.email",
+                &String::from_utf8_lossy(sig.email_bytes()),
+            )?;
+            Ok(sig)
+        }
     }
 }
 
-/// Commits each step with its message on top of HEAD and points `branch` at the last one.
-/// Returns the new commit ids, oldest first.
-pub fn commit_series(
-    repo: &Repository,
-    tree: &Tree,
-    target: &Target,
-    steps: &[Step],
-    messages: &[CommitMessage],
-) -> Result<Vec<git2::Oid>> {
-    let shown = target.repo.display().to_string();
+/// Where the tree's base (GOROOT/src or the module) lies in the repository, `/`-separated.
+fn prefix_in(repo: &Repository, tree: &Tree) -> Result<String> {
     let workdir = repo
         .workdir()
-        .ok_or_else(|| Error::Other(format!("{shown}: no work tree")))?;
-    // Paths in the repository: the tree's base (GOROOT/src or the module) below the work tree.
+        .ok_or_else(|| Error::Other(format!("{}: no work tree", repo.path().display())))?;
     let base = tree
         .base
         .canonicalize()
@@ -167,6 +217,113 @@ pub fn commit_series(
             root.display()
         ))
     })?;
+    Ok(prefix.to_string_lossy().replace('\\', "/"))
+}
+
+/// The tree as HEAD holds it, for planning the commits: every file's text is its HEAD blob, and
+/// a file HEAD lacks (an ignored one) is not there. git status calls a work tree clean whatever
+/// a file marked assume-unchanged or skip-worktree holds, and does not look at ignored files;
+/// the commits must carry neither's local text.
+pub fn head_view(repo: &Repository, tree: &Tree) -> Result<Tree> {
+    use rayon::prelude::*;
+    let prefix = prefix_in(repo, tree)?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_tree())
+        .map_err(git_err("HEAD"))?;
+    let untracked = || {
+        Error::Other(format!(
+            "{}: HEAD of the repository holds no files here (an ignored or untracked folder?); commit builds the series from the files HEAD holds",
+            tree.base.display()
+        ))
+    };
+    let below = if prefix.is_empty() {
+        head
+    } else {
+        let entry = head.get_path(Path::new(&prefix)).map_err(|_| untracked())?;
+        entry
+            .to_object(repo)
+            .ok()
+            .and_then(|o| o.into_tree().ok())
+            .ok_or_else(untracked)?
+    };
+    // HEAD's source files below the base, by path relative to it.
+    let mut blobs: std::collections::BTreeMap<String, git2::Oid> = Default::default();
+    below
+        .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            let name = entry.name().unwrap_or("");
+            if entry.filemode() != i32::from(FileMode::Link)
+                && entry.kind() == Some(git2::ObjectType::Blob)
+                && crate::gotree::is_source_name(name)
+            {
+                blobs.insert(format!("{dir}{name}"), entry.id());
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(git_err("reading HEAD"))?;
+    // The work tree's source files, and whether each holds HEAD's bytes.
+    let on_disk: Vec<String> = walkdir::WalkDir::new(&tree.base)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(&tree.base)
+                .ok()?
+                .to_str()?
+                .to_string();
+            let name = e.file_name().to_str()?;
+            crate::gotree::is_source_name(name).then_some(rel)
+        })
+        .collect();
+    let differs: Vec<(String, bool)> = on_disk
+        .par_iter()
+        .map(|rel| {
+            let same = blobs.get(rel).is_some_and(|oid| {
+                std::fs::read(tree.path(rel)).is_ok_and(|b| {
+                    git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok() == Some(*oid)
+                })
+            });
+            (rel.clone(), same)
+        })
+        .collect();
+    let mut overlay: Vec<(String, Option<String>)> = Vec::new();
+    let head_text = |rel: &str, oid: git2::Oid| -> Result<String> {
+        let blob = repo.find_blob(oid).map_err(git_err(rel))?;
+        crate::gotree::decode(rel, blob.content()).map(str::to_owned)
+    };
+    for (rel, same) in differs {
+        match blobs.remove(&rel) {
+            Some(_) if same => {}
+            Some(oid) => overlay.push((rel.clone(), Some(head_text(&rel, oid)?))),
+            None => overlay.push((rel, None)),
+        }
+    }
+    // In HEAD but not in the work tree (skip-worktree, sparse checkout): where the tree looks.
+    for (rel, oid) in blobs {
+        let skipped = rel
+            .split('/')
+            .any(|c| c == "testdata" || c.starts_with(['.', '_']))
+            || (tree.is_goroot() && rel.starts_with("cmd/"));
+        if !skipped {
+            overlay.push((rel.clone(), Some(head_text(&rel, oid)?)));
+        }
+    }
+    Ok(tree.with_overlay(overlay))
+}
+
+/// Commits each step with its message on top of HEAD and points `branch` at the last one.
+/// Returns the new commit ids, oldest first.
+pub fn commit_series(
+    repo: &Repository,
+    tree: &Tree,
+    target: &Target,
+    steps: &[Step],
+    messages: &[CommitMessage],
+) -> Result<Vec<git2::Oid>> {
+    let prefix = std::path::PathBuf::from(prefix_in(repo, tree)?);
     let sig = signature(repo, target.author)?;
     let head = repo
         .head()
@@ -180,6 +337,18 @@ pub fn commit_series(
         for c in &step.changes {
             let path = prefix.join(&c.rel);
             let path = path.to_string_lossy().replace('\\', "/");
+            // The plan was made on HEAD's texts (head_view): what it changes is what the parent
+            // holds, or the commit would carry text from somewhere else.
+            let held = parent_tree
+                .get_path(Path::new(&path))
+                .ok()
+                .and_then(|e| e.to_object(repo).ok()?.into_blob().ok())
+                .map(|b| b.content().to_vec());
+            if held.as_deref() != c.old.as_deref().map(str::as_bytes) {
+                return Err(Error::Other(format!(
+                    "{path}: the series was planned on other text than the commit it goes on holds; nothing was committed"
+                )));
+            }
             match &c.new {
                 Some(text) => {
                     let blob = repo.blob(text.as_bytes()).map_err(git_err(&path))?;

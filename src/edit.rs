@@ -18,6 +18,37 @@ pub fn git_path(tree: &Tree, rel: &str) -> String {
     }
 }
 
+/// `prefix` + `path` as git writes a file name (quote_c_style, core.quotePath on): as it is,
+/// or, when it holds a control character, `"`, `\` or a byte of 0x80 and above, in double
+/// quotes with C escapes (`\t`, `\n`, `\"`, `\\`) and the other bytes in octal.
+pub fn quote_path(prefix: &str, path: &str) -> String {
+    let whole = format!("{prefix}{path}");
+    if !whole
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f)
+    {
+        return whole;
+    }
+    let mut out = String::from('"');
+    for b in whole.bytes() {
+        match b {
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0b => out.push_str("\\v"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b if !(0x20..0x7f).contains(&b) => out.push_str(&format!("\\{b:03o}")),
+            b => out.push(char::from(b)),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A unified diff with git headers, so `git apply` (run at the tree root) takes it.
 pub fn unified_diff(tree: &Tree, plan: &Plan) -> String {
     let mut out = String::new();
@@ -25,22 +56,26 @@ pub fn unified_diff(tree: &Tree, plan: &Plan) -> String {
         let path = git_path(tree, &c.rel);
         let old = c.old.as_deref().unwrap_or("");
         let new = c.new.as_deref().unwrap_or("");
-        out.push_str(&format!("diff --git a/{path} b/{path}\n"));
+        let (name_a, name_b) = (quote_path("a/", &path), quote_path("b/", &path));
+        out.push_str(&format!("diff --git {name_a} {name_b}\n"));
+        // As git: a name with a blank ends its ---/+++ line with a tab.
+        let tab = if path.contains(' ') { "\t" } else { "" };
+        let (name_a, name_b) = (format!("{name_a}{tab}"), format!("{name_b}{tab}"));
         let mode = file_mode(&tree.path(&c.rel));
         // Blob ids let `git am -3` fall back to a three-way merge.
         let (a, b) = (blob_id(c.old.as_deref()), blob_id(c.new.as_deref()));
         let (from, to) = match (&c.old, &c.new) {
             (None, _) => {
                 out.push_str(&format!("new file mode 100644\nindex {a}..{b}\n"));
-                ("/dev/null".to_string(), format!("b/{path}"))
+                ("/dev/null".to_string(), name_b)
             }
             (_, None) => {
                 out.push_str(&format!("deleted file mode {mode}\nindex {a}..{b}\n"));
-                (format!("a/{path}"), "/dev/null".to_string())
+                (name_a, "/dev/null".to_string())
             }
             _ => {
                 out.push_str(&format!("index {a}..{b} {mode}\n"));
-                (format!("a/{path}"), format!("b/{path}"))
+                (name_a, name_b)
             }
         };
         let diff = similar::TextDiff::from_lines(old, new);

@@ -333,7 +333,7 @@ pub fn decode<'a>(rel: &str, bytes: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|e| Error::encoding(rel, bytes, &e))
 }
 
-fn is_source_name(name: &str) -> bool {
+pub fn is_source_name(name: &str) -> bool {
     name.ends_with(".go")
         && !name.ends_with("_test.go")
         && !name.starts_with('.')

@@ -636,7 +636,7 @@ fn messages(
     list: &allowlist::Allowlist,
     steps: &[series::Step],
     series_name: &str,
-) -> Vec<message::CommitMessage> {
+) -> Result<Vec<message::CommitMessage>> {
     let list_name = cli.allowlist.file_name().map_or_else(
         || "allowlist.toml".into(),
         |n| n.to_string_lossy().to_string(),
@@ -648,10 +648,20 @@ fn messages(
             );
         }
     }
-    steps
+    let msgs: Vec<message::CommitMessage> = steps
         .iter()
         .map(|s| message::compose(tree, s, series_name, list, &list_name))
-        .collect()
+        .collect();
+    // Text from the tree and the allowlist reaches the messages: nothing may break them.
+    for (step, msg) in steps.iter().zip(&msgs) {
+        if let Some(why) = msg.refusal() {
+            anyhow::bail!(
+                "the {} change's commit message cannot be written: {why}; nothing was written",
+                step.kind.key()
+            );
+        }
+    }
+    Ok(msgs)
 }
 
 /// Gerrit will not take the Change-Id of a merged CL again: a tier stage regenerated on a tree
@@ -708,8 +718,14 @@ fn write_patches(
             "no author for the patches: pass --author \"Name <email>\" or set git config user.name and user.email",
         )?,
     };
-    let author = author.as_str();
-    mbox::parse_ident(author)?;
+    let (name, email) = mbox::parse_ident(&author).with_context(|| {
+        if args.author.is_some() {
+            "--author"
+        } else {
+            "the author from git config user.name and user.email"
+        }
+    })?;
+    mbox::refuse_controls("series name", &args.series)?;
     let date = match date {
         Some(d) => Some(d.to_string()),
         None => tree
@@ -725,16 +741,13 @@ fn write_patches(
         })?,
         None => mbox::Timestamp::utc(0),
     };
-    let envelope = mbox::Envelope {
-        author: author.to_string(),
-        date,
-    };
+    let envelope = mbox::Envelope { name, email, date };
     let series = series::plan_series(&tree, &list, from_stripped, args.prune)?;
     if !from_stripped {
         warn_reused_series(&series, args);
     }
     let steps = &series.steps;
-    let msgs = messages(cli, &tree, &list, steps, &args.series);
+    let msgs = messages(cli, &tree, &list, steps, &args.series)?;
     let mut files = Vec::new();
     for (i, (step, msg)) in steps.iter().zip(&msgs).enumerate() {
         let name = mbox::file_name(i + 1, &msg.subject);
@@ -746,22 +759,45 @@ fn write_patches(
     let lock = edit::DirLock::acquire(out)?;
     let mut writes = Vec::new();
     let mut earlier: Vec<String> = Vec::new();
+    // Only this series' own patches are replaced or deleted: a numbered patch without one of its
+    // Change-Ids is someone else's, named and left alone.
+    let mut foreign: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
         let name = entry?.file_name();
         let Some(name) = name.to_str() else { continue };
         let numbered = name.len() > 5
             && name.as_bytes()[..4].iter().all(u8::is_ascii_digit)
             && name.ends_with(".patch");
-        if numbered && !files.iter().any(|(n, _, _)| n == name) {
-            let path = out.join(name);
-            let old = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            if let Some(id) = message::change_id_in(&old) {
+        if numbered {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    for name in names {
+        let path = out.join(&name);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let ours = std::str::from_utf8(&bytes)
+            .ok()
+            .filter(|text| message::of_series(text, &args.series, &list));
+        let Some(old) = ours else {
+            if files.iter().any(|(n, _, _)| *n == name) {
+                anyhow::bail!(
+                    "{}: exists and is not a patch of series {}; linkallow would overwrite it: move it away, or write the series to another --out",
+                    path.display(),
+                    args.series
+                );
+            }
+            foreign.push(path.display().to_string());
+            continue;
+        };
+        if !files.iter().any(|(n, _, _)| *n == name) {
+            if let Some(id) = message::change_id_in(old) {
                 earlier.push(id.to_string());
             }
             writes.push(edit::FileWrite {
                 path,
-                old: Some(old),
+                old: Some(old.to_string()),
                 new: None,
             });
         }
@@ -778,6 +814,12 @@ fn write_patches(
         }
     }
     edit::commit(&writes, &lock, &mut |_| Ok(()))?;
+    for path in &foreign {
+        say!(
+            "linkallow: warning: {path}: not a patch of series {}; left in place (git am *.patch would apply it too)",
+            args.series
+        );
+    }
     for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {
         say!("linkallow: {w}");
     }
@@ -819,13 +861,16 @@ fn commit_series(
         author: args.author.as_deref(),
     };
     // Refuse before the (slower) planning: nothing is touched on refusal.
+    mbox::refuse_controls("series name", &args.series)?;
     let repo = commit::open_checked(&target)?;
     let tree = open_tree(cli.goroot.as_deref().unwrap_or(repo_dir))?;
     let list = load_allowlist(cli, &tree)?;
+    // The commits are planned on HEAD's files, not on what the work tree holds.
+    let tree = commit::head_view(&repo, &tree)?;
     let series = series::plan_series(&tree, &list, false, args.prune)?;
     warn_reused_series(&series, args);
     let steps = series.steps;
-    let msgs = messages(cli, &tree, &list, &steps, &args.series);
+    let msgs = messages(cli, &tree, &list, &steps, &args.series)?;
     let earlier = commit::branch_change_ids(&repo, branch);
     let ids = commit::commit_series(&repo, &tree, &target, &steps, &msgs)?;
     for w in message::orphaned_change_ids(&earlier, &msgs, &args.series, &list) {

@@ -29,6 +29,12 @@ impl Timestamp {
     /// VERSION file), `2026-08-28T18:20:06+02:00`, `...-0800`, a blank for the `T` or before the
     /// offset, or Unix seconds. The reason when it is not one, or not a real date in git's range.
     pub fn parse(s: &str) -> std::result::Result<Timestamp, String> {
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            return Err(format!(
+                "holds the control character U+{:04X}, which would reach a mail header",
+                u32::from(c)
+            ));
+        }
         let s = s.trim();
         if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
             let secs: i64 = s
@@ -193,13 +199,33 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// `Name <email>`, checked the way git checks an ident.
+/// Refuses text with a control character: in a mail header a newline ends the header and
+/// starts another (a second `Subject:`), and in a commit it ends the author line.
+pub fn refuse_controls(what: &str, s: &str) -> Result<()> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(Error::Other(format!(
+            "{what} {s:?} holds the control character U+{:04X}; it would reach a mail header or a commit, so it is refused",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `Name <email>`, checked the way git checks an ident, and trimmed as git stores it: blanks,
+/// `.,:;<>"\'` at either end of the name and of the address go.
 pub fn parse_ident(s: &str) -> Result<(String, String)> {
+    refuse_controls("author", s)?;
     let bad = || Error::Other(format!("author {s:?}: expected \"Name <email>\""));
     let (name, rest) = s.split_once('<').ok_or_else(bad)?;
     let email = rest.strip_suffix('>').ok_or_else(bad)?;
-    let name = name.trim();
-    if name.is_empty() || email.is_empty() || email.contains(['<', '>']) || !email.contains('@') {
+    let crud = |c: char| c <= ' ' || ",:;<>\"\\'.".contains(c);
+    let (name, email) = (name.trim_matches(crud), email.trim_matches(crud));
+    if name.is_empty()
+        || email.is_empty()
+        || name.contains(['<', '>'])
+        || email.contains(['<', '>'])
+        || !email.contains('@')
+    {
         return Err(bad());
     }
     Ok((name.to_string(), email.to_string()))
@@ -223,35 +249,130 @@ pub fn file_name(number: usize, subject: &str) -> String {
     format!("{number:04}-{slug}.patch")
 }
 
-/// RFC 2047 `Subject:` header, folded the way git folds it, for a subject that is not ASCII.
+/// The `Subject:` header as git format-patch writes it (pp_title_line): RFC 2047 encoded when
+/// the subject is not ASCII (or holds `=?`), folded at 76 columns; else wrapped at 78.
 fn subject_header(prefix: &str, subject: &str) -> String {
-    if subject.is_ascii() {
-        return format!("Subject: {prefix}{subject}\n");
+    let mut out = format!("Subject: {prefix}");
+    if needs_rfc2047(subject) {
+        add_rfc2047(&mut out, subject, false);
+    } else {
+        let used = out.len();
+        add_wrapped(&mut out, subject, used, 78);
     }
-    let mut words: Vec<String> = vec![String::new()];
-    for c in subject.chars() {
-        let mut enc = String::new();
-        if c.is_ascii_alphanumeric() || ".,:/-+!*()".contains(c) {
-            enc.push(c);
+    out.push('\n');
+    out
+}
+
+/// The `From:` header as git format-patch writes it (pp_user_info): the name RFC 2047 encoded
+/// when it is not ASCII, quoted when it holds an RFC 822 special, and the address moved to a
+/// line of its own when it would pass the line's limit.
+fn from_header(name: &str, email: &str) -> String {
+    let mut out = String::from("From: ");
+    let max = if needs_rfc2047(name) {
+        add_rfc2047(&mut out, name, true);
+        76
+    } else if name.bytes().any(|b| b"()<>[]:;@,.\"\\".contains(&b)) {
+        let mut quoted = String::from('"');
+        for c in name.chars() {
+            if c == '"' || c == '\\' {
+                quoted.push('\\');
+            }
+            quoted.push(c);
+        }
+        quoted.push('"');
+        add_wrapped(&mut out, &quoted, 6, 78);
+        78
+    } else {
+        add_wrapped(&mut out, name, 6, 78);
+        78
+    };
+    if max < last_line_len(&out) + " <".len() + email.len() + ">".len() {
+        out.push('\n');
+    }
+    out.push_str(&format!(" <{email}>\n"));
+    out
+}
+
+fn needs_rfc2047(text: &str) -> bool {
+    !text.is_ascii() || text.contains('\n') || text.contains("=?")
+}
+
+fn last_line_len(out: &str) -> usize {
+    out.len() - out.rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// git's add_rfc2047: Q-encoded UTF-8 words of at most 76 columns, a character never split;
+/// in an address (a name before `<email>`) only letters, digits and `!*+-/` stay as they are.
+fn add_rfc2047(out: &mut String, text: &str, address: bool) {
+    const MAX: usize = 76;
+    let mut line_len = last_line_len(out) + "=?UTF-8?q?".len();
+    out.push_str("=?UTF-8?q?");
+    for c in text.chars() {
+        let mut buf = [0u8; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        let b = bytes[0];
+        let special = bytes.len() > 1
+            || !(0x21..0x7f).contains(&b)
+            || b"=?_".contains(&b)
+            || (address && !(b.is_ascii_alphanumeric() || b"!*+-/".contains(&b)));
+        let len = if special { 3 * bytes.len() } else { 1 };
+        if line_len + len + "?=".len() > MAX {
+            out.push_str("?=\n =?UTF-8?q?");
+            line_len = " =?UTF-8?q?".len();
+        }
+        if special {
+            for b in bytes {
+                out.push_str(&format!("={b:02X}"));
+            }
         } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                enc.push_str(&format!("={b:02X}"));
+            out.push(c);
+        }
+        line_len += len;
+    }
+    out.push_str("?=");
+}
+
+/// git's strbuf_add_wrapped_text for one line of ASCII text: the line already holds `used`
+/// columns; a word that would take it past `width` starts a new line, indented by one blank.
+fn add_wrapped(out: &mut String, text: &str, used: usize, width: usize) {
+    let b = text.as_bytes();
+    let (mut pos, mut bol, mut w, mut space) = (0usize, 0usize, used, Some(0usize));
+    loop {
+        let c = b.get(pos).copied();
+        if !matches!(c, None | Some(b' ')) {
+            w += 1;
+            pos += 1;
+            continue;
+        }
+        match space {
+            Some(sp) if w > width => {
+                out.push('\n');
+                bol = sp + usize::from(b.get(sp) == Some(&b' '));
+                pos = bol;
+                space = None;
+                w = 1;
+            }
+            _ => {
+                if c.is_none() && pos == bol {
+                    return;
+                }
+                let start = match space {
+                    Some(sp) => sp,
+                    None => {
+                        out.push(' ');
+                        bol
+                    }
+                };
+                out.push_str(&text[start..pos]);
+                if c.is_none() {
+                    return;
+                }
+                space = Some(pos);
+                w += 1;
+                pos += 1;
             }
         }
-        // Keep each folded line within 78 columns, the first one after its prefix.
-        let room = if words.len() == 1 {
-            57usize.saturating_sub(prefix.len()).max(16)
-        } else {
-            62
-        };
-        if words.last().unwrap().len() + enc.len() > room {
-            words.push(String::new());
-        }
-        words.last_mut().unwrap().push_str(&enc);
     }
-    let encoded: Vec<String> = words.iter().map(|w| format!("=?UTF-8?q?{w}?=")).collect();
-    format!("Subject: {prefix}{}\n", encoded.join("\n "))
 }
 
 /// The diffstat git prints below `---`.
@@ -271,7 +392,11 @@ fn diffstat(tree: &Tree, changes: &[FileChange]) -> String {
                     ChangeTag::Equal => {}
                 }
             }
-            (edit::git_path(tree, &c.rel), ins, del)
+            (
+                edit::quote_path("", &edit::git_path(tree, &c.rel)),
+                ins,
+                del,
+            )
         })
         .collect();
     let name_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
@@ -313,12 +438,12 @@ fn diffstat(tree: &Tree, changes: &[FileChange]) -> String {
         match (&c.old, &c.new) {
             (None, _) => out.push_str(&format!(
                 " create mode 100644 {}\n",
-                edit::git_path(tree, &c.rel)
+                edit::quote_path("", &edit::git_path(tree, &c.rel))
             )),
             (_, None) => out.push_str(&format!(
                 " delete mode {} {}\n",
                 edit::file_mode(&tree.path(&c.rel)),
-                edit::git_path(tree, &c.rel)
+                edit::quote_path("", &edit::git_path(tree, &c.rel))
             )),
             _ => {}
         }
@@ -328,7 +453,9 @@ fn diffstat(tree: &Tree, changes: &[FileChange]) -> String {
 
 /// Who and when, for every patch of a series.
 pub struct Envelope {
-    pub author: String,
+    /// The author's name and address, as [`parse_ident`] gives them.
+    pub name: String,
+    pub email: String,
     pub date: Timestamp,
 }
 
@@ -349,10 +476,11 @@ pub fn format_patch(
     };
     let mut out = String::new();
     out.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
-    out.push_str(&format!("From: {}\n", envelope.author));
+    out.push_str(&from_header(&envelope.name, &envelope.email));
     out.push_str(&format!("Date: {}\n", envelope.date.rfc2822()));
     out.push_str(&subject_header(&prefix, &message.subject));
-    if !(message.subject.is_ascii() && message.body.is_ascii() && envelope.author.is_ascii()) {
+    // As git: the headers are ASCII (RFC 2047); the message decides the transfer encoding.
+    if !(message.subject.is_ascii() && message.body.is_ascii()) {
         out.push_str(
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n",
         );
@@ -446,18 +574,93 @@ mod tests {
         );
     }
 
+    // Expectations below are git 2.39.5 format-patch output for the same names and subjects.
     #[test]
-    fn encodes_non_ascii_subjects() {
-        let h = subject_header(
-            "[PATCH 01/11] ",
-            "all: document legacy //go:linkname for modules with ≥100,000 dependents",
+    fn encodes_and_folds_subjects_as_git() {
+        assert_eq!(
+            subject_header(
+                "[PATCH 1/3] ",
+                "all: document legacy //go:linkname for modules with ≥100,000 dependents (and some more words here)"
+            ),
+            "Subject: [PATCH 1/3] =?UTF-8?q?all:=20document=20legacy=20//go:linkname=20?=\n \
+             =?UTF-8?q?for=20modules=20with=20=E2=89=A5100,000=20dependents=20(and=20s?=\n \
+             =?UTF-8?q?ome=20more=20words=20here)?=\n"
         );
-        assert!(
-            h.starts_with("Subject: [PATCH 01/11] =?UTF-8?q?all:=20"),
-            "{h}"
+        assert_eq!(
+            subject_header(
+                "[PATCH 2/3] ",
+                "all: a long ascii subject that goes on and on past the seventy-eight column limit of mail headers"
+            ),
+            "Subject: [PATCH 2/3] all: a long ascii subject that goes on and on past the\n \
+             seventy-eight column limit of mail headers\n"
         );
-        assert!(h.contains("=E2=89=A5100,000=20dependents?="), "{h}");
-        assert!(h.lines().all(|l| l.len() <= 78), "{h}");
+        assert_eq!(
+            subject_header("[PATCH 3/3] ", "p: ascii subject"),
+            "Subject: [PATCH 3/3] p: ascii subject\n"
+        );
+    }
+
+    #[test]
+    fn encodes_and_quotes_authors_as_git() {
+        let from = |s: &str| {
+            let (name, email) = parse_ident(s).unwrap();
+            from_header(&name, &email)
+        };
+        assert_eq!(
+            from(
+                "Jörg Müller-Lüdenscheidt von und zu Großhadern an der Isar, Esq. <j@example.com>"
+            ),
+            "From: =?UTF-8?q?J=C3=B6rg=20M=C3=BCller-L=C3=BCdenscheidt=20von=20und=20zu?=\n \
+             =?UTF-8?q?=20Gro=C3=9Fhadern=20an=20der=20Isar=2C=20Esq?= <j@example.com>\n"
+        );
+        assert_eq!(
+            from("J. R. \"Bob\" Dobbs <j@example.com>"),
+            "From: \"J. R. \\\"Bob\\\" Dobbs\" <j@example.com>\n"
+        );
+        assert_eq!(
+            from("Jörg <j@example.com>"),
+            "From: =?UTF-8?q?J=C3=B6rg?= <j@example.com>\n"
+        );
+        assert_eq!(
+            from("A U Thor <a@example.com>"),
+            "From: A U Thor <a@example.com>\n"
+        );
+    }
+
+    #[test]
+    fn quotes_file_names_as_git() {
+        // git 2.39.5 `git show` of files named so (core.quotePath on).
+        assert_eq!(
+            edit::quote_path("a/", "t\tq\"b\\\\é.go"),
+            r#""a/t\tq\"b\\\\\303\251.go""#
+        );
+        assert_eq!(
+            edit::quote_path("b/", "sp ace\"q.go"),
+            r#""b/sp ace\"q.go""#
+        );
+        assert_eq!(edit::quote_path("a/", "x y.go"), "a/x y.go");
+        assert_eq!(edit::quote_path("", "new\nline.go"), r#""new\nline.go""#);
+        assert_eq!(
+            edit::quote_path("", "bell\u{7}\u{1}\u{7f}"),
+            r#""bell\a\001\177""#
+        );
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_header() {
+        for bad in [
+            "A\nSubject: x <a@b.c>",
+            "A <a@b.c\nSubject: x>",
+            "A\r <a@b.c>",
+            "A\u{85} <a@b.c>",
+        ] {
+            let err = parse_ident(bad).unwrap_err().to_string();
+            assert!(err.contains("control character"), "{bad:?}: {err}");
+        }
+        assert!(Timestamp::parse("2026-01-01T00:00:00Z\nSubject: x").is_err());
+        assert!(Timestamp::parse("2026-01-01T00:00:00Z\n").is_err());
+        assert!(refuse_controls("series name", "legacy-linkname").is_ok());
+        assert!(refuse_controls("series name", "a\tb").is_err());
     }
 
     #[test]

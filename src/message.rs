@@ -18,6 +18,46 @@ impl CommitMessage {
     pub fn text(&self) -> String {
         format!("{}\n\n{}", self.subject, self.body)
     }
+
+    /// Why git would not keep the message as written, if it would not: a control character (in
+    /// the subject any, a newline included; in the body any but newline and tab), or a body
+    /// line `git am` takes for the start of the diff (`---`, `diff -`, `Index: `).
+    pub fn refusal(&self) -> Option<String> {
+        if let Some(c) = self.subject.chars().find(|c| c.is_control()) {
+            return Some(format!(
+                "its subject {:?} holds the control character U+{:04X}",
+                self.subject,
+                u32::from(c)
+            ));
+        }
+        if let Some(c) = self
+            .body
+            .chars()
+            .find(|&c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Some(format!(
+                "its body holds the control character U+{:04X}",
+                u32::from(c)
+            ));
+        }
+        self.body
+            .lines()
+            .find(|l| patch_break(l))
+            .map(|l| format!("its body line {l:?} is where git am would take the diff to start"))
+    }
+}
+
+/// git mailinfo's patchbreak: a line that ends the message and starts the patch.
+fn patch_break(line: &str) -> bool {
+    if line.starts_with("diff -") || line.starts_with("Index: ") {
+        return true;
+    }
+    let Some(rest) = line.strip_prefix("---") else {
+        return false;
+    };
+    let b = rest.as_bytes();
+    (b.first() == Some(&b' ') && b.get(1).is_some_and(|c| !c.is_ascii_whitespace()))
+        || rest.bytes().all(|c| c.is_ascii_whitespace())
 }
 
 /// `I` + 40 hex digits: SHA-1 of the series name and the stage key. The same series name gives
@@ -45,6 +85,27 @@ pub fn stage_of(id: &str, series: &str, list: &Allowlist) -> Option<StageKind> {
     crate::series::stage_kinds(list)
         .into_iter()
         .find(|&k| change_id(series, k) == id)
+}
+
+/// Whether `text` (a patch file or commit message) carries a Change-Id of series `series`: one
+/// of its stages now, or a tier it had when the text was written (a tier the text names, since
+/// the allowlist's tiers may have changed since). The hash is checked, so a text of another
+/// series, or one without a Change-Id, is never taken for this series'.
+pub fn of_series(text: &str, series: &str, list: &Allowlist) -> bool {
+    let Some(id) = change_id_in(text) else {
+        return false;
+    };
+    if stage_of(id, series, list).is_some() {
+        return true;
+    }
+    // A tier no longer listed: its threshold is a number in the message, `100,000` or `1000`.
+    let message = text.split("\n---\n").next().unwrap_or(text);
+    let mut tried = std::collections::HashSet::new();
+    message
+        .split(|c: char| !(c.is_ascii_digit() || c == ','))
+        .filter_map(|n| n.replace(',', "").parse::<u64>().ok())
+        .filter(|&n| tried.insert(n))
+        .any(|n| change_id(series, StageKind::Tier(n)) == id)
 }
 
 /// Warnings for CLs a regeneration leaves behind: earlier Change-Ids of the series that no step
@@ -246,6 +307,30 @@ mod tests {
         assert_ne!(a, change_id("other", StageKind::Tier(100000)));
         assert!(a.starts_with('I') && a.len() == 41);
         assert!(a[1..].chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn a_message_git_would_not_keep_is_refused() {
+        let msg = |subject: &str, body: &str| CommitMessage {
+            subject: subject.into(),
+            body: body.into(),
+        };
+        assert_eq!(msg("p: x", "Body.\n\n\tan item\n").refusal(), None);
+        assert_eq!(msg("p: x", "a --- b\n----- x\n--x\n").refusal(), None);
+        for (subject, body) in [
+            ("p\nSubject: injected: x", "Body.\n"),
+            ("p: x\r", "Body.\n"),
+            ("p: x", "Body \u{1b}[31m.\n"),
+            ("p: x", "Body.\n---\nmore\n"),
+            ("p: x", "Body.\n--- a/file\n"),
+            ("p: x", "diff -u a b\n"),
+            ("p: x", "Index: x\n"),
+        ] {
+            assert!(
+                msg(subject, body).refusal().is_some(),
+                "{subject:?} {body:?}"
+            );
+        }
     }
 
     #[test]

@@ -648,7 +648,8 @@ fn removals_make_their_own_cl_with_the_reasons() {
     let patch = std::fs::read_to_string(&patches[0]).unwrap();
     assert!(
         patch.contains(
-            "Subject: [PATCH] example.com/m/p: remove example.com/beta from linkname comment\n"
+            // Wrapped at 78 columns, as git format-patch wraps it.
+            "Subject: [PATCH] example.com/m/p: remove example.com/beta from linkname\n comment\n"
         ),
         "{patch}"
     );
@@ -758,4 +759,609 @@ fn an_emptied_stage_names_the_change_id_to_abandon() {
             .all(|p| !std::fs::read_to_string(p).unwrap().contains(&id)),
         "the stale patch is still there"
     );
+}
+
+/// `patches --out DIR` replaces and deletes only the series' own numbered patches (the ones
+/// carrying its Change-Ids, a tier it has dropped included); anyone else's are named and left,
+/// and one at a name the series would write stops the run before anything is written.
+#[test]
+fn patches_out_deletes_only_patch_files_of_its_series() {
+    let tmp = tempdir("foreign-patches");
+    let tree = tmp.join("m");
+    copy_tree(&fixtures().join("forms/in"), &tree);
+    let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
+    let allow = tmp.join("allowlist.toml");
+    let counts = "\n[dependents]\n\"example.com/alpha\" = 200000\n\"example.com/gamma\" = 600\n";
+    std::fs::write(&allow, format!("{golden}{counts}")).unwrap();
+    let out_dir = tmp.join("series");
+    let patches = || {
+        linkallow(
+            &tree,
+            &allow,
+            &[
+                "patches",
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--author",
+                SHIPPED_AUTHOR,
+            ],
+        )
+    };
+    ok(&patches());
+    let ours = patch_files(&out_dir);
+    let tier_500 = ours
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with("-with-500.patch"))
+        .expect("a ≥500 patch")
+        .clone();
+    let foreign = [
+        (
+            "0001-my-own-work.patch",
+            "From: me\nSubject: mine\n\nno Change-Id\n".to_string(),
+        ),
+        (
+            "0002-another-series.patch",
+            "Subject: x\n\nChange-Id: I0123456789abcdef0123456789abcdef01234567\n".to_string(),
+        ),
+        ("0003-not-text.patch", "\u{0}\u{1}".to_string()),
+    ];
+    for (name, text) in &foreign {
+        std::fs::write(out_dir.join(name), text).unwrap();
+    }
+    // The ≥500 tier goes away: its patch is still this series', and goes.
+    std::fs::write(&allow, format!("tiers = [100000]\n{golden}{counts}")).unwrap();
+    let again = patches();
+    ok(&again);
+    assert!(
+        !tier_500.exists(),
+        "the dropped tier's patch is still there"
+    );
+    for (name, text) in &foreign {
+        let path = out_dir.join(name);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), *text, "{name}");
+        assert!(
+            stderr(&again).contains(&format!(
+                "warning: {}: not a patch of series legacy-linkname; left in place",
+                path.display()
+            )),
+            "{}",
+            stderr(&again)
+        );
+    }
+
+    // Someone else's patch where the series writes one: refused, nothing touched.
+    let ours = patch_files(&out_dir);
+    let target = ours
+        .iter()
+        .find(|p| !foreign.iter().any(|(n, _)| p.ends_with(n)))
+        .unwrap()
+        .clone();
+    std::fs::write(&target, "Subject: mine\n").unwrap();
+    let before: Vec<(String, Vec<u8>)> = read_dir_files(&out_dir);
+    let refused = patches();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "{}: exists and is not a patch of series legacy-linkname",
+            target.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(read_dir_files(&out_dir), before);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A Go file of package p declaring `func NAME() int`.
+fn go_func(name: &str) -> String {
+    format!("package p\n\nimport _ \"unsafe\"\n\nfunc {name}() int {{ return 1 }}\n")
+}
+
+/// A module example.com/m at `dir` holding `files`, as the first commit of a repository on
+/// branch main.
+fn module_repo(dir: &Path, files: &[(&str, String)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+}
+
+/// An allowlist naming `p.NAME` for each name, pulled by example.com/alpha.
+fn allowlist_of(tmp: &Path, names: &[&str]) -> PathBuf {
+    let allow = tmp.join("allowlist.toml");
+    let text: String = names
+        .iter()
+        .map(|n| {
+            format!(
+                "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"{n}\"\nmodules = [\"example.com/alpha\"]\n\n"
+            )
+        })
+        .collect();
+    std::fs::write(&allow, text).unwrap();
+    allow
+}
+
+/// `linkallow commit` of the module at `repo`, from `run_in` (a worktree of it).
+fn commit_module(allow: &Path, repo: &Path, extra: &[&str]) -> std::process::Output {
+    run(bin()
+        .arg("--allowlist")
+        .arg(allow)
+        .arg("--goroot")
+        .arg(repo)
+        .arg("commit")
+        .arg("--repo")
+        .arg(repo)
+        .args(["--author", "A Maintainer <m@example.com>"])
+        .args(extra))
+}
+
+/// git refuses to move a branch that any worktree has checked out (or is rebasing), the main
+/// worktree included when the command runs in a linked one; so does `commit --force`.
+#[test]
+fn commit_force_refuses_a_branch_checked_out_in_the_main_worktree() {
+    let tmp = tempdir("commit-main-worktree");
+    let main = tmp.join("main");
+    module_repo(&main, &[("p/p.go", go_func("plain"))]);
+    let allow = allowlist_of(&tmp, &["plain"]);
+    let linked = tmp.join("linked");
+    git(
+        &main,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "side",
+            linked.to_str().unwrap(),
+        ],
+    );
+    let tip = git(&main, &["rev-parse", "main"]);
+    let out = commit_module(&allow, &linked, &["--branch", "main", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "branch main is checked out in the worktree {}",
+            main.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(git(&main, &["rev-parse", "main"]), tip);
+    git(&main, &["diff", "--quiet", "HEAD"]);
+
+    // A branch being rebased in another worktree (its HEAD detached) is in use too.
+    std::fs::write(linked.join("NOTES"), "one\n").unwrap();
+    git(&linked, &["add", "NOTES"]);
+    git(&linked, &["commit", "-q", "-m", "one"]);
+    run(std::process::Command::new("git")
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+        .args(["rebase", "-q", "-i", "HEAD~1"])
+        .env("GIT_SEQUENCE_EDITOR", "sed -i s/^pick/edit/")
+        .current_dir(&linked));
+    assert!(
+        git(&linked, &["status"]).contains("rebas"),
+        "no rebase in progress"
+    );
+    let side = git(&main, &["rev-parse", "side"]);
+    let out = commit_module(&allow, &main, &["--branch", "side", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "branch side is being rebased in the worktree {}",
+            linked.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(git(&main, &["rev-parse", "side"]), side);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// git status calls a file marked assume-unchanged or skip-worktree clean whatever it holds:
+/// the series commits are built from HEAD's blobs, so its local edits stay out of them.
+#[test]
+fn commit_builds_from_heads_blobs_not_assume_unchanged_or_skip_worktree_edits() {
+    for flag in ["--assume-unchanged", "--skip-worktree"] {
+        let tmp = tempdir(&format!("commit-head-blobs{flag}"));
+        let repo = tmp.join("m");
+        module_repo(
+            &repo,
+            &[("p/p.go", go_func("plain")), ("p/q.go", go_func("other"))],
+        );
+        let allow = allowlist_of(&tmp, &["plain"]);
+        git(&repo, &["update-index", flag, "p/p.go", "p/q.go"]);
+        let local = "LOCAL EDIT, NOT FOR THE COMMIT";
+        std::fs::write(
+            repo.join("p/p.go"),
+            go_func("plain").replace("return 1", &format!("return 1 // {local}")),
+        )
+        .unwrap();
+        std::fs::write(
+            repo.join("p/q.go"),
+            format!("// {local}\n{}", go_func("other")),
+        )
+        .unwrap();
+        ok(&commit_module(&allow, &repo, &["--branch", "series"]));
+        let shown = git(&repo, &["show", "series:p/p.go"]);
+        assert!(!shown.contains(local), "{flag}: {shown}");
+        assert!(shown.contains("//go:linkname plain\nfunc plain() int { return 1 }\n"));
+        assert_eq!(
+            git(&repo, &["diff", "--name-only", "main", "series"]),
+            "p/p.go\n",
+            "{flag}"
+        );
+        // The commit is HEAD's file plus the block, nothing else.
+        let diff = git(&repo, &["diff", "main", "series"]);
+        assert!(
+            diff.lines()
+                .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+                .count()
+                == 0,
+            "{flag}: {diff}"
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}
+
+/// Ignored files are not HEAD's: a tree in an ignored folder is refused, and an ignored file
+/// of a tracked package is not there for the series (it used to go in whole, as a new file).
+#[test]
+fn commit_leaves_ignored_files_out_of_the_series() {
+    let tmp = tempdir("commit-ignored");
+    let repo = tmp.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join(".gitignore"), "/vendored/\nzgen.go\n").unwrap();
+    std::fs::write(repo.join("README"), "r\n").unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let ignored = repo.join("vendored/m");
+    std::fs::create_dir_all(ignored.join("p")).unwrap();
+    std::fs::write(ignored.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    std::fs::write(ignored.join("p/p.go"), go_func("plain")).unwrap();
+    let allow = allowlist_of(&tmp, &["plain", "gen"]);
+    let commit = |tree: &Path| {
+        run(bin()
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("--goroot")
+            .arg(tree)
+            .args(["commit", "--repo"])
+            .arg(&repo)
+            .args(["--branch", "series", "--author", "A <a@example.com>"]))
+    };
+    let out = commit(&ignored);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("HEAD of the repository holds no files here"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(git(&repo, &["branch", "--list", "series"]).is_empty());
+
+    // A tracked module whose package has an ignored file: gen, declared only there, is not in
+    // HEAD, so the series cannot document it.
+    let tracked = repo.join("m");
+    std::fs::create_dir_all(tracked.join("p")).unwrap();
+    std::fs::write(tracked.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    std::fs::write(tracked.join("p/p.go"), go_func("plain")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "module"]);
+    std::fs::write(tracked.join("p/zgen.go"), go_func("gen")).unwrap();
+    let out = commit(&tracked);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("gen"), "{}", stderr(&out));
+    assert!(git(&repo, &["branch", "--list", "series"]).is_empty());
+    // Without gen the series is plain's block alone.
+    let allow_plain = allowlist_of(&tmp, &["plain"]);
+    assert_eq!(allow_plain, allow);
+    ok(&commit(&tracked));
+    assert_eq!(
+        git(&repo, &["diff", "--name-only", "main", "series"]),
+        "m/p/p.go\n"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The header part of a patch (after the `From <id>` line, up to the blank line), less Date.
+fn mail_headers(patch: &str) -> Vec<String> {
+    patch
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("Date: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The message body of a patch, and the lines of its diff that name files.
+fn body_and_names(patch: &str) -> (String, Vec<String>) {
+    let (_, rest) = patch.split_once("\n\n").unwrap();
+    let (body, diff) = rest.split_once("\n---\n").unwrap();
+    let names = diff
+        .lines()
+        .filter(|l| {
+            [
+                "diff --git ",
+                "--- ",
+                "+++ ",
+                "new file",
+                "deleted file",
+                " create mode",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+                || l.contains(" | ")
+        })
+        .map(|l| match l.split_once(" | ") {
+            Some((name, _)) => name.trim().to_string(),
+            None => l.to_string(),
+        })
+        .collect();
+    (body.to_string(), names)
+}
+
+/// The patches are what git format-patch makes of the same commits: the author's name RFC 2047
+/// encoded, a non-ASCII subject encoded and folded, a long ASCII one wrapped, file names with a
+/// tab, quote, newline, blank or non-ASCII letter quoted as git quotes them (a backslash the
+/// tree refuses in a path; edit.rs tests its quoting); git am
+/// takes them back to the series' tree and git apply takes apply's diff.
+#[test]
+fn patches_quote_names_and_encode_headers_as_git_format_patch() {
+    let tmp = tempdir("format-patch-oracle");
+    let repo = tmp.join("m");
+    let odd = [
+        ("t\tab.go", "fTab"),
+        ("q\"uote.go", "fQuote"),
+        ("new\nline.go", "fNewline"),
+        ("sp ace.go", "fSpace"),
+        ("é.go", "fAccent"),
+    ];
+    let files: Vec<(String, String)> = odd
+        .iter()
+        .map(|(n, f)| (format!("p/{n}"), go_func(f)))
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    module_repo(&repo, &files);
+    let mut list = String::from("tiers = [1000]\n\n");
+    for (i, (_, f)) in odd.iter().enumerate() {
+        let module = if i < 2 {
+            "example.com/big"
+        } else {
+            "example.com/alpha"
+        };
+        list.push_str(&format!(
+            "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"{f}\"\nmodules = [\"{module}\"]\n\n"
+        ));
+    }
+    list.push_str("[dependents]\n\"example.com/big\" = 5000\n");
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, list).unwrap();
+    let author = "Jörg \"J\" Müller-Lüdenscheidt <j@example.com>";
+
+    ok(&run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("--goroot")
+        .arg(&repo)
+        .args(["commit", "--repo"])
+        .arg(&repo)
+        .args(["--branch", "series", "--author", author])));
+    let ours_dir = tmp.join("ours");
+    ok(&linkallow(
+        &repo,
+        &allow,
+        &[
+            "patches",
+            "--out",
+            ours_dir.to_str().unwrap(),
+            "--author",
+            author,
+            "--date",
+            "2026-01-01T00:00:00Z",
+        ],
+    ));
+    let git_dir = tmp.join("git");
+    git(
+        &repo,
+        &[
+            "format-patch",
+            "-q",
+            "-o",
+            git_dir.to_str().unwrap(),
+            "main..series",
+        ],
+    );
+    let (ours, theirs) = (patch_files(&ours_dir), patch_files(&git_dir));
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert_eq!(theirs.len(), ours.len(), "{theirs:?}");
+    // (File names are not compared: git cuts the subject to 52 characters, linkallow to 64.)
+    for (o, t) in ours.iter().zip(&theirs) {
+        let (o, t) = (
+            std::fs::read_to_string(o).unwrap(),
+            std::fs::read_to_string(t).unwrap(),
+        );
+        assert_eq!(mail_headers(&o), mail_headers(&t));
+        assert_eq!(body_and_names(&o), body_and_names(&t));
+    }
+    let headers = mail_headers(&std::fs::read_to_string(&ours[0]).unwrap()).join("\n");
+    assert!(
+        headers.starts_with("From: =?UTF-8?q?J=C3=B6rg=20=22J=22"),
+        "{headers}"
+    );
+
+    // git am takes the patches back to the series' tree.
+    let am = tmp.join("am");
+    git(
+        &tmp,
+        &["clone", "-q", "-b", "main", repo.to_str().unwrap(), "am"],
+    );
+    let mut args = vec!["am", "-q"];
+    let paths: Vec<String> = ours.iter().map(|p| p.display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    git(&am, &args);
+    assert_eq!(
+        git(&am, &["rev-parse", "HEAD^{tree}"]),
+        git(&repo, &["rev-parse", "series^{tree}"])
+    );
+
+    // apply's diff is one git apply takes.
+    let out = linkallow(&repo, &allow, &["apply"]);
+    ok(&out);
+    let diff = tmp.join("apply.diff");
+    std::fs::write(&diff, &out.stdout).unwrap();
+    git(&repo, &["apply", "--check", diff.to_str().unwrap()]);
+    assert!(stdout(&out).contains("diff --git \"a/p/new\\nline.go\" \"b/p/new\\nline.go\"\n"));
+    assert!(stdout(&out).contains("+++ \"b/p/\\303\\251.go\"\n"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A newline in `--author`, `--series`, `--date` or the git identity would end a mail header
+/// (or the commit's author line) and start another: all are refused, nothing is written.
+#[test]
+fn patches_and_commit_refuse_control_characters_in_headers() {
+    let tmp = tempdir("header-injection");
+    let repo = tmp.join("m");
+    module_repo(&repo, &[("p/p.go", go_func("plain"))]);
+    let allow = allowlist_of(&tmp, &["plain"]);
+    let out_dir = tmp.join("series");
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let gitconfig = home.join(".gitconfig");
+    let patches = |extra: &[&str]| {
+        run(bin()
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", &home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("--goroot")
+            .arg(&repo)
+            .args(["patches", "--out", out_dir.to_str().unwrap()])
+            .args(extra))
+    };
+    let author = ["--author", "A <a@example.com>"];
+    for (what, args) in [
+        (
+            "author",
+            vec!["--author", "A\nSubject: injected <a@example.com>"],
+        ),
+        (
+            "author",
+            vec!["--author", "A <a@example.com\nSubject: injected>"],
+        ),
+        (
+            "series name",
+            [&author[..], &["--series", "s\nSubject: injected"]].concat(),
+        ),
+        (
+            "date",
+            [&author[..], &["--date", "2026-01-01T00:00:00Z\nSubject: x"]].concat(),
+        ),
+    ] {
+        let out = patches(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("control character U+000A"),
+            "{what}: {}",
+            stderr(&out)
+        );
+        assert!(!out_dir.exists(), "{args:?} wrote patches");
+    }
+    // git config with a newline in user.name, for patches and for commit.
+    git(
+        &home,
+        &[
+            "config",
+            "--file",
+            gitconfig.to_str().unwrap(),
+            "user.name",
+            "A\nSubject: injected",
+        ],
+    );
+    git(
+        &home,
+        &[
+            "config",
+            "--file",
+            gitconfig.to_str().unwrap(),
+            "user.email",
+            "a@example.com",
+        ],
+    );
+    let out = patches(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git config user.name and user.email")
+            && stderr(&out).contains("control character U+000A"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+    let out = run(bin()
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("--goroot")
+        .arg(&repo)
+        .args(["commit", "--repo"])
+        .arg(&repo)
+        .args(["--branch", "series"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git config user.name") && stderr(&out).contains("U+000A"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(git(&repo, &["branch", "--list", "series"]).is_empty());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Text from the tree reaches the commit message: a folder named with a newline would split the
+/// removal CL's Subject header (and its commit subject). The message is refused; nothing goes out.
+#[test]
+fn a_newline_in_a_package_folder_never_reaches_the_subject() {
+    let tmp = tempdir("subject-from-folder");
+    let tree = tmp.join("m");
+    let dir = tree.join("q\nSubject: injected");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(tree.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
+    let annotated = go_func("plain").replacen("package p", "package q", 1).replace(
+        "func plain",
+        "// plain should be an internal detail,\n// but widely used packages access it using linkname.\n// Notable members of the hall of shame include:\n//   - example.com/alpha\n//\n// Do not remove or change the type signature.\n// See go.dev/issue/67401.\n//\n//go:linkname plain\nfunc plain",
+    );
+    std::fs::write(dir.join("q.go"), annotated).unwrap();
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(&allow, "source = \"none\"\n").unwrap();
+    let out_dir = tmp.join("series");
+    let out = linkallow(
+        &tree,
+        &allow,
+        &[
+            "patches",
+            "--prune",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--author",
+            SHIPPED_AUTHOR,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "the removal change's commit message cannot be written: its subject \"example.com/m/q\\nSubject: injected: remove"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+    let _ = std::fs::remove_dir_all(&tmp);
 }
