@@ -548,3 +548,47 @@ fn undefined_names_where_the_symbol_exists() {
     assert!(reason.contains("runtime/tls_arm64.s:"), "{reason}");
     assert!(reason.contains("(arm64)"), "{reason}");
 }
+
+/// quic-go v0.44.0: `scan .` counted a pull in a `_test.go` file toward exit 1, though `go build`
+/// builds no test file. By default such pulls are inactive; `--tests` judges them as `go test`.
+#[test]
+fn test_file_pulls_count_only_with_tests() {
+    let Some(root) = toolchain_goroot("local") else {
+        return;
+    };
+    let tmp = tempdir("scan-tests-flag");
+    let m = tmp.join("m");
+    write(&m.join("go.mod"), "module example.com/m\n\ngo 1.22\n");
+    write(&m.join("m.go"), "package m\n");
+    write(
+        &m.join("m_test.go"),
+        "package m\n\nimport (\n\t_ \"encoding/json\"\n\t_ \"unsafe\"\n)\n\n//go:linkname isValidNumber encoding/json.isValidNumber\nfunc isValidNumber(s string) bool\n",
+    );
+    let version = version_of(&root);
+    let scan = |extra: &[&str]| {
+        let out = run(bin()
+            .args(["scan", "--json", "--goos", "linux", "--goarch", "amd64"])
+            .args(extra)
+            .arg("--against")
+            .arg(&root)
+            .arg(&m));
+        let v: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        (
+            out.status.code(),
+            v["verdicts"][version.as_str()].clone(),
+            v["test"].clone(),
+        )
+    };
+    let (code, verdict, test) = scan(&[]);
+    assert_eq!(test, true);
+    assert_eq!(code, Some(0), "{verdict}");
+    assert_eq!(verdict["link"], "inactive");
+    assert!(
+        verdict["reason"].as_str().unwrap().contains("--tests"),
+        "{verdict}"
+    );
+    let (code, verdict, _) = scan(&["--tests"]);
+    assert_eq!(code, Some(1), "{verdict}");
+    assert_eq!(verdict["link"], "rejected");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
