@@ -46,7 +46,8 @@ rows=(
   "github.com/bytedance/gopkg@v0.1.4|github.com/bytedance/gopkg/collection/lscq github.com/bytedance/gopkg/collection/skipmap github.com/bytedance/gopkg/collection/skipset github.com/bytedance/gopkg/lang/dirtmake github.com/bytedance/gopkg/lang/syncx||"
   "github.com/quic-go/quic-go@v0.44.0|github.com/quic-go/quic-go||test=github.com/quic-go/quic-go/internal/handshake"
   "github.com/quic-go/quic-go@v0.65.0|github.com/quic-go/quic-go||test=github.com/quic-go/quic-go/internal/handshake"
-  "golang.org/x/net@v0.56.0|golang.org/x/net/http3 golang.org/x/net/ipv4 golang.org/x/net/route|linux/amd64 linux/arm64 darwin/arm64|"
+  "golang.org/x/net@v0.56.0|golang.org/x/net/http3 golang.org/x/net/ipv4||"
+  "golang.org/x/net@v0.56.0|golang.org/x/net/http3 golang.org/x/net/ipv4 golang.org/x/net/route|darwin/arm64|"
   "github.com/bytedance/mockey@v1.2.12|github.com/bytedance/mockey||"
   "github.com/xtls/xray-core@v1.260327.0|github.com/xtls/xray-core/common/protocol/quic github.com/xtls/xray-core/common/session github.com/xtls/xray-core/proxy/tun github.com/xtls/xray-core/transport/internet/headers/http github.com/xtls/xray-core/transport/internet/tls|linux/amd64|"
 )
