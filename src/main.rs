@@ -118,6 +118,10 @@ enum Command {
         /// Merge JSON Lines shards instead of scanning sources.
         #[arg(long)]
         merge: bool,
+        /// Judge pulls in _test.go files as `go test` builds them (default: as `go build`
+        /// does, which builds none: they are `inactive` and do not change the exit status).
+        #[arg(long)]
+        tests: bool,
     },
     /// Write a static site from scan records: the heap map, sortable tables, one page per
     /// dependents tier and an anchor per symbol.
@@ -430,6 +434,7 @@ fn run(cli: &Cli) -> Result<u8> {
             goos,
             goarch,
             merge,
+            tests,
         } => {
             let opts = linkallow::scan::command::ScanOptions {
                 paths: paths.clone(),
@@ -438,6 +443,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 goos: goos.clone(),
                 goarch: goarch.clone(),
                 merge: *merge,
+                tests: *tests,
             };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let code = linkallow::scan::command::run(

@@ -293,7 +293,13 @@ fn json_records_have_the_promised_fields() {
         .collect();
     assert_eq!(arm[0]["build"], "arm64");
     assert_eq!(arm[0]["module"], "example.com/linkfix");
-    assert_eq!(arm[0]["version"], Value::Null);
+    // The fixture sits in this repository's checkout (a pseudo-version, as go build stamps
+    // it) or in an unpacked tarball (no version).
+    let version = &arm[0]["version"];
+    assert!(
+        version.is_null() || version.as_str().is_some_and(|v| v.starts_with("v0.0.0-")),
+        "{version}"
+    );
     let asm: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -547,4 +553,130 @@ fn undefined_names_where_the_symbol_exists() {
     let reason = verdict["reason"].as_str().unwrap();
     assert!(reason.contains("runtime/tls_arm64.s:"), "{reason}");
     assert!(reason.contains("(arm64)"), "{reason}");
+}
+
+/// quic-go v0.44.0: `scan .` counted a pull in a `_test.go` file toward exit 1, though `go build`
+/// builds no test file. By default such pulls are inactive; `--tests` judges them as `go test`.
+#[test]
+fn test_file_pulls_count_only_with_tests() {
+    let Some(root) = toolchain_goroot("local") else {
+        return;
+    };
+    let tmp = tempdir("scan-tests-flag");
+    let m = tmp.join("m");
+    write(&m.join("go.mod"), "module example.com/m\n\ngo 1.22\n");
+    write(&m.join("m.go"), "package m\n");
+    write(
+        &m.join("m_test.go"),
+        "package m\n\nimport (\n\t_ \"encoding/json\"\n\t_ \"unsafe\"\n)\n\n//go:linkname isValidNumber encoding/json.isValidNumber\nfunc isValidNumber(s string) bool\n",
+    );
+    let version = version_of(&root);
+    let scan = |extra: &[&str]| {
+        let out = run(bin()
+            .args(["scan", "--json", "--goos", "linux", "--goarch", "amd64"])
+            .args(extra)
+            .arg("--against")
+            .arg(&root)
+            .arg(&m));
+        let v: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        (
+            out.status.code(),
+            v["verdicts"][version.as_str()].clone(),
+            v["test"].clone(),
+        )
+    };
+    let (code, verdict, test) = scan(&[]);
+    assert_eq!(test, true);
+    assert_eq!(code, Some(0), "{verdict}");
+    assert_eq!(verdict["link"], "inactive");
+    assert!(
+        verdict["reason"].as_str().unwrap().contains("--tests"),
+        "{verdict}"
+    );
+    let (code, verdict, _) = scan(&["--tests"]);
+    assert_eq!(code, Some(1), "{verdict}");
+    assert_eq!(verdict["link"], "rejected");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `scan .` on a git checkout printed `"version":null`; the version is the one `go build`
+/// stamps on the main module (the oracle here: `go version -m` of a real build), for a tagged
+/// HEAD, a commit after the tag, a dirty tree, and a module in a subfolder with its own tags.
+#[test]
+fn version_comes_from_the_vcs_tag_as_go_build_stamps_it() {
+    let Some(root) = toolchain_goroot("local") else {
+        return;
+    };
+    let tmp = tempdir("scan-vcs-version");
+    let repo = tmp.join("repo");
+    let git = |args: &[&str]| {
+        let out = run(Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.email=a@example.com", "-c", "user.name=a"])
+            .args(args));
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    };
+    write(&repo.join("go.mod"), "module example.com/m\n\ngo 1.22\n");
+    write(&repo.join("main.go"), GOOD_PULL);
+    write(
+        &repo.join("sub/go.mod"),
+        "module example.com/m/sub\n\ngo 1.22\n",
+    );
+    write(&repo.join("sub/main.go"), GOOD_PULL);
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "one"]);
+    git(&["tag", "v1.2.3"]);
+    git(&["tag", "sub/v0.3.0"]);
+    git(&["tag", "v2.0.0"]); // not for a module without /v2
+    let stamped = |dir: &Path| {
+        let bin_path = tmp.join("prog");
+        let out = run(Command::new(root.join("bin/go"))
+            .current_dir(dir)
+            .args(["build", "-buildvcs=true", "-o"])
+            .arg(&bin_path)
+            .arg(".")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "")
+            .env("GOROOT", &root));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = run(Command::new(root.join("bin/go"))
+            .args(["version", "-m"])
+            .arg(&bin_path));
+        let _ = std::fs::remove_file(&bin_path);
+        stdout(&out)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("mod\t"))
+            .and_then(|l| l.split('\t').nth(1))
+            .unwrap()
+            .to_string()
+    };
+    let scanned = |dir: &Path| {
+        let out = run(bin().args(["scan", "--json"]).arg(dir));
+        let v: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        v["version"].as_str().map(str::to_string)
+    };
+    let mut seen = Vec::new();
+    for step in ["tagged", "after the tag", "dirty"] {
+        match step {
+            "after the tag" => git(&["commit", "-q", "--allow-empty", "-m", "two"]),
+            "dirty" => write(&repo.join("main.go"), format!("{GOOD_PULL}// edit\n")),
+            _ => {}
+        }
+        for dir in [repo.clone(), repo.join("sub")] {
+            let want = stamped(&dir);
+            assert_ne!(want, "(devel)", "{step}");
+            assert_eq!(
+                scanned(&dir).as_deref(),
+                Some(want.as_str()),
+                "{step}: {dir:?}"
+            );
+            seen.push(want);
+        }
+    }
+    assert_eq!(seen[0], "v1.2.3");
+    assert_eq!(seen[1], "v0.3.0");
+    assert!(seen[4].ends_with("+dirty"), "{seen:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
 }

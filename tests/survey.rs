@@ -941,3 +941,82 @@ fn adopt_lists_what_no_push_can_allow() {
         stderr(&out)
     );
 }
+
+/// purego's `var _iscgo bool = true` under `//go:linkname _iscgo runtime.iscgo` is recorded as
+/// `defines`, and no linker checks it, but it relies on the tree's variable as a pull does (the
+/// Go team lists purego in that symbol's hall of shame). adopt counts such a definition when the
+/// tree does not push the variable yet, and report lists it among the pulls the allowlist does
+/// not name; a pushed one (runtime.iscgo) needs nothing.
+#[test]
+fn a_variable_defined_with_a_value_counts_for_the_allowlist() {
+    let Some(installed) = goroot() else { return };
+    let dir = tempdir("survey-defines-value");
+    let m = dir.join("m");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(m.join("go.mod"), "module example.com/definer\n\ngo 1.22\n").unwrap();
+    std::fs::write(
+        m.join("d.go"),
+        "package definer\n\nimport _ \"unsafe\"\n\n//go:linkname _islibrary runtime.islibrary\nvar _islibrary bool = true\n\n//go:linkname _iscgo runtime.iscgo\nvar _iscgo bool = true\n",
+    )
+    .unwrap();
+    let out = run(bin()
+        .arg("scan")
+        .arg(&m)
+        .arg("--against")
+        .arg(&installed)
+        .arg("--json"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(
+        r#""symbol":"runtime.islibrary","local":"_islibrary","kind":"var","defines":true"#
+    ));
+    let scan = dir.join("scan.jsonl");
+    std::fs::write(&scan, &out.stdout).unwrap();
+    let counts = dir.join("counts.csv");
+    std::fs::write(&counts, "module,dependents\nexample.com/definer,500\n").unwrap();
+    let allow = dir.join("allowlist.toml");
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml"))
+            .unwrap();
+    std::fs::write(&allow, &shipped).unwrap();
+    let out = linkallow(
+        &installed,
+        &allow,
+        &[
+            "adopt",
+            scan.to_str().unwrap(),
+            "--dependents",
+            counts.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    ok(&out);
+    let diff = stdout(&out);
+    assert!(
+        diff.contains("+package = \"runtime\"\n+name = \"islibrary\"\n+modules = [\n+    \"example.com/definer\",\n"),
+        "{diff}"
+    );
+    assert!(!diff.contains("example.com/definer\",\n ]\n"), "{diff}");
+    assert!(
+        stderr(&out).contains("adopted 1 (symbol, module) pairs"),
+        "{}",
+        stderr(&out)
+    );
+    let site = dir.join("site");
+    let out = linkallow(
+        &installed,
+        &allow,
+        &[
+            "report",
+            scan.to_str().unwrap(),
+            "--out",
+            site.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let uncovered = &index[index.find("id=\"uncovered\"").unwrap()..];
+    let uncovered = &uncovered[..uncovered.find("</table>").unwrap()];
+    assert!(uncovered.contains("runtime.islibrary"), "{uncovered}");
+    assert!(uncovered.contains("example.com/definer"), "{uncovered}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

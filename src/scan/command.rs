@@ -5,6 +5,7 @@ use super::report::{self, Summary};
 use super::walk::{self, ScanError};
 use crate::error::exit;
 use crate::linker::LinkerRule;
+use crate::linker::verdict::Link;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,6 +19,9 @@ pub struct ScanOptions {
     pub goarch: Option<String>,
     /// `paths` are JSON Lines shards to merge.
     pub merge: bool,
+    /// Judge `_test.go` pulls as `go test` builds them; without it they are inactive, as for
+    /// `go build`.
+    pub tests: bool,
 }
 
 /// Runs the command; problems that do not stop it are printed to `err` as `path[:line]: message`.
@@ -39,13 +43,24 @@ pub fn run(opts: &ScanOptions, out: &mut impl Write, err: &mut impl Write) -> st
         problems.append(&mut merged);
     } else {
         let (goos, goarch) = target(opts);
+        if let Err(message) = check_target_shape(&goos, &goarch) {
+            writeln!(err, "linkallow: {message}")?;
+            return Ok(exit::ERROR);
+        }
         let cgo = cgo_enabled(&goos, &goarch);
         let mut rules = Vec::new();
         for a in &opts.against {
             match resolve_goroot(a).and_then(|root| {
                 LinkerRule::load(&root, &goos, &goarch, cgo).map_err(|e| e.to_string())
             }) {
-                Ok(rule) => rules.push(rule),
+                // No prediction for a port the release does not have.
+                Ok(rule) => match check_target(&rule.goroot, &rule.version, &goos, &goarch) {
+                    Ok(()) => rules.push(rule),
+                    Err(message) => {
+                        writeln!(err, "linkallow: {a}: --against: {message}")?;
+                        return Ok(exit::ERROR);
+                    }
+                },
                 Err(message) => problems.push(ScanError {
                     path: a.clone(),
                     line: None,
@@ -57,8 +72,11 @@ pub fn run(opts: &ScanOptions, out: &mut impl Write, err: &mut impl Write) -> st
         let bar = progress_bar(walked.files.len() as u64);
         let tick = |n: u64| bar.inc(n);
         let started = std::time::Instant::now();
-        let scanned = super::scan_walked(walked, &rules, &tick);
+        let mut scanned = super::scan_walked(walked, &rules, &tick);
         bar.finish_and_clear();
+        if !opts.tests {
+            scanned.records.iter_mut().for_each(not_built_by_go_build);
+        }
         problems.extend(scanned.errors);
         for r in &scanned.records {
             failing |= r.fails();
@@ -102,6 +120,95 @@ pub fn run(opts: &ScanOptions, out: &mut impl Write, err: &mut impl Write) -> st
     } else {
         exit::OK
     })
+}
+
+/// `go build` builds no `_test.go` file: its pulls are inactive under every tree.
+fn not_built_by_go_build(r: &mut super::PullRecord) {
+    if !r.test {
+        return;
+    }
+    for v in r.verdicts.iter_mut().flat_map(|v| v.values_mut()) {
+        if v.link != Link::Ignored {
+            v.link = Link::Inactive;
+            v.reason =
+                "a test file: `go build` does not build it (--tests judges it as `go test` does)"
+                    .to_string();
+        }
+    }
+}
+
+/// A GOOS or GOARCH is a lower-case word of letters and digits (`linux`, `amd64`): anything
+/// else can name no port, and must not reach a path or a message unchecked.
+fn check_target_shape(goos: &str, goarch: &str) -> Result<(), String> {
+    for (flag, v) in [("--goos", goos), ("--goarch", goarch)] {
+        if v.is_empty()
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(format!(
+                "{flag} {v:?}: not a GOOS/GOARCH word (lower-case letters and digits; `go tool dist list` names the pairs)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The pair must be one the tree's `go tool dist list` prints.
+fn check_target(
+    goroot: &std::path::Path,
+    version: &str,
+    goos: &str,
+    goarch: &str,
+) -> Result<(), String> {
+    let pairs = dist_list(goroot)?;
+    let pair = format!("{goos}/{goarch}");
+    if pairs.contains(&pair) {
+        return Ok(());
+    }
+    let same_os: Vec<&str> = pairs
+        .iter()
+        .filter(|p| p.split('/').next() == Some(goos))
+        .map(String::as_str)
+        .collect();
+    let hint = if same_os.is_empty() {
+        format!("no port has GOOS {goos}")
+    } else {
+        format!("its {goos} ports are {}", same_os.join(", "))
+    };
+    Err(format!(
+        "--goos {goos} --goarch {goarch}: {version} does not list {pair} in `go tool dist list` ({hint})"
+    ))
+}
+
+/// The pairs `go tool dist list` prints for a tree: the keys of `cgoEnabled` in
+/// `src/cmd/dist/build.go`, less those in `broken`.
+pub fn dist_list(goroot: &std::path::Path) -> Result<std::collections::BTreeSet<String>, String> {
+    let path = goroot.join("src/cmd/dist/build.go");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (needed to check --goos/--goarch)", path.display()))?;
+    let keys = |var: &str| -> Option<Vec<String>> {
+        let start = text.find(&format!("\nvar {var} = map[string]bool{{"))?;
+        let body = &text[start..];
+        let body = &body[body.find('{')? + 1..];
+        let body = &body[..body.find("\n}")?];
+        Some(
+            body.lines()
+                .filter_map(|l| {
+                    let l = l.trim().strip_prefix('"')?;
+                    Some(l[..l.find('"')?].to_string())
+                })
+                .collect(),
+        )
+    };
+    let Some(all) = keys("cgoEnabled").filter(|k| !k.is_empty()) else {
+        return Err(format!(
+            "{}: no `var cgoEnabled = map[string]bool{{...}}` (needed to check --goos/--goarch)",
+            path.display()
+        ));
+    };
+    let broken = keys("broken").unwrap_or_default();
+    Ok(all.into_iter().filter(|p| !broken.contains(p)).collect())
 }
 
 fn progress_bar(len: u64) -> indicatif::ProgressBar {

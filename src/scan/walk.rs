@@ -220,10 +220,11 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                 name.clone()
             }
         };
+        let version = vcs_version(dir, &path);
         w.modules.push(Module {
             root: dir.to_path_buf(),
             path,
-            version: None,
+            version,
             import_path: None,
             below: String::new(),
         });
@@ -254,6 +255,127 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                 }
             }
         }
+    }
+}
+
+/// The version `go build` stamps on a main module checked out with git (Go 1.24 and later): the
+/// semver tag at HEAD (`sub/v1.2.3` for a module in `sub/`) when the work tree is clean, else a
+/// pseudo-version after the highest such tag HEAD contains, with `+dirty` for uncommitted
+/// changes. None outside a git work tree.
+fn vcs_version(dir: &Path, module_path: &str) -> Option<String> {
+    if !dir.ancestors().any(|a| a.join(".git").exists()) {
+        return None;
+    }
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("TZ", "UTC")
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    };
+    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?);
+    let here = dir.canonicalize().ok()?;
+    let rel = here.strip_prefix(top.canonicalize().ok()?).ok()?;
+    let prefix = match rel.to_string_lossy().replace('\\', "/") {
+        r if r.is_empty() => String::new(),
+        r => format!("{r}/"),
+    };
+    let head = git(&[
+        "log",
+        "-1",
+        "--format=%H %cd",
+        "--date=format-local:%Y%m%d%H%M%S",
+    ])?;
+    let (hash, time) = head.split_once(' ')?;
+    // A module path ending in /vN (N >= 2) takes vN tags; any other takes v0 and v1.
+    let major = module_path
+        .rsplit_once("/v")
+        .and_then(|(_, n)| n.parse::<u64>().ok())
+        .filter(|n| *n >= 2);
+    let tags = |args: &[&str]| -> Vec<Semver> {
+        git(args)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|t| Semver::parse(t.strip_prefix(prefix.as_str())?))
+            .filter(|v| match major {
+                Some(n) => v.major == n,
+                None => v.major <= 1,
+            })
+            .collect()
+    };
+    let dirty = !git(&["status", "--porcelain"])?.is_empty();
+    if !dirty && let Some(v) = tags(&["tag", "--points-at", "HEAD"]).into_iter().max() {
+        return Some(v.text);
+    }
+    let short = hash.get(..12)?;
+    let pseudo = match tags(&["tag", "--merged", "HEAD"]).into_iter().max() {
+        None => format!("v{}.0.0-{time}-{short}", major.unwrap_or(0)),
+        Some(b) if b.pre.is_empty() => {
+            format!("v{}.{}.{}-0.{time}-{short}", b.major, b.minor, b.patch + 1)
+        }
+        Some(b) => format!("{}.0.{time}-{short}", b.text),
+    };
+    Some(if dirty {
+        format!("{pseudo}+dirty")
+    } else {
+        pseudo
+    })
+}
+
+/// A `vX.Y.Z[-pre]` tag, ordered as semver orders releases (a pre-release before its release).
+#[derive(Debug, PartialEq, Eq)]
+struct Semver {
+    major: u64,
+    minor: u64,
+    patch: u64,
+    pre: String,
+    text: String,
+}
+
+impl Semver {
+    fn parse(t: &str) -> Option<Semver> {
+        let rest = t.strip_prefix('v')?;
+        let (core, pre) = rest.split_once('-').unwrap_or((rest, ""));
+        let mut n = core.split('.').map(|p| {
+            (!p.is_empty() && (p == "0" || !p.starts_with('0')))
+                .then(|| p.parse::<u64>().ok())
+                .flatten()
+        });
+        let (major, minor, patch) = (n.next()??, n.next()??, n.next()??);
+        if n.next().is_some() || t.contains('+') || (rest.contains('-') && pre.is_empty()) {
+            return None;
+        }
+        Some(Semver {
+            major,
+            minor,
+            patch,
+            pre: pre.to_string(),
+            text: t.to_string(),
+        })
+    }
+}
+
+impl PartialOrd for Semver {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Semver {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.major, self.minor, self.patch)
+            .cmp(&(other.major, other.minor, other.patch))
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+                (false, false) => self.pre.cmp(&other.pre),
+            })
     }
 }
 

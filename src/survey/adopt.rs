@@ -3,7 +3,7 @@
 //! each module in its tier's CL. Names no push can help (blocked, std-only, undefined, a type
 //! or constant, assembly-only definitions) are listed as "cannot be allowed" with the reason.
 
-use super::{Error, Result};
+use super::{Error, Result, records};
 use crate::allowlist::{self, Allowlist, Dependents};
 use crate::dependents::{self, Count};
 use crate::error::Pos;
@@ -87,8 +87,17 @@ pub fn adopt(
         if r.test {
             continue;
         }
+        // A variable defined with a value over the tree's zero-valued one relies on the
+        // tree's variable as a pull does; no linker checks it, so the allowlist needs it
+        // whenever the tree does not push the variable yet.
+        let replaces_unpushed = r.defines
+            && records::counts_for_allowlist(r)
+            && v.link == Link::Ok
+            && rule.symbols.get(&r.symbol).is_some_and(|d| {
+                matches!(d.kind, DefKind::GoVar) && !d.has_data && d.push.is_none()
+            });
         // A definition is a push, not a pull: when it clashes, no push of ours helps.
-        if r.defines {
+        if r.defines && !replaces_unpushed {
             if v.link == Link::Rejected && seen.insert((r.symbol.clone(), r.module.clone(), "d")) {
                 cannot.push(left(format!("a definition, not a pull: {}", v.reason)));
             }
@@ -105,6 +114,7 @@ pub fn adopt(
         }
         match v.link {
             Link::Rejected => {}
+            Link::Ok if replaces_unpushed => {}
             Link::Undefined => {
                 if seen.insert((r.symbol.clone(), r.module.clone(), "u")) {
                     cannot.push(left(format!("undefined in {version}: {}", v.reason)));

@@ -14,6 +14,15 @@ const REQUIRED: [&str; 11] = [
 ];
 const KINDS: [&str; 5] = ["func", "var", "type", "const", "asm"];
 
+/// Whether the allowlist should name the record's module for its symbol: a pull, or a
+/// variable defined with a value under a standard-library name (purego's
+/// `var _iscgo bool = true` as `runtime.iscgo`), which replaces the tree's zero-valued
+/// variable and so depends on its name and type as a pull does, though no linker checks it.
+/// A function with a body is a push of the module's own and is not counted.
+pub fn counts_for_allowlist(r: &PullRecord) -> bool {
+    !r.defines || r.kind == "var"
+}
+
 /// Reads every record of every file in order, handing each to `each` with its file and line.
 pub fn read(
     files: &[impl AsRef<Path>],

@@ -395,7 +395,7 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
             let Some(p) = s.pulls.iter().find(|p| {
                 p.module == *m
                     && !p.test
-                    && !p.defines
+                    && super::records::counts_for_allowlist(p)
                     && !matches!(p.kind.as_str(), "type" | "const")
             }) else {
                 continue;

@@ -1,0 +1,3 @@
+package runtime
+
+var zeroVal [1024]byte
