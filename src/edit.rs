@@ -138,8 +138,14 @@ impl DirLock {
         match handle.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
+                // Its journal names it once it has begun writing.
+                let pid = pending_journals(&root)
+                    .iter()
+                    .find_map(|j| journal_pid(&j.file_name()?.to_string_lossy()))
+                    .map(|pid| format!(" (pid {pid})"))
+                    .unwrap_or_default();
                 return Err(Error::Tree(format!(
-                    "{}: another linkallow run is writing here; try again when it has finished",
+                    "{}: another linkallow run{pid} is writing here; try again when it has finished",
                     dir.display()
                 )));
             }

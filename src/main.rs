@@ -802,7 +802,7 @@ fn write_patches(
             && name.ends_with(".patch");
         if numbered && !files.iter().any(|(n, _, _)| n == name) {
             let path = out.join(name);
-            let old = std::fs::read_to_string(&path)
+            let old = linkallow::readfile::regular_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             if let Some(id) = message::change_id_in(&old) {
                 earlier.push(id.to_string());
@@ -816,7 +816,7 @@ fn write_patches(
     }
     for (name, text, _) in &files {
         let path = out.join(name);
-        let old = std::fs::read_to_string(&path).ok();
+        let old = linkallow::readfile::regular_string(&path).ok();
         if old.as_deref() != Some(text.as_str()) {
             writes.push(edit::FileWrite {
                 path,

@@ -1,7 +1,7 @@
 //! Reading input files: only regular files, and only up to a bound. A FIFO, a device or a
 //! symlink to one (`/dev/zero`, `/dev/full`) would otherwise block or fill memory.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -34,6 +34,32 @@ pub fn from_file(mut file: std::fs::File) -> io::Result<Vec<u8>> {
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// The longest line [`read_line`] takes: far above any JSON Lines record.
+pub const MAX_LINE: u64 = 16 << 20;
+
+/// Opens a file read line by line (JSON Lines): a regular file or a FIFO (`<(...)`), not a
+/// device, a socket or a folder.
+pub fn open_lines(path: &Path) -> io::Result<std::fs::File> {
+    let ty = std::fs::metadata(path)?.file_type();
+    if !ty.is_fifo() {
+        not_regular(&ty)?;
+    }
+    std::fs::File::open(path)
+}
+
+/// `read_until(b'\n')` that refuses a line longer than [`MAX_LINE`] instead of growing without
+/// end (a symlink to `/dev/zero` has no newline).
+pub fn read_line(reader: &mut impl io::BufRead, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let n = reader.take(MAX_LINE + 1).read_until(b'\n', buf)?;
+    if n as u64 > MAX_LINE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a line longer than {} MiB", MAX_LINE >> 20),
+        ));
+    }
+    Ok(n)
 }
 
 /// [`regular`], decoded as UTF-8.

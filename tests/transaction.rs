@@ -623,6 +623,26 @@ fn fifos_and_devices_are_named_not_read() {
         all.contains("own.go") && all.contains("a FIFO"),
         "scan: {all}"
     );
+    // JSON Lines inputs: a device is refused, not read as one endless line.
+    let out = finishes(bin().args(["scan", "--merge", "/dev/zero"]));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(all.contains("character device"), "scan --merge: {all}");
+    let out = finishes(
+        bin()
+            .arg("--goroot")
+            .arg(fx.join("in"))
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(["report", "--out"])
+            .arg(tmp.join("site"))
+            .arg("/dev/zero"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("character device"),
+        "report: {}",
+        stderr(&out)
+    );
     // An allowlist that is a device.
     for dev in ["/dev/full", "/dev/zero"] {
         let out = finishes(
