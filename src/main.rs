@@ -623,7 +623,7 @@ fn run(cli: &Cli) -> Result<u8> {
 fn refuse_half_written(dir: &std::path::Path) -> Result<()> {
     if let Some(journal) = edit::pending_journals(dir).first() {
         anyhow::bail!(
-            "{}: a killed linkallow run left a write half-done here (its journal is {}); run `linkallow recover` (or any --write) to finish or roll it back",
+            "{}: a linkallow write is half-done here (its journal is {}): a run is still writing, or was killed; once none runs, `linkallow recover` (or any --write) finishes or rolls it back",
             dir.display(),
             journal.display()
         );
