@@ -416,7 +416,8 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 pub fn load(path: &str) -> Result<Allowlist> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::readfile::regular_string(std::path::Path::new(path))
+        .map_err(|e| Error::io(path, e))?;
     parse(path, &text)
 }
 

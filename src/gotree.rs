@@ -32,7 +32,8 @@ impl Tree {
             return Tree::open(parent);
         }
         if dir.join("src/runtime").is_dir() {
-            let version_file = std::fs::read_to_string(dir.join("VERSION")).unwrap_or_default();
+            let version_file =
+                crate::readfile::regular_string(&dir.join("VERSION")).unwrap_or_default();
             let version = version_file.lines().next().map(str::to_string);
             let version_time = version_file
                 .lines()
@@ -46,7 +47,7 @@ impl Tree {
                 overlay: BTreeMap::new(),
             });
         }
-        if let Ok(gomod) = std::fs::read_to_string(dir.join("go.mod")) {
+        if let Ok(gomod) = crate::readfile::regular_string(&dir.join("go.mod")) {
             let module = gomod
                 .lines()
                 .find_map(|l| l.trim().strip_prefix("module "))
@@ -114,7 +115,7 @@ impl Tree {
         match self.overlay.get(rel) {
             Some(Some(text)) => Ok(text.clone().into_bytes()),
             Some(None) => Err(Error::io(rel, std::io::ErrorKind::NotFound.into())),
-            None => std::fs::read(&path).map_err(|e| Error::io(rel, e)),
+            None => crate::readfile::regular(&path).map_err(|e| Error::io(rel, e)),
         }
     }
 
@@ -207,7 +208,14 @@ impl Tree {
             return Ok(Entry::File(rel));
         }
         if !ty.is_symlink() {
-            return Ok(Entry::Other);
+            // A FIFO or a device under a source name: reading it would block or never end.
+            return Ok(match crate::readfile::regular(&entry.path()) {
+                Err(e) if !ty.is_dir() => Entry::Unreadable {
+                    rel,
+                    why: e.to_string(),
+                },
+                _ => Entry::Other,
+            });
         }
         // A symlink: read through it when it lands on a file inside the tree.
         let path = entry.path();
@@ -224,7 +232,11 @@ impl Tree {
         if path.is_dir() {
             return Ok(Entry::Other);
         }
-        let why = if path.exists() {
+        let why = if let Err(e) = crate::readfile::regular(&path).map(drop)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            format!("a symlink to {target}: {e}")
+        } else if path.exists() {
             format!(
                 "a symlink to {target}, outside the tree; linkallow reads and writes only files inside the tree: put the file itself here"
             )
@@ -246,7 +258,7 @@ impl Tree {
                 let Some(name) = entry.file_name().to_str().map(str::to_string) else {
                     // A file that cannot be named is skipped only when it holds no directive.
                     if let Entry::Unreadable { rel, why } = self.source_entry(&dir, &entry)?
-                        && std::fs::read(entry.path())
+                        && crate::readfile::regular(&entry.path())
                             .map_or(true, |b| memchr::memmem::find(&b, b"linkname").is_some())
                     {
                         return Err(Error::Tree(format!(
@@ -277,9 +289,12 @@ impl Tree {
                         Entry::Other => {}
                         Entry::Unreadable { rel, why } => {
                             // Outside the tree or dangling: it matters only if it has directives.
-                            if std::fs::read(entry.path())
-                                .is_ok_and(|b| memchr::memmem::find(&b, b"linkname").is_some())
-                            {
+                            // One that leads to a FIFO or a device cannot be read to know.
+                            let matters = match crate::readfile::regular(&entry.path()) {
+                                Ok(b) => memchr::memmem::find(&b, b"linkname").is_some(),
+                                Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+                            };
+                            if matters {
                                 return Err(Error::Tree(format!(
                                     "{}: {why}",
                                     crate::error::display_rel(&rel)
@@ -300,6 +315,11 @@ impl Tree {
                     }
                 } else if ty.is_file() && is_source_name(&name) {
                     out.push(join_rel(&dir, &name));
+                } else if let Entry::Unreadable { rel, why } = self.source_entry(&dir, &entry)? {
+                    return Err(Error::Tree(format!(
+                        "{}: {why}",
+                        crate::error::display_rel(&rel)
+                    )));
                 }
             }
         }
@@ -315,7 +335,7 @@ fn directive_file_in(dir: &Path) -> Option<PathBuf> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "go"))
         .find(|e| {
-            std::fs::read(e.path())
+            crate::readfile::regular(e.path())
                 .is_ok_and(|b| memchr::memmem::find(&b, b"go:linkname").is_some())
         })
         .map(|e| e.path().strip_prefix(dir).unwrap_or(e.path()).to_path_buf())

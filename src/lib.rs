@@ -22,6 +22,7 @@ pub mod locate;
 pub mod mbox;
 pub mod message;
 pub mod plan;
+pub mod readfile;
 pub mod recognise;
 pub mod relocate;
 pub mod scan;

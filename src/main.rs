@@ -157,6 +157,9 @@ enum Command {
         #[command(subcommand)]
         action: DependentsCommand,
     },
+    /// Finish or roll back a write a killed run left half-done, in the tree, the allowlist's
+    /// folder and each FOLDER given (every writing command does this first, too).
+    Recover { folders: Vec<PathBuf> },
 }
 
 /// A writer for messages that other modules print (scan, report, adopt, dependents count):
@@ -415,6 +418,7 @@ fn run(cli: &Cli) -> Result<u8> {
             out.flush()?;
             return Ok(code);
         }
+        Command::Recover { folders } => return recover(cli, folders),
         Command::Patches {
             out,
             from_stripped,
@@ -465,6 +469,9 @@ fn run(cli: &Cli) -> Result<u8> {
     let lock = writes
         .then(|| edit::DirLock::acquire(&tree.base))
         .transpose()?;
+    if !writes {
+        refuse_half_written(&tree.base)?;
+    }
     // Runs that may write keep syntax trees for incremental parses of their edits.
     let index = if matches!(cli.command, Command::Apply { .. } | Command::Strip { .. }) {
         TreeIndex::build(&tree)?
@@ -481,16 +488,27 @@ fn run(cli: &Cli) -> Result<u8> {
                 say!("linkallow: warning: {w}");
             }
             let mut list = got.list;
-            // Rewriting an allowlist keeps what only the allowlist knows.
-            if let Some(path) = output.as_ref().filter(|p| p.exists()) {
-                let previous = allowlist::load(&path.to_string_lossy()).with_context(|| {
-                    format!(
-                        "{} exists and does not load; extract would lose what it holds (counts, notes, order): fix it or write elsewhere",
-                        path.display()
-                    )
-                })?;
-                list.keep_from(&previous);
-            }
+            // Rewriting an allowlist keeps what only the allowlist knows. The bytes read are
+            // the base of the write: a save in between fails it instead of being lost.
+            let previous_text = match output.as_ref().filter(|p| p.exists()) {
+                Some(path) => {
+                    let loaded = linkallow::readfile::regular_string(path)
+                        .map_err(|e| linkallow::error::Error::io(path, e).into())
+                        .and_then(|text| {
+                            let list = allowlist::parse(&path.to_string_lossy(), &text)?;
+                            anyhow::Ok((text, list))
+                        });
+                    let (text, previous) = loaded.with_context(|| {
+                        format!(
+                            "{} exists and does not load; extract would lose what it holds (counts, notes, order): fix it or write elsewhere",
+                            path.display()
+                        )
+                    })?;
+                    list.keep_from(&previous);
+                    Some(text)
+                }
+                None => None,
+            };
             let version = tree.version.clone().unwrap_or_else(|| tree.module.clone());
             list.source = Some(format!("extracted by linkallow from {version}"));
             let header = format!(
@@ -499,11 +517,8 @@ fn run(cli: &Cli) -> Result<u8> {
             );
             let mut text = allowlist::to_toml(&list, &header);
             // ... and its comments: the header, and those of the entries that remain.
-            if let Some(previous) = output
-                .as_ref()
-                .and_then(|p| std::fs::read_to_string(p).ok())
-            {
-                text = allowlist::keep_comments(&text, &previous);
+            if let Some(previous) = &previous_text {
+                text = allowlist::keep_comments(&text, previous);
             }
             let (prose, regions) = list.irregular_counts();
             let sites: usize = list.symbols.iter().map(|s| s.sites.len()).sum();
@@ -514,7 +529,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 distinct_modules(&list),
             );
             match output {
-                Some(path) => edit::write_file(path, &text)?,
+                Some(path) => edit::replace_file(path, previous_text.as_deref(), &text)?,
                 None => stdout.write_all(text.as_bytes())?,
             }
             Ok(exit::OK)
@@ -544,6 +559,8 @@ fn run(cli: &Cli) -> Result<u8> {
             finish(&tree, &plan, lock.as_ref(), &mut stdout)
         }
         Command::Check { json } => {
+            let list_dir = cli.allowlist.parent().filter(|d| !d.as_os_str().is_empty());
+            refuse_half_written(list_dir.unwrap_or(std::path::Path::new(".")))?;
             let list = load_allowlist(cli, &tree)?;
             check_region_files(&tree, &list)?;
             let findings = check::check(&index, &list, &mut locator)?;
@@ -601,23 +618,53 @@ fn run(cli: &Cli) -> Result<u8> {
         | Command::Dependents { .. }
         | Command::Adopt { .. }
         | Command::Report { .. }
+        | Command::Recover { .. }
         | Command::Scan { .. } => {
             unreachable!("handled above")
         }
     }
 }
 
+/// A run that only reads refuses a folder where a killed run's write is half-done.
+fn refuse_half_written(dir: &std::path::Path) -> Result<()> {
+    if let Some(journal) = edit::pending_journals(dir).first() {
+        anyhow::bail!(
+            "{}: a linkallow write is half-done here (its journal is {}): a run is still writing, or was killed; once none runs, `linkallow recover` (or any --write) finishes or rolls it back",
+            dir.display(),
+            journal.display()
+        );
+    }
+    Ok(())
+}
+
+fn recover(cli: &Cli, folders: &[PathBuf]) -> Result<u8> {
+    let mut folders = folders.to_vec();
+    if folders.is_empty() {
+        folders.push(open_tree(&goroot(cli)?)?.base);
+        let list_dir = cli.allowlist.parent().filter(|d| !d.as_os_str().is_empty());
+        folders.push(list_dir.unwrap_or(std::path::Path::new(".")).to_path_buf());
+    }
+    for dir in &folders {
+        if edit::recover(dir)?.is_empty() {
+            say!("linkallow: {}: nothing to recover", dir.display());
+        }
+    }
+    Ok(exit::OK)
+}
+
 fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let list_path = cli.allowlist.to_string_lossy().to_string();
-    let list_text =
-        std::fs::read_to_string(&cli.allowlist).with_context(|| format!("reading {list_path}"))?;
+    let list_text = linkallow::readfile::regular_string(&cli.allowlist)
+        .with_context(|| format!("reading {list_path}"))?;
     let list = allowlist::parse(&list_path, &list_text)?;
     let file_name = file.to_string_lossy().to_string();
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file_name}"))?;
+    let text = linkallow::readfile::regular_string(file)
+        .with_context(|| format!("reading {file_name}"))?;
     let counts = dependents::read(&file_name, &text)?;
     let (new_text, got) = dependents::import(&list_path, &list_text, &list, &counts)?;
     if new_text != list_text {
-        edit::write_file(&cli.allowlist, &new_text)?;
+        // The base is the text parsed: a save since then fails the write, not lost under it.
+        edit::replace_file(&cli.allowlist, Some(&list_text), &new_text)?;
     }
     if counts.is_empty() {
         say!("linkallow: warning: {file_name} holds no counts; {list_path} is unchanged");
@@ -716,6 +763,7 @@ fn write_patches(
     date: Option<&str>,
 ) -> Result<u8> {
     let tree = open_tree(&goroot(cli)?)?;
+    refuse_half_written(&tree.base)?;
     let list = load_allowlist(cli, &tree)?;
     // The author goes into every file: --author, else the maintainer's git identity.
     let author = match &args.author {
@@ -782,7 +830,8 @@ fn write_patches(
     names.sort();
     for name in names {
         let path = out.join(&name);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = linkallow::readfile::regular(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let ours = std::str::from_utf8(&bytes)
             .ok()
             .filter(|text| message::of_series(text, &args.series, &list));
@@ -810,7 +859,7 @@ fn write_patches(
     }
     for (name, text, _) in &files {
         let path = out.join(name);
-        let old = std::fs::read_to_string(&path).ok();
+        let old = linkallow::readfile::regular_string(&path).ok();
         if old.as_deref() != Some(text.as_str()) {
             writes.push(edit::FileWrite {
                 path,

@@ -223,3 +223,442 @@ fn apply_with_an_immutable_file_leaves_the_whole_tree_as_it_was() {
         .unwrap();
     assert_eq!(stdout(&leftovers), "", "temp files left behind");
 }
+
+/// Every file under `dir` whose name a transaction gives its temp files or its journal.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let out = std::process::Command::new("find")
+        .arg(dir)
+        .args(["-name", "*.linkallow-*"])
+        .output()
+        .unwrap();
+    stdout(&out).lines().map(PathBuf::from).collect()
+}
+
+/// Runs `cmd` to its end, failing the test (rather than hanging the suite) when it is still
+/// running after two minutes.
+fn finishes(cmd: &mut std::process::Command) -> std::process::Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..1200 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!("never ended; stderr so far:\n{}", stderr(&out));
+}
+
+#[test]
+fn apply_killed_at_any_step_is_recovered_to_before_or_after_with_nothing_left() {
+    // Once, a run killed while removing its backups left dozens of .old files; the next
+    // apply --write planned no change, never looked, and said "wrote no files".
+    use std::os::unix::process::ExitStatusExt;
+    let fx = fixtures().join("forms");
+    let allow = fx.join("allowlist.toml");
+    let tmp = tempdir("kill-steps");
+    let (mut before, mut after) = (0, 0);
+    let mut n = 1;
+    loop {
+        let tree = tmp.join(format!("tree{n}"));
+        copy_tree(&fx.join("in"), &tree);
+        let out = run(bin()
+            .env("LINKALLOW_KILL_AT", n.to_string())
+            .arg("--goroot")
+            .arg(&tree)
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(["apply", "--write"]));
+        if out.status.success() {
+            // Past the last step: the run was not killed.
+            assert_eq!(diff_trees(&fx.join("out"), &tree), "");
+            break;
+        }
+        assert_eq!(out.status.signal(), Some(9), "step {n}: {}", stderr(&out));
+        if temp_files(&tree).is_empty() {
+            // Killed after its last step on the disk: the write is whole.
+            assert_eq!(diff_trees(&fx.join("out"), &tree), "", "step {n}");
+            ok(&linkallow(&tree, &allow, &["check"]));
+            n += 1;
+            continue;
+        }
+        // A reading run does not take a half-written tree for a real one.
+        let check = linkallow(&tree, &allow, &["check"]);
+        assert_eq!(check.status.code(), Some(2), "step {n}: {}", stderr(&check));
+        assert!(stderr(&check).contains("half-done"), "{}", stderr(&check));
+        if n % 2 == 1 {
+            let rec = run(bin().arg("recover").arg(&tree));
+            ok(&rec);
+            assert!(
+                stderr(&rec).contains("killed run"),
+                "step {n}: {}",
+                stderr(&rec)
+            );
+            if diff_trees(&fx.join("in"), &tree).is_empty() {
+                before += 1;
+            } else {
+                assert_eq!(diff_trees(&fx.join("out"), &tree), "", "step {n}");
+                after += 1;
+            }
+        } else {
+            // The next write finishes or rolls back first, then does its own work.
+            ok(&linkallow(&tree, &allow, &["apply", "--write"]));
+            assert_eq!(diff_trees(&fx.join("out"), &tree), "", "step {n}");
+        }
+        assert_eq!(temp_files(&tree), Vec::<PathBuf>::new(), "step {n}");
+        n += 1;
+        assert!(n < 500, "the run never got past its kill points");
+    }
+    assert!(n > 10, "only {n} kill points");
+    assert!(before > 0 && after > 0, "before {before}, after {after}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn two_concurrent_writers_end_in_the_full_apply() {
+    let fx = fixtures().join("forms");
+    let allow = fx.join("allowlist.toml");
+    let tmp = tempdir("two-writers");
+    let tree = tmp.join("tree");
+    copy_tree(&fx.join("in"), &tree);
+    let spawn = || {
+        bin()
+            .arg("--goroot")
+            .arg(&tree)
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(["apply", "--write"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        let code = out.status.code();
+        assert!(
+            code == Some(0) || stderr(&out).contains("another linkallow run"),
+            "{code:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(diff_trees(&fx.join("out"), &tree), "");
+    assert_eq!(temp_files(&tree), Vec::<PathBuf>::new());
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+#[test]
+fn staging_keeps_setuid_setgid_and_the_owner() {
+    // Staging set the mode, then fchown cleared S_ISUID and S_ISGID.
+    if !is_root() {
+        eprintln!("SKIP: only root can chown a file to another user");
+        return;
+    }
+    let (dir, writes) = setup("setuid");
+    let target = dir.join("b.sh");
+    std::os::unix::fs::chown(&target, Some(1234), Some(5678)).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o6755)).unwrap();
+    let lock = DirLock::acquire(&dir).unwrap();
+    edit::commit(&writes, &lock, &mut |_| Ok(())).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o6755);
+    assert_eq!((meta.uid(), meta.gid()), (1234, 5678));
+}
+
+#[test]
+fn a_new_file_gets_the_mode_of_the_package_files_not_the_umask() {
+    // Under umask 077, the region's new badlinkname.go came out 0600 beside 0644 files.
+    let fx = fixtures().join("forms");
+    let tmp = tempdir("umask");
+    let tree = tmp.join("tree");
+    copy_tree(&fx.join("in"), &tree);
+    for f in ["p.go", "counter.go", "nounsafe.go"] {
+        std::fs::set_permissions(
+            tree.join("p").join(f),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+    }
+    let out = run(std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 077; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_linkallow"))
+        .arg("--goroot")
+        .arg(&tree)
+        .arg("--allowlist")
+        .arg(fx.join("allowlist.toml"))
+        .args(["apply", "--write"]));
+    ok(&out);
+    let mode = std::fs::metadata(tree.join("p/badlinkname.go"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o640);
+}
+
+/// A root with a package folder `pkg` (two files) and an empty folder outside it.
+fn setup_package(name: &str) -> (PathBuf, PathBuf, Vec<FileWrite>) {
+    let tmp = tempdir(name);
+    let root = tmp.join("tree");
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::create_dir_all(tmp.join("outside")).unwrap();
+    std::fs::write(pkg.join("a.go"), "package pkg\n").unwrap();
+    std::fs::write(pkg.join("b.go"), "package pkg // b\n").unwrap();
+    let writes = vec![
+        FileWrite {
+            path: pkg.join("a.go"),
+            old: Some("package pkg\n".into()),
+            new: Some("package pkg // new\n".into()),
+        },
+        FileWrite {
+            path: pkg.join("badlinkname.go"),
+            old: None,
+            new: Some("package pkg // created\n".into()),
+        },
+    ];
+    (root, tmp.join("outside"), writes)
+}
+
+#[test]
+fn a_package_folder_swapped_for_a_symlink_during_the_run_is_not_written_through() {
+    // Symlinks were checked once, before staging; staging and renaming went by path, and a
+    // region's new file was created in the folder outside.
+    for at in [
+        Step::Stage(0),
+        Step::Stage(1),
+        Step::Replace(0),
+        Step::Replace(1),
+    ] {
+        let (root, outside, writes) = setup_package("swap");
+        let pkg = root.join("pkg");
+        let before = snapshot(&pkg);
+        let lock = DirLock::acquire(&root).unwrap();
+        let err = edit::commit(&writes, &lock, &mut |step| {
+            if step == at {
+                std::fs::rename(&pkg, root.join("pkg.moved"))?;
+                std::os::unix::fs::symlink(&outside, &pkg)?;
+            }
+            Ok(())
+        })
+        .expect_err("a swapped folder must stop the transaction");
+        assert!(
+            err.to_string().contains("moved or replaced"),
+            "{at:?}: {err}"
+        );
+        assert_eq!(
+            snapshot(&outside),
+            vec![],
+            "{at:?}: written outside the tree"
+        );
+        assert_eq!(snapshot(&root.join("pkg.moved")), before, "{at:?}");
+    }
+}
+
+#[test]
+fn a_file_made_read_only_during_the_run_is_not_written() {
+    let (dir, writes) = setup("read-only-late");
+    let before = snapshot(&dir);
+    let lock = DirLock::acquire(&dir).unwrap();
+    let target = dir.join("b.sh");
+    let err = edit::commit(&writes, &lock, &mut |step| {
+        if step == Step::Replace(1) {
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o555))?;
+        }
+        Ok(())
+    })
+    .expect_err("a mode changed since planning must stop the transaction");
+    assert!(err.to_string().contains("changed on disk"), "{err}");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(snapshot(&dir), before);
+}
+
+#[test]
+fn replace_file_keeps_a_save_made_after_the_base_was_read() {
+    let dir = tempdir("editor-base");
+    let path = dir.join("allowlist.toml");
+    std::fs::write(&path, "# saved by an editor\n").unwrap();
+    let err = edit::replace_file(&path, Some("# as parsed\n"), "# rewritten\n")
+        .expect_err("the file no longer holds the base");
+    assert!(err.to_string().contains("changed on disk"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "# saved by an editor\n"
+    );
+    assert_eq!(temp_files(&dir), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn adopt_does_not_overwrite_an_allowlist_saved_while_it_ran() {
+    // adopt re-read the allowlist right before writing and took that as the base, so a save
+    // between its parse and its write was silently overwritten.
+    let Some(goroot) = goroot() else { return };
+    let tmp = tempdir("adopt-editor");
+    let scan = run(bin()
+        .arg("scan")
+        .arg(fixtures().join("scan/mod"))
+        .arg("--against")
+        .arg(&goroot)
+        .arg("--json"));
+    assert!(stdout(&scan).contains("\"rejected\""), "{}", stderr(&scan));
+    let allow = tmp.join("allowlist.toml");
+    std::fs::copy(fixtures().join("forms/allowlist.toml"), &allow).unwrap();
+    let counts = tmp.join("counts.csv");
+    std::fs::write(&counts, "module,dependents\nexample.com/linkfix,5\n").unwrap();
+    // The scan records come through a FIFO: adopt has read the allowlist when it opens it.
+    let fifo = tmp.join("scan.jsonl");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    let child = bin()
+        .arg("--goroot")
+        .arg(&goroot)
+        .arg("--allowlist")
+        .arg(&allow)
+        .args(["adopt", "--min-dependents", "0", "--dependents"])
+        .arg(&counts)
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut records = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let saved = format!(
+        "{}# saved by an editor\n",
+        std::fs::read_to_string(&allow).unwrap()
+    );
+    std::fs::write(&allow, &saved).unwrap();
+    std::io::Write::write_all(&mut records, &scan.stdout).unwrap();
+    drop(records);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("changed on disk"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&allow).unwrap(), saved);
+}
+
+#[test]
+fn fifos_and_devices_are_named_not_read() {
+    // A .go symlink to a FIFO or /dev/zero was read without bound: check never ended, and
+    // --allowlist /dev/full took 23 GB before the kernel killed it.
+    let fx = fixtures().join("forms");
+    let allow = fx.join("allowlist.toml");
+    let tmp = tempdir("fifo");
+    let fifo = tmp.join("fifo");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    for (name, to, what) in [
+        ("fifo.go", fifo.as_path(), "a FIFO"),
+        ("zero.go", Path::new("/dev/zero"), "a character device"),
+    ] {
+        let tree = tmp.join(format!("tree-{name}"));
+        copy_tree(&fx.join("in"), &tree);
+        std::os::unix::fs::symlink(to, tree.join("p").join(name)).unwrap();
+        for cmd in [&["check"][..], &["apply"], &["strip"]] {
+            let out = finishes(
+                bin()
+                    .arg("--goroot")
+                    .arg(&tree)
+                    .arg("--allowlist")
+                    .arg(&allow)
+                    .args(cmd),
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{cmd:?} {name}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).contains(name) && stderr(&out).contains(what),
+                "{cmd:?}: {}",
+                stderr(&out)
+            );
+        }
+        // scan names what it skipped, and ends.
+        let out = finishes(bin().arg("scan").arg(&tree));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains(name) && all.contains(what), "scan: {all}");
+    }
+    // A FIFO in the tree itself, not through a symlink.
+    let tree = tmp.join("tree-own-fifo");
+    copy_tree(&fx.join("in"), &tree);
+    let own = tree.join("p/own.go");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &own,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    let out = finishes(
+        bin()
+            .arg("--goroot")
+            .arg(&tree)
+            .arg("--allowlist")
+            .arg(&allow)
+            .arg("check"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("own.go") && stderr(&out).contains("a FIFO"),
+        "{}",
+        stderr(&out)
+    );
+    let out = finishes(bin().arg("scan").arg(&tree));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        all.contains("own.go") && all.contains("a FIFO"),
+        "scan: {all}"
+    );
+    // JSON Lines inputs: a device is refused, not read as one endless line.
+    let out = finishes(bin().args(["scan", "--merge", "/dev/zero"]));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(all.contains("character device"), "scan --merge: {all}");
+    let out = finishes(
+        bin()
+            .arg("--goroot")
+            .arg(fx.join("in"))
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(["report", "--out"])
+            .arg(tmp.join("site"))
+            .arg("/dev/zero"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("character device"),
+        "report: {}",
+        stderr(&out)
+    );
+    // An allowlist that is a device.
+    for dev in ["/dev/full", "/dev/zero"] {
+        let out = finishes(
+            bin()
+                .arg("--goroot")
+                .arg(fx.join("in"))
+                .arg("--allowlist")
+                .arg(dev)
+                .arg("check"),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("character device"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

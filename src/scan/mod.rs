@@ -170,7 +170,7 @@ fn scan_file(
     module: Option<&Module>,
     folders: &FolderDecls,
 ) -> (Vec<Found>, Option<ScanError>, u64) {
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::readfile::regular(path) {
         Ok(b) => b,
         Err(e) => {
             return (
@@ -364,7 +364,7 @@ fn dir_package(asm_file: &Path) -> Option<String> {
         .collect();
     names.sort();
     for p in names {
-        if let Ok(text) = std::fs::read_to_string(&p)
+        if let Ok(text) = crate::readfile::regular_string(&p)
             && let Some(name) = text
                 .lines()
                 .find_map(|l| l.strip_prefix("package ").map(|n| n.trim().to_string()))
@@ -403,7 +403,7 @@ fn folder_decls(dir: &Path) -> Vec<GoDecls> {
     entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "go") && p.is_file())
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|p| crate::readfile::regular_string(&p).ok())
         .map(|t| godecl::parse(&t))
         .collect()
 }

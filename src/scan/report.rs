@@ -6,7 +6,7 @@ use super::PullRecord;
 use super::walk::ScanError;
 use crate::linker::verdict::Link;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// Modules named per symbol in the human output; the rest are counted.
@@ -131,7 +131,7 @@ pub fn merge(
     let mut errors = Vec::new();
     for shard in shards {
         let path = shard.as_ref();
-        let file = match std::fs::File::open(path) {
+        let file = match crate::readfile::open_lines(path) {
             Ok(f) => f,
             Err(e) => {
                 errors.push(ScanError {
@@ -147,7 +147,7 @@ pub fn merge(
         let mut line = 0;
         loop {
             buf.clear();
-            let n = match reader.read_until(b'\n', &mut buf) {
+            let n = match crate::readfile::read_line(&mut reader, &mut buf) {
                 Ok(n) => n,
                 Err(e) => {
                     errors.push(ScanError {

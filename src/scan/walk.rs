@@ -199,7 +199,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
     }
     let gomod = dir.join("go.mod");
     if gomod.is_file() {
-        let path = match std::fs::read(&gomod) {
+        let path = match crate::readfile::regular(&gomod) {
             Ok(bytes) => match module_line(&String::from_utf8_lossy(&bytes)) {
                 Ok(p) => p,
                 Err((line, message)) => {
@@ -234,9 +234,9 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
         // The standard library's vendored packages are imported as vendor/<path>.
         let in_std = dir
             .parent()
-            .and_then(|p| std::fs::read_to_string(p.join("go.mod")).ok())
+            .and_then(|p| crate::readfile::regular_string(&p.join("go.mod")).ok())
             .is_some_and(|m| module_line(&m).is_ok_and(|p| p == "std" || p == "cmd"));
-        if let Ok(text) = std::fs::read_to_string(&txt) {
+        if let Ok(text) = crate::readfile::regular_string(&txt) {
             for line in text.lines() {
                 let mut f = line.split_whitespace();
                 if f.next() != Some("#") {

@@ -405,7 +405,7 @@ fn read_mod_file(path: &Path, out: &mut Vec<Found>) -> Result<()> {
         return Ok(());
     };
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::readfile::regular(path).map_err(|e| Error::io(path, e))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| Error::from(crate::error::Error::encoding(&shown, &bytes, &e)))?;
     let gomod = parse_gomod(&shown, text)?;

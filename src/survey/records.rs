@@ -4,7 +4,6 @@
 
 use super::{Error, Result};
 use crate::scan::PullRecord;
-use std::io::BufRead;
 use std::path::Path;
 
 /// The fields every record carries (`verdicts` only with `--against`).
@@ -31,14 +30,13 @@ pub fn read(
     for file in files {
         let path = file.as_ref();
         let shown = path.display().to_string();
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::readfile::open_lines(path).map_err(|e| Error::io(path, e))?;
         let mut reader = std::io::BufReader::new(f);
         let mut buf = Vec::new();
         let mut line = 0;
         loop {
             buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
+            let n = crate::readfile::read_line(&mut reader, &mut buf)
                 .map_err(|e| Error::io(path, e))?;
             if n == 0 {
                 break;
