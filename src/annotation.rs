@@ -76,6 +76,29 @@ pub fn block_extent(lines: &[String], pushed: bool) -> Option<usize> {
     (block.iter().any(|l| is_marker(l)) && (has_list || (pushed && keeps_signature))).then_some(end)
 }
 
+/// Whether a comment line is a directive as Go reads it (go/ast's rule): `//line `,
+/// `//extern `, `//export `, or `//` + `[a-z0-9]+:[a-z0-9]` (`//go:nosplit`, `//lint:ignore`).
+/// gofmt moves such lines out of a doc comment's text to its end.
+pub fn is_directive(line: &str) -> bool {
+    let Some(c) = line.strip_prefix("//") else {
+        return false;
+    };
+    if ["line ", "extern ", "export "]
+        .iter()
+        .any(|p| c.starts_with(p))
+    {
+        return true;
+    }
+    let b = c.as_bytes();
+    let word = |x: &u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    match c.find(':') {
+        Some(colon) if colon > 0 && colon + 1 < b.len() => {
+            b[..colon].iter().all(word) && word(&b[colon + 1])
+        }
+        _ => false,
+    }
+}
+
 /// The prose of a block, as the allowlist stores it. `None` fields take the canonical text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockText {
@@ -311,6 +334,33 @@ mod tests {
         let (_, text) = recognise("runtime_cmpstring", &block);
         assert_eq!(text.lead_name.as_deref(), Some("runtime.cmpstring"));
         assert!(!text.is_irregular());
+    }
+
+    #[test]
+    fn directives_are_what_go_ast_calls_directives() {
+        for d in [
+            "//go:nosplit",
+            "//go:linkname a b.c",
+            "//line x.go:1",
+            "//export F",
+            "//extern f",
+            "//lint:ignore x",
+            "//a1:b",
+        ] {
+            assert!(is_directive(d), "{d}");
+        }
+        for p in [
+            "// go:nosplit",
+            "//",
+            "// See go.dev/issue/67401.",
+            "//Go:x",
+            "//go:",
+            "//:x",
+            "//go: x",
+            "//line",
+        ] {
+            assert!(!is_directive(p), "{p}");
+        }
     }
 
     #[test]
