@@ -1227,16 +1227,21 @@ fn render_file(
             doc.pop();
         }
         if site.directive != DirectivePos::None {
+            // A directive strip kept (std pulls the symbol) goes where the allowlist puts it,
+            // as apply over an annotated tree puts it: one apply is the fixed point.
             let present = dirs
                 .iter()
-                .any(|l| Directive::parse(l).is_some_and(|d| d.local == site.local));
-            if !present {
-                let line = sym.directive_line(site);
-                match site.directive {
-                    DirectivePos::Last => dirs.push(line),
-                    _ => dirs.insert(0, line),
+                .position(|l| Directive::parse(l).is_some_and(|d| d.local == site.local));
+            let line = match present {
+                Some(i) => dirs.remove(i),
+                None => {
+                    added_directive = true;
+                    sym.directive_line(site)
                 }
-                added_directive = true;
+            };
+            match site.directive {
+                DirectivePos::Last => dirs.push(line),
+                _ => dirs.insert(0, line),
             }
         }
         let mut out = if glued_above {
