@@ -303,6 +303,19 @@ fn one_apply_reaches_the_fixed_point_on_every_release() {
         std::fs::copy(root.join("VERSION"), t.join("VERSION")).unwrap();
         let la = |args: &[&str]| linkallow(&t, &shipped, args);
         ok(&la(&["strip", "--write"]));
+        // A stripped tree is not "already annotated" (strip keeps the regions std needs).
+        let patches = la(&[
+            "patches",
+            "--out",
+            tmp.join("patches").to_str().unwrap(),
+            "--author",
+            "A U Thor <author@example.com>",
+        ]);
+        assert!(
+            !stderr(&patches).contains("already annotated"),
+            "{release}: {}",
+            stderr(&patches)
+        );
         ok(&la(&["apply", "--write", "--skip-missing"]));
         let again = la(&["apply", "--skip-missing"]);
         ok(&again);
