@@ -780,9 +780,29 @@ fn check_site_text(spec: &SiteSpec) -> std::result::Result<(), (&'static str, us
                     format!("{at}: a verbatim block is made of // comment lines"),
                 ));
             }
+            if *field == "block"
+                && let Some(why) = block_line_refusal(line)
+            {
+                return Err((field, k, format!("{at}: {why}")));
+            }
         }
     }
     Ok(())
+}
+
+/// Why a verbatim block line cannot go into a doc comment as it is: a directive (`//go:nosplit`,
+/// a second `//go:linkname`) is source, not prose, and gofmt moves it out of the text; a line
+/// not of the form `//` or `// text` gofmt rewrites. Prose (`lead`, `tail`) is written after
+/// `// `, so it cannot make either.
+fn block_line_refusal(line: &str) -> Option<String> {
+    if annotation::is_directive(line) {
+        return Some(format!(
+            "{line:?} is a directive; a block is comment prose (directives come from `directive`, other source from a [[region]])"
+        ));
+    }
+    (line != "//" && !line.starts_with("// ")).then(|| {
+        format!("{line:?}: block lines are `//` or `// text` (gofmt rewrites other comment lines)")
+    })
 }
 
 /// Where the character that made line `k` of `field` of symbol entry `i` (site `j`, or the

@@ -16,6 +16,89 @@ pub fn is_marker(line: &str) -> bool {
         || line.contains("go.dev/issues/67401")
 }
 
+/// The line every legacy push's block keeps (in its tail, or in the lead of a block without a
+/// module list).
+pub const KEEP_SIGNATURE: &str = "Do not remove or change the type signature.";
+
+/// Paragraphs the Go tree writes after a block's tail that belong to the block (go1.23 to
+/// go1.27); any other paragraph there is doc text of the declaration.
+pub const BLOCK_NOTES: [&str; 3] = [
+    "Note that this comment is not part of the doc comment.",
+    "The go:linkname is below.",
+    "This is obsolete and only remains for external packages.\nNew code should use reflect_compiledTypelinks.",
+];
+
+/// Whether a paragraph of comment lines is one a block is made of: it holds module items, a
+/// marker, the signature line, or it is one of the Go tree's notes. Any other paragraph (a
+/// maintainer's `Deprecated:`, more documentation) is not the block's.
+fn is_block_paragraph(paragraph: &[String]) -> bool {
+    !list_items(paragraph).is_empty()
+        || paragraph
+            .iter()
+            .any(|l| is_marker(l) || from_comment(l).as_deref() == Some(KEEP_SIGNATURE))
+        || paragraph
+            .iter()
+            .map(|l| from_comment(l))
+            .collect::<Option<Vec<String>>>()
+            .is_some_and(|c| BLOCK_NOTES.contains(&c.join("\n").as_str()))
+}
+
+/// Why a block does not pass [`block_extent`], for messages.
+pub const NOT_A_BLOCK: &str = "a block holds a module list (or, for a push, the line \"Do not remove or change the type signature.\") and a go.dev/issue/67401 marker, and only paragraphs of those and the Go tree's notes; other doc text (a `Deprecated:` paragraph) belongs in the Go file, not in lead, tail or block";
+
+/// How many of `lines` (comment lines, a block's first line first) the block covers: its
+/// paragraphs as long as they are a block's. `None` when what is there is not a block of a form
+/// apply renders or the Go tree uses: one holds a module list, or, for a push (`pushed`), the
+/// signature line; a doc comment that merely mentions go.dev/issue/67401 is not a block.
+pub fn block_extent(lines: &[String], pushed: bool) -> Option<usize> {
+    let mut end = 0;
+    while end < lines.len() {
+        let stop = lines[end..]
+            .iter()
+            .position(|l| l == "//")
+            .map_or(lines.len(), |n| end + n);
+        if !is_block_paragraph(&lines[end..stop]) {
+            break;
+        }
+        end = stop;
+        if end < lines.len() {
+            end += 1; // the `//` between paragraphs, kept only when another paragraph follows
+        }
+    }
+    if end > 0 && lines[end - 1] == "//" {
+        end -= 1;
+    }
+    let block = &lines[..end];
+    let has_list = !list_items(block).is_empty();
+    let keeps_signature = block
+        .iter()
+        .any(|l| from_comment(l).as_deref() == Some(KEEP_SIGNATURE));
+    (block.iter().any(|l| is_marker(l)) && (has_list || (pushed && keeps_signature))).then_some(end)
+}
+
+/// Whether a comment line is a directive as Go reads it (go/ast's rule): `//line `,
+/// `//extern `, `//export `, or `//` + `[a-z0-9]+:[a-z0-9]` (`//go:nosplit`, `//lint:ignore`).
+/// gofmt moves such lines out of a doc comment's text to its end.
+pub fn is_directive(line: &str) -> bool {
+    let Some(c) = line.strip_prefix("//") else {
+        return false;
+    };
+    if ["line ", "extern ", "export "]
+        .iter()
+        .any(|p| c.starts_with(p))
+    {
+        return true;
+    }
+    let b = c.as_bytes();
+    let word = |x: &u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    match c.find(':') {
+        Some(colon) if colon > 0 && colon + 1 < b.len() => {
+            b[..colon].iter().all(word) && word(&b[colon + 1])
+        }
+        _ => false,
+    }
+}
+
 /// The prose of a block, as the allowlist stores it. `None` fields take the canonical text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockText {
@@ -251,6 +334,66 @@ mod tests {
         let (_, text) = recognise("runtime_cmpstring", &block);
         assert_eq!(text.lead_name.as_deref(), Some("runtime.cmpstring"));
         assert!(!text.is_irregular());
+    }
+
+    #[test]
+    fn directives_are_what_go_ast_calls_directives() {
+        for d in [
+            "//go:nosplit",
+            "//go:linkname a b.c",
+            "//line x.go:1",
+            "//export F",
+            "//extern f",
+            "//lint:ignore x",
+            "//a1:b",
+        ] {
+            assert!(is_directive(d), "{d}");
+        }
+        for p in [
+            "// go:nosplit",
+            "//",
+            "// See go.dev/issue/67401.",
+            "//Go:x",
+            "//go:",
+            "//:x",
+            "//go: x",
+            "//line",
+        ] {
+            assert!(!is_directive(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_mention_of_the_issue_is_not_a_block() {
+        let mention = lines("// Unlike bar, see go.dev/issue/67401 for why.\n//\n// More text.");
+        assert_eq!(block_extent(&mention, false), None);
+        assert_eq!(block_extent(&mention, true), None);
+        // Without a list, only a push's signature paragraph is one (runtime.gopanic).
+        let listless =
+            lines("// Do not remove or change the type signature.\n// See go.dev/issue/67401.");
+        assert_eq!(block_extent(&listless, true), Some(2));
+        assert_eq!(block_extent(&listless, false), None);
+    }
+
+    #[test]
+    fn a_paragraph_after_a_block_is_not_the_blocks() {
+        let block = "// x should be an internal detail,\n// but widely used packages access it using linkname.\n// Notable members of the hall of shame include:\n//   - a.b/c\n//\n// Do not remove or change the type signature.\n// See go.dev/issue/67401.";
+        for (after, covered) in [
+            ("", 7),
+            ("\n//\n// Deprecated: use y.", 7),
+            (
+                "\n//\n// More about x.\n//\n// The go:linkname is below.",
+                7,
+            ),
+            (
+                "\n//\n// Note that this comment is not part of the doc comment.",
+                9,
+            ),
+            ("\n//\n// The go:linkname is below.", 9),
+        ] {
+            let all = lines(&format!("{block}{after}"));
+            assert_eq!(block_extent(&all, true), Some(covered), "{after}");
+        }
     }
 
     #[test]

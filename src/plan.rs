@@ -171,6 +171,15 @@ fn strip_scan<'s>(
             })
             .unwrap_or_default();
         let mut group = before;
+        // Doc text after the block (`Deprecated: ...`) is not the block's.
+        let after = &f.lines[doc.block.1 + 1..=doc.prose_end.max(doc.block.1)];
+        let after = after.strip_prefix(&["//".to_string()][..]).unwrap_or(after);
+        if !after.is_empty() {
+            if !group.is_empty() {
+                group.push("//".into());
+            }
+            group.extend_from_slice(after);
+        }
         if !group.is_empty() && !dirs.is_empty() {
             group.push("//".into());
         }
@@ -1211,17 +1220,28 @@ fn render_file(
         if doc.last().is_some_and(|l| l == "//") {
             doc.pop();
         }
+        // A `Deprecated:` paragraph ends a doc comment by Go's convention: the block goes
+        // above it, where recognition leaves it as doc text.
+        let deprecated = deprecated_paragraph(&doc).map_or(Vec::new(), |at| doc.split_off(at));
+        if doc.last().is_some_and(|l| l == "//") {
+            doc.pop();
+        }
         if site.directive != DirectivePos::None {
+            // A directive strip kept (std pulls the symbol) goes where the allowlist puts it,
+            // as apply over an annotated tree puts it: one apply is the fixed point.
             let present = dirs
                 .iter()
-                .any(|l| Directive::parse(l).is_some_and(|d| d.local == site.local));
-            if !present {
-                let line = sym.directive_line(site);
-                match site.directive {
-                    DirectivePos::Last => dirs.push(line),
-                    _ => dirs.insert(0, line),
+                .position(|l| Directive::parse(l).is_some_and(|d| d.local == site.local));
+            let line = match present {
+                Some(i) => dirs.remove(i),
+                None => {
+                    added_directive = true;
+                    sym.directive_line(site)
                 }
-                added_directive = true;
+            };
+            match site.directive {
+                DirectivePos::Last => dirs.push(line),
+                _ => dirs.insert(0, line),
             }
         }
         let mut out = if glued_above {
@@ -1234,11 +1254,26 @@ fn render_file(
         if had_doc && !site.glued {
             out.push("//".into());
         }
-        out.extend(annotation::render(
-            site.decl_name(),
-            &sym.modules,
-            &site.text,
-        ));
+        let block = annotation::render(site.decl_name(), &sym.modules, &site.text);
+        // What apply writes must be what recognition takes back as the block, whole: prose
+        // with a paragraph of doc text in it would come back outside the block, once more on
+        // every run.
+        let pushed = site.directive != DirectivePos::None;
+        if annotation::block_extent(&block, pushed) != Some(block.len()) {
+            return Err(Unplaced::Fatal(Error::Allowlist {
+                pos: sym.pos.clone(),
+                message: format!(
+                    "{}: the block this entry renders would not be recognised as its block again: {}",
+                    sym.linker_name(),
+                    annotation::NOT_A_BLOCK
+                ),
+            }));
+        }
+        out.extend(block);
+        if !deprecated.is_empty() {
+            out.push("//".into());
+            out.extend(deprecated);
+        }
         if !dirs.is_empty() {
             out.push("//".into());
             out.extend(dirs);
@@ -1303,6 +1338,14 @@ fn render_file(
     let mut out = apply_edits(&file, &mut edits)?;
     realign_split_comment_runs(&file.lines, &mut out);
     Ok(Some(crate::syntax::join_lines(&out, final_newline)))
+}
+
+/// Where the last paragraph of doc comment lines starts when it is a `Deprecated:` one.
+fn deprecated_paragraph(doc: &[String]) -> Option<usize> {
+    let at = doc.iter().rposition(|l| l == "//").map_or(0, |i| i + 1);
+    doc.get(at)
+        .is_some_and(|l| l.starts_with("// Deprecated:"))
+        .then_some(at)
 }
 
 /// The byte where a line's trailing `//` comment starts, outside string and rune literals,

@@ -40,6 +40,9 @@ pub struct FoundDoc {
     /// The comment group and the block inside it (rows, inclusive).
     pub group: (usize, usize),
     pub block: (usize, usize),
+    /// The last row of the group's prose (before the `//` and the directives): rows after the
+    /// block up to it are doc text that follows the block.
+    pub prose_end: usize,
     pub directive_row: Option<usize>,
     pub pos: Pos,
 }
@@ -272,6 +275,8 @@ fn doc_site(
         return None; // a lead glued under a list item: the pieces of a block, out of order
     }
     let glued = bs != p;
+    // The block is what it is made of; a paragraph after it (`Deprecated: ...`) stays doc.
+    let be = bs + annotation::block_extent(&f.lines[bs..=te], directive_row.is_some())? - 1;
     let directive = directive_row.and_then(|r| Directive::parse(&f.lines[r]));
     let (symbol, local, doc_of, position) = match &directive {
         Some(dir) => {
@@ -307,7 +312,7 @@ fn doc_site(
         glued,
         text: BlockText::canonical(),
     };
-    let lines = &f.lines[bs..=te];
+    let lines = &f.lines[bs..=be];
     let (modules, text) = annotation::recognise(site.decl_name(), lines);
     site.text = text;
     Some(FoundDoc {
@@ -315,7 +320,8 @@ fn doc_site(
         modules,
         site,
         group: (gs, ge),
-        block: (bs, te),
+        block: (bs, be),
+        prose_end: te,
         directive_row,
         pos: f.pos(bs, 0),
     })

@@ -246,10 +246,17 @@ pub fn plan_series(
     prune: bool,
 ) -> Result<Series> {
     let index = TreeIndex::build(tree)?;
-    let annotated = index
-        .scans
-        .values()
-        .any(|s| !s.docs.is_empty() || !s.regions.is_empty());
+    // What strip would take out: a region it keeps because std pulls its symbol (go1.26's
+    // syscall.utimensat) is not an annotation of an earlier round.
+    let annotated = index.scans.values().any(|s| {
+        !s.docs.is_empty()
+            || s.regions.iter().any(|r| {
+                !r.region
+                    .symbols
+                    .iter()
+                    .any(|sym| index.pulled_in_tree.contains(sym))
+            })
+    });
     let listed = list.governed_names();
     let unlisted: Vec<String> = crate::extract::annotations(&index)
         .list

@@ -151,6 +151,9 @@ impl GoFile {
     }
 
     fn parse_reusing(rel: &str, text: &str, old: Option<&tree_sitter::Tree>) -> Result<GoFile> {
+        if let Some(e) = scanner_refusal(rel, text) {
+            return Err(e);
+        }
         let mut parser = Parser::new();
         parser
             .set_language(&tree_sitter_go::LANGUAGE.into())
@@ -159,6 +162,9 @@ impl GoFile {
             .parse(text, old)
             .ok_or_else(|| Error::Other(format!("{rel}: tree-sitter gave no tree")))?;
         let root = tree.root_node();
+        if let Some(e) = bad_escape(rel, text, root) {
+            return Err(e);
+        }
         if root.has_error() {
             let bad = first_error(root).unwrap_or(root);
             let p = bad.start_position();
@@ -539,6 +545,85 @@ fn collect_names(node: Node, text: &str, declared: &mut Vec<String>, used: &mut 
     }
 }
 
+/// What go/scanner refuses anywhere in a file, comments included, and tree-sitter-go takes: a
+/// NUL byte ("illegal character NUL") and a byte order mark after the file's first character
+/// ("illegal byte order mark"). Invalid UTF-8 never gets here (the text is a `str`; files that
+/// are not UTF-8 are refused where they are read).
+fn scanner_refusal(rel: &str, text: &str) -> Option<Error> {
+    let (at, c) = text
+        .char_indices()
+        .find(|&(i, c)| c == '\0' || (c == '\u{FEFF}' && i > 0))?;
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    Some(Error::GoSyntax {
+        pos: Pos {
+            file: rel.to_string(),
+            line: text[..at].matches('\n').count() + 1,
+            col: at - line_start + 1,
+        },
+        what: if c == '\0' {
+            "illegal character NUL (Go refuses the file)".into()
+        } else {
+            "illegal byte order mark (Go takes one only as the first character of a file)".into()
+        },
+    })
+}
+
+/// An escape sequence Go refuses ("unknown escape sequence", a `\\x` without two hex digits, an
+/// octal escape over 255, a surrogate or out-of-range `\\u`/`\\U`, `\\'` in a string or `\\"` in a
+/// rune): tree-sitter-go takes a backslash followed by anything.
+fn bad_escape(rel: &str, text: &str, root: Node) -> Option<Error> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find('\\').map(|n| from + n) {
+        from = i + 1;
+        let Some(node) = root.descendant_for_byte_range(i, i + 1) else {
+            continue;
+        };
+        // A rune literal is one token: its escape is what stands between the quotes.
+        let in_rune = node.kind() == "rune_literal";
+        let range = if in_rune && node.start_byte() + 1 == i && node.end_byte() > i + 1 {
+            i..node.end_byte() - 1
+        } else if node.kind() == "escape_sequence" && node.start_byte() == i {
+            node.byte_range()
+        } else {
+            continue;
+        };
+        from = range.end.max(from);
+        let esc = &text[range];
+        let hex = |n: usize| {
+            let digits = &esc[2..];
+            (digits.len() == n && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| u32::from_str_radix(digits, 16).ok())
+                .flatten()
+        };
+        let ok = match esc.as_bytes().get(1) {
+            Some(b'a' | b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'\\') => esc.len() == 2,
+            Some(b'\'') => esc.len() == 2 && in_rune,
+            Some(b'"') => esc.len() == 2 && !in_rune,
+            Some(b'0'..=b'7') => {
+                esc.len() == 4
+                    && esc[1..].bytes().all(|b| (b'0'..=b'7').contains(&b))
+                    && u32::from_str_radix(&esc[1..], 8).is_ok_and(|v| v <= 255)
+            }
+            Some(b'x') => hex(2).is_some(),
+            Some(b'u') => hex(4).is_some_and(|v| char::from_u32(v).is_some()),
+            Some(b'U') => hex(8).is_some_and(|v| char::from_u32(v).is_some()),
+            _ => false,
+        };
+        if !ok {
+            let p = node.start_position();
+            return Some(Error::GoSyntax {
+                pos: Pos {
+                    file: rel.to_string(),
+                    line: p.row + 1,
+                    col: p.column + 1,
+                },
+                what: format!("invalid escape sequence {esc:?} (Go refuses it)"),
+            });
+        }
+    }
+    None
+}
+
 /// A blank line, or a `//` comment that does not close a block comment: taking it out of or
 /// putting it between declarations leaves how the rest of the file parses as it was.
 pub fn is_inert(line: &str) -> bool {
@@ -681,6 +766,59 @@ mod tests {
             .to_string();
         assert!(err.starts_with("p/split.go:4:1:"), "{err}");
         assert!(err.contains("expected declaration"), "{err}");
+    }
+
+    /// go/scanner refuses these, tree-sitter-go does not; `gofmt -l` gives the same positions.
+    #[test]
+    fn refuses_what_go_scanner_refuses() {
+        for (src, at, want) in [
+            (
+                "package p\n\n// a \u{FEFF} bom\nfunc f() {}\n",
+                "p/x.go:3:6:",
+                "illegal byte order mark",
+            ),
+            (
+                "package p\n\nvar s = \"\u{FEFF}\"\n",
+                "p/x.go:3:10:",
+                "illegal byte order mark",
+            ),
+            (
+                "package p\n\n// a \0 nul\nfunc f() {}\n",
+                "p/x.go:3:6:",
+                "illegal character NUL",
+            ),
+        ] {
+            let err = GoFile::parse("p/x.go", src).unwrap_err().to_string();
+            assert!(err.starts_with(at) && err.contains(want), "{err}");
+        }
+        let ok = "package p\n\nvar s = \"\\a\\b\\f\\n\\r\\t\\v\\\\\\\"\\101\\x41\\u00e9\\U0001F600\" + `\\q`\nvar r = '\\''\n\n// \\q in a comment\n";
+        GoFile::parse("p/x.go", ok).unwrap();
+        // A byte order mark as the first character is Go's to skip.
+        assert!(GoFile::parse("p/x.go", "\u{FEFF}package p\n").is_ok());
+        for (src, what) in [
+            ("package p\n\nvar s = \"\\q\"\n", "unknown escape"),
+            ("package p\n\nvar s = \"\\'\"\n", "quote escape in a string"),
+            (
+                "package p\n\nvar r = '\\\"'\n",
+                "double quote escape in a rune",
+            ),
+            ("package p\n\nvar s = \"\\x4\"\n", "short hex escape"),
+            ("package p\n\nvar s = \"\\400\"\n", "octal escape over 255"),
+            ("package p\n\nvar s = \"\\uD800\"\n", "surrogate escape"),
+            (
+                "package p\n\nvar s = \"\\U00110000\"\n",
+                "escape past U+10FFFF",
+            ),
+            ("package p\n\nvar r = 'ab'\n", "multi-char rune"),
+            ("package p\n\nvar r = ''\n", "empty rune"),
+            ("package p\n\nvar x = 0x\n", "hex literal without digits"),
+            ("package p\n\nvar x = 09\n", "invalid octal digit"),
+            ("package p\n\nvar x = 1__0\n", "double underscore"),
+            ("package p\n\n/* open\n", "unterminated comment"),
+            ("package p\n\nvar s = `open\n", "unterminated raw string"),
+        ] {
+            assert!(GoFile::parse("p/x.go", src).is_err(), "{what} accepted");
+        }
     }
 
     #[test]

@@ -285,6 +285,55 @@ fn go_1_22_tree_takes_what_it_has_room_for() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// The shipped allowlist over a stripped tree of each release we test: one `apply --write
+/// --skip-missing` reaches the fixed point (a second changes nothing) and leaves no "layout
+/// differs" (go1.27.3 keeps memhash's push, which std pulls, below //go:nosplit; apply left it
+/// there from a stripped tree but moved it above on the next run).
+#[test]
+fn one_apply_reaches_the_fixed_point_on_every_release() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml");
+    for release in ["go1.27.3", "go1.26.8", "go1.23.9", "go1.22.10"] {
+        let Some(root) = toolchain(release) else {
+            continue;
+        };
+        let tmp = tempdir(&format!("fixed-point-{release}"));
+        let t = tmp.join("go");
+        std::fs::create_dir_all(&t).unwrap();
+        copy_tree(&root.join("src"), &t.join("src"));
+        std::fs::copy(root.join("VERSION"), t.join("VERSION")).unwrap();
+        let la = |args: &[&str]| linkallow(&t, &shipped, args);
+        ok(&la(&["strip", "--write"]));
+        // A stripped tree is not "already annotated" (strip keeps the regions std needs).
+        let patches = la(&[
+            "patches",
+            "--out",
+            tmp.join("patches").to_str().unwrap(),
+            "--author",
+            "A U Thor <author@example.com>",
+        ]);
+        assert!(
+            !stderr(&patches).contains("already annotated"),
+            "{release}: {}",
+            stderr(&patches)
+        );
+        ok(&la(&["apply", "--write", "--skip-missing"]));
+        let again = la(&["apply", "--skip-missing"]);
+        ok(&again);
+        assert_eq!(
+            stdout(&again),
+            "",
+            "{release}: a second apply would change more"
+        );
+        let check = la(&["check", "--json"]);
+        assert!(
+            !stdout(&check).contains("layout-differs"),
+            "{release}: {}",
+            stdout(&check)
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}
+
 /// `s` with the characters an extended regular expression gives meaning to escaped.
 fn regex_escape(s: &str) -> String {
     s.chars()

@@ -1,0 +1,6 @@
+// Package p is a tiny package for linkallow's UI tests.
+package p
+
+import _ "unsafe"
+
+func plain() int { return 1 }

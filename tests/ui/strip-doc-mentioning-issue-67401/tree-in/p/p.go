@@ -1,0 +1,22 @@
+// Package p is a tiny package for linkallow's UI tests.
+package p
+
+import _ "unsafe"
+
+// Foo does things.
+//
+// Unlike plain, Foo is not pulled; see go.dev/issue/67401 for why.
+//
+// More text about Foo that must stay.
+func Foo() int { return 1 }
+
+// plain should be an internal detail,
+// but widely used packages access it using linkname.
+// Notable members of the hall of shame include:
+//   - example.com/alpha
+//
+// Do not remove or change the type signature.
+// See go.dev/issue/67401.
+//
+//go:linkname plain
+func plain() int { return 1 }
