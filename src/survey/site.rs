@@ -283,7 +283,7 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
         if ctx.releases.is_empty() {
             String::new()
         } else {
-            format!(", judged against {}", ctx.releases.join(", "))
+            format!(", judged against {}", esc(&ctx.releases.join(", ")))
         }
     );
     b.push_str(&heap_map(ctx));
