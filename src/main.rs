@@ -155,11 +155,13 @@ enum Command {
     },
 }
 
-/// A writer for messages that other modules print (scan, report, adopt, dependents count):
-/// line by line, invisible characters escaped as `say!` does.
+/// A writer for what other modules print (scan, report, adopt, dependents count), on standard
+/// error and standard output alike: line by line, invisible characters escaped as `say!` does
+/// (`\u{202e}`), or in JSON Lines as JSON escapes (`\u202e`, the same value).
 struct Escaping<W: Write> {
     inner: W,
     line: Vec<u8>,
+    json: bool,
 }
 
 impl<W: Write> Escaping<W> {
@@ -167,13 +169,26 @@ impl<W: Write> Escaping<W> {
         Escaping {
             inner,
             line: Vec::new(),
+            json: false,
+        }
+    }
+
+    fn json(inner: W) -> Self {
+        Escaping {
+            inner,
+            line: Vec::new(),
+            json: true,
         }
     }
 
     fn emit(&mut self) -> std::io::Result<()> {
         let text = String::from_utf8_lossy(&self.line).into_owned();
-        self.inner
-            .write_all(linkallow::error::escape_invisible(&text).as_bytes())?;
+        let shown = if self.json {
+            linkallow::error::escape_invisible_json(&text)
+        } else {
+            linkallow::error::escape_invisible(&text)
+        };
+        self.inner.write_all(shown.as_bytes())?;
         self.line.clear();
         Ok(())
     }
@@ -363,7 +378,7 @@ fn run(cli: &Cli) -> Result<u8> {
                     scan,
                 },
         } => {
-            let mut out = std::io::stdout().lock();
+            let mut out = Escaping::new(std::io::stdout().lock());
             let code = linkallow::survey::count_command(
                 paths,
                 output.as_deref(),
@@ -439,7 +454,12 @@ fn run(cli: &Cli) -> Result<u8> {
                 goarch: goarch.clone(),
                 merge: *merge,
             };
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out = if *json {
+                Escaping::json(stdout)
+            } else {
+                Escaping::new(stdout)
+            };
             let code = linkallow::scan::command::run(
                 &opts,
                 &mut out,
