@@ -443,7 +443,10 @@ impl LineIndex {
 }
 
 pub fn load(path: &str) -> Result<Allowlist> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::error::read_text(
+        std::path::Path::new(path),
+        "an allowlist is UTF-8, as TOML is",
+    )?;
     parse(path, &text)
 }
 

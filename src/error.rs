@@ -176,6 +176,11 @@ impl Error {
 
     /// Text that is not UTF-8, at the first bad byte (line and column in bytes).
     pub fn encoding(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> Self {
+        Self::encoding_of(file, bytes, e, "Go source is UTF-8")
+    }
+
+    /// [`Error::encoding`] for a file of another kind: `why` says what it must be.
+    pub fn encoding_of(file: &str, bytes: &[u8], e: &std::str::Utf8Error, why: &str) -> Self {
         let at = e.valid_up_to();
         let before = &bytes[..at];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -191,12 +196,18 @@ impl Error {
                 line,
                 col,
             },
-            what: format!(
-                "invalid UTF-8 (byte 0x{:02x}); Go source is UTF-8",
-                bytes[at]
-            ),
+            what: format!("invalid UTF-8 (byte 0x{:02x}); {why}", bytes[at]),
         }
     }
+}
+
+/// A text file (an allowlist, a counts file) read whole; bytes that are not UTF-8 (a Latin-1
+/// export) are named at their line and column, as in tree files. `why` says what it must be.
+pub fn read_text(path: &Path, why: &str) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::encoding_of(&path.to_string_lossy(), e.as_bytes(), &e.utf8_error(), why)
+    })
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

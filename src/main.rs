@@ -624,10 +624,10 @@ fn run(cli: &Cli) -> Result<u8> {
 fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let list_path = cli.allowlist.to_string_lossy().to_string();
     let list_text =
-        std::fs::read_to_string(&cli.allowlist).with_context(|| format!("reading {list_path}"))?;
+        linkallow::error::read_text(&cli.allowlist, "an allowlist is UTF-8, as TOML is")?;
     let list = allowlist::parse(&list_path, &list_text)?;
     let file_name = file.to_string_lossy().to_string();
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file_name}"))?;
+    let text = linkallow::error::read_text(file, "a counts file is UTF-8")?;
     let counts = dependents::read(&file_name, &text)?;
     let (new_text, got) = dependents::import(&list_path, &list_text, &list, &counts)?;
     if new_text != list_text {
