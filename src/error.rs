@@ -76,6 +76,15 @@ pub fn display_file(path: &Path) -> String {
     display_path(&path.to_string_lossy()).into_owned()
 }
 
+/// `1 symbol`, `2 symbols`, `0 symbols`: every count a message or page prints.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Characters a terminal would not show as themselves: controls other than newline and tab,
 /// bidi controls (CVE-2021-42574), zero-width and other invisible formatting characters.
 pub fn is_invisible(c: char) -> bool {

@@ -522,10 +522,12 @@ fn run(cli: &Cli) -> Result<u8> {
             let (prose, regions) = list.irregular_counts();
             let sites: usize = list.symbols.iter().map(|s| s.sites.len()).sum();
             say!(
-                "linkallow: {} symbols, {} doc sites, {} modules; {prose} entries carry prose as text, {regions} regions carried as source",
-                list.symbols.len(),
-                sites,
-                distinct_modules(&list),
+                "linkallow: {}, {}, {}; {} prose as text, {} carried as source",
+                plural(list.symbols.len(), "symbol", "symbols"),
+                plural(sites, "doc site", "doc sites"),
+                plural(distinct_modules(&list), "module", "modules"),
+                plural(prose, "entry carries", "entries carry"),
+                plural(regions, "region", "regions"),
             );
             match output {
                 Some(path) => edit::write_file(path, &text)?,
@@ -862,20 +864,13 @@ fn commit_series(
         )?;
     }
     say!(
-        "linkallow: branch {branch}: {} commits on HEAD; `git checkout {branch}` to review and mail",
-        ids.len()
+        "linkallow: branch {branch}: {} on HEAD; `git checkout {branch}` to review and mail",
+        plural(ids.len(), "commit", "commits")
     );
     Ok(exit::OK)
 }
 
-/// `1 symbol`, `2 symbols`.
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+use linkallow::error::plural;
 
 /// A region whose file is a folder (or anything but a file) in the tree cannot be written or
 /// read: say so at the region's allowlist line rather than planning to create it.

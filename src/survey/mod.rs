@@ -9,7 +9,7 @@ pub mod records;
 pub mod site;
 pub mod treemap;
 
-use crate::error::Pos;
+use crate::error::{Pos, plural};
 use std::path::PathBuf;
 
 /// What a survey step can fail on: always with the file, and the line when there is one.
@@ -69,10 +69,10 @@ pub fn count_command(
     }
     writeln!(
         err,
-        "linkallow: {} go.mod files, {} modules, {} module paths counted",
-        got.files,
-        got.modules,
-        got.counts.len()
+        "linkallow: {}, {}, {} counted",
+        plural(got.files, "go.mod file", "go.mod files"),
+        plural(got.modules, "module", "modules"),
+        plural(got.counts.len(), "module path", "module paths")
     )?;
     Ok(crate::error::exit::OK)
 }
@@ -245,11 +245,11 @@ pub fn report_command(
     }
     writeln!(
         err,
-        "linkallow: {}: {} pages for {} pulls from {} modules",
+        "linkallow: {}: {} for {} from {}",
         out.display(),
-        site.files.len(),
-        records.len(),
-        modules.len()
+        plural(site.files.len(), "page", "pages"),
+        plural(records.len(), "pull", "pulls"),
+        plural(modules.len(), "module", "modules")
     )?;
     Ok(crate::error::exit::OK)
 }
