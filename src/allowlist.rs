@@ -415,15 +415,45 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Line and column of many offsets in one text: the line starts found once, each position by a
+/// binary search. [`line_col`] for every entry would count lines from the top each time, and
+/// make loading quadratic in the number of entries.
+pub struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    /// What [`line_col`] gives for `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.len);
+        let line = self.starts.partition_point(|&s| s <= offset);
+        (line, offset - self.starts[line - 1] + 1)
+    }
+}
+
 pub fn load(path: &str) -> Result<Allowlist> {
-    let text = crate::readfile::regular_string(std::path::Path::new(path))
-        .map_err(|e| Error::io(path, e))?;
+    let text = crate::error::read_text(
+        std::path::Path::new(path),
+        "an allowlist is UTF-8, as TOML is",
+    )?;
     parse(path, &text)
 }
 
 pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
+    let lines = LineIndex::new(text);
     let at = |offset: usize| {
-        let (line, col) = line_col(text, offset);
+        let (line, col) = lines.line_col(offset);
         Pos {
             file: path.to_string(),
             line,
@@ -579,7 +609,7 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         let text_start = r.text.span().start;
         let multiline =
             text[text_start..].starts_with("'''\n") || text[text_start..].starts_with("\"\"\"\n");
-        let (first_line, _) = line_col(text, text_start);
+        let (first_line, _) = lines.line_col(text_start);
         let text_pos = |k: usize, col: usize| {
             if multiline {
                 Pos {
@@ -1385,6 +1415,22 @@ fn multiline(s: &str) -> toml_edit::Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quadratic_allowlist_parse_line_index_agrees_with_line_col() {
+        for text in ["", "a", "\n", "ab\ncd\n\nxyz", "é\n名x\n"] {
+            let lines = LineIndex::new(text);
+            for offset in 0..=text.len() + 2 {
+                if text.is_char_boundary(offset.min(text.len())) {
+                    assert_eq!(
+                        lines.line_col(offset),
+                        line_col(text, offset),
+                        "{text:?} at {offset}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn malformed_toml_names_line_and_column() {

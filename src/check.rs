@@ -6,7 +6,7 @@ use crate::extract::extract;
 use crate::index::TreeIndex;
 use crate::locate::{self, Locator};
 use crate::plan;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -18,11 +18,23 @@ pub struct Finding {
 
 pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Result<Vec<Finding>> {
     let found = extract(index, locator)?.list;
+    // Lookups by linker name, built once: a search per entry would make check quadratic in the
+    // allowlist's length.
+    let mut found_by_name: HashMap<String, &crate::allowlist::Symbol> = HashMap::new();
+    for s in &found.symbols {
+        found_by_name.entry(s.linker_name()).or_insert(s);
+    }
+    let mut doc_of: HashMap<(&str, &str), &crate::recognise::FoundDoc> = HashMap::new();
+    for d in index.scans.values().flat_map(|s| &s.docs) {
+        doc_of
+            .entry((d.symbol.as_str(), d.site.local.as_str()))
+            .or_insert(d);
+    }
     let mut findings = Vec::new();
     let mut explained: HashSet<String> = HashSet::new();
     for sym in &list.symbols {
         let name = sym.linker_name();
-        match found.symbol(&name) {
+        match found_by_name.get(&name).copied() {
             None => {
                 if sym.sites.is_empty()
                     && let Some(region) = list.regions.iter().find(|r| r.symbols.contains(&name))
@@ -130,11 +142,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     if site.directive == DirectivePos::None {
                         continue;
                     }
-                    let in_tree = index
-                        .scans
-                        .values()
-                        .flat_map(|s| &s.docs)
-                        .find(|d| d.symbol == name && d.site.local == site.local);
+                    let in_tree = doc_of.get(&(name.as_str(), site.local.as_str()));
                     if let Some(doc) = in_tree
                         && doc.directive_row.is_none()
                     {
@@ -154,7 +162,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
     let lost: Vec<(String, String)> = list
         .symbols
         .iter()
-        .filter(|s| found.symbol(&s.linker_name()).is_none())
+        .filter(|s| !found_by_name.contains_key(&s.linker_name()))
         .filter_map(|s| {
             let seen = crate::relocate::sightings(index, list, s)
                 .into_iter()
@@ -162,9 +170,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
             Some((seen.symbol, s.linker_name()))
         })
         .collect();
+    let listed: HashSet<String> = list.symbols.iter().map(|s| s.linker_name()).collect();
     for sym in &found.symbols {
         let name = sym.linker_name();
-        if list.symbol(&name).is_none() {
+        if !listed.contains(&name) {
             // A lost symbol this block looks like: the rename or move to record.
             let lost = lost.iter().find(|(seen, _)| *seen == name).map(|(_, s)| s);
             let message = match lost {
@@ -199,12 +208,15 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
         },
         locator,
     )?;
+    // Symbols already reported as not found (a message starts with the linker name and `:`).
+    let not_found_prefix = |f: &Finding| {
+        (f.kind == "symbol-not-found")
+            .then(|| f.message.split_once(':').map(|(s, _)| s.to_string()))
+            .flatten()
+    };
+    let mut not_found: HashSet<String> = findings.iter().filter_map(not_found_prefix).collect();
     for p in &applied.skipped {
-        let reported = p.symbols.iter().all(|s| {
-            findings
-                .iter()
-                .any(|f| f.kind == "symbol-not-found" && f.message.starts_with(&format!("{s}:")))
-        });
+        let reported = p.symbols.iter().all(|s| not_found.contains(s.as_str()));
         if p.kind == plan::ProblemKind::InTheWay || !reported {
             explained.insert(p.pos.file.clone());
             findings.push(Finding {
@@ -212,6 +224,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                 kind: p.kind.as_str(),
                 message: p.message.clone(),
             });
+            not_found.extend(findings.last().and_then(not_found_prefix));
         }
     }
     for change in &applied.changes {

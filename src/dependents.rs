@@ -144,6 +144,51 @@ fn number_after<'a>(text: &'a str, module: &str) -> Option<&'a str> {
     Some(&rest[..end]).filter(|l| !l.is_empty())
 }
 
+/// The keys of the outermost object of valid JSON `text`, unescaped, with the byte offset of
+/// each; or, for a key given twice in any object (after unescaping: `"a\/b"` is `"a/b"`), the
+/// key and both offsets. serde_json keeps the last of two equal keys without a word.
+#[allow(clippy::type_complexity)]
+fn object_keys(text: &str) -> std::result::Result<Vec<(String, usize)>, (String, usize, usize)> {
+    let b = text.as_bytes();
+    // One entry per open container: the keys seen so far for an object, None for an array.
+    let mut open: Vec<Option<std::collections::HashMap<String, usize>>> = Vec::new();
+    let mut top = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' => open.push(Some(Default::default())),
+            b'[' => open.push(None),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let raw = &text[start..=i.min(b.len() - 1)];
+                let rest = text[i + 1..].trim_start();
+                if rest.starts_with(':')
+                    && let Some(Some(keys)) = open.last_mut()
+                {
+                    let key: String = serde_json::from_str(raw).unwrap_or_else(|_| raw.into());
+                    if let Some(&first) = keys.get(&key) {
+                        return Err((key, first, start));
+                    }
+                    keys.insert(key.clone(), start);
+                    if open.len() == 1 {
+                        top.push((key, start));
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(top)
+}
+
 /// `{"module": count, ...}` or `[{"module": ..., "dependents": ...}, ...]`.
 fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
     use serde_json::Value;
@@ -171,6 +216,19 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
         pos: pos_of(needle, 0),
         message,
     };
+    let at_offset = |offset: usize| {
+        let (line, col) = allowlist::line_col(text, offset);
+        Pos {
+            file: path.to_string(),
+            line,
+            col,
+        }
+    };
+    // Two equal keys in any object (after unescaping) would lose one count.
+    let keys = object_keys(text).map_err(|(key, first, second)| Error::Allowlist {
+        pos: at_offset(second),
+        message: format!("{key} is given twice (first at {})", at_offset(first)),
+    })?;
     let count = |module: &str, v: &Value| {
         let parsed = match v {
             Value::Number(n) if n.is_u64() => parse_count(&n.to_string()),
@@ -190,23 +248,23 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
     let mut out = Vec::new();
     match value {
         Value::Object(map) => {
-            // serde_json keeps the last of two equal keys; the text still shows both.
-            for module in map.keys() {
-                if text.matches(&format!("\"{module}\"")).count() > 1 {
-                    return Err(Error::Allowlist {
-                        pos: pos_of(module, 1),
-                        message: format!(
-                            "{module} is given twice (first at {})",
-                            pos_of(module, 0)
-                        ),
-                    });
-                }
-            }
+            let keys: std::collections::HashMap<String, usize> =
+                keys.into_iter()
+                    .collect::<std::collections::HashMap<_, _>>();
             for (module, v) in &map {
+                let pos = keys
+                    .get(module)
+                    .map_or_else(|| pos_of(module, 0), |&o| at_offset(o));
                 out.push(Count {
                     module: module.clone(),
-                    dependents: count(module, v)?,
-                    pos: pos_of(module, 0),
+                    dependents: count(module, v).map_err(|e| match e {
+                        Error::Allowlist { message, .. } => Error::Allowlist {
+                            pos: pos.clone(),
+                            message,
+                        },
+                        e => e,
+                    })?,
+                    pos,
                 });
             }
         }
@@ -329,16 +387,21 @@ pub fn import(
             }
         }
     }
-    let table = doc["dependents"]
-        .as_table_mut()
-        .ok_or_else(|| Error::Allowlist {
+    // `[dependents]` or `dependents = { ... }`: both are tables to TOML (and to `check`).
+    let table = doc["dependents"].as_table_like_mut().ok_or_else(|| {
+        let at = allowlist_text
+            .lines()
+            .position(|l| l.trim_start().starts_with("dependents"))
+            .unwrap_or(0);
+        Error::Allowlist {
             pos: Pos {
                 file: allowlist_path.to_string(),
-                line: 1,
+                line: at + 1,
                 col: 1,
             },
             message: "dependents is not a table".into(),
-        })?;
+        }
+    })?;
     let mut imported = Imported::default();
     for c in counts {
         // parse_count refused what i64 cannot hold.

@@ -76,6 +76,15 @@ pub fn display_file(path: &Path) -> String {
     display_path(&path.to_string_lossy()).into_owned()
 }
 
+/// `1 symbol`, `2 symbols`, `0 symbols`: every count a message or page prints.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Characters a terminal would not show as themselves: controls other than newline and tab,
 /// bidi controls (CVE-2021-42574), zero-width and other invisible formatting characters.
 pub fn is_invisible(c: char) -> bool {
@@ -176,6 +185,11 @@ impl Error {
 
     /// Text that is not UTF-8, at the first bad byte (line and column in bytes).
     pub fn encoding(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> Self {
+        Self::encoding_of(file, bytes, e, "Go source is UTF-8")
+    }
+
+    /// [`Error::encoding`] for a file of another kind: `why` says what it must be.
+    pub fn encoding_of(file: &str, bytes: &[u8], e: &std::str::Utf8Error, why: &str) -> Self {
         let at = e.valid_up_to();
         let before = &bytes[..at];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -191,12 +205,18 @@ impl Error {
                 line,
                 col,
             },
-            what: format!(
-                "invalid UTF-8 (byte 0x{:02x}); Go source is UTF-8",
-                bytes[at]
-            ),
+            what: format!("invalid UTF-8 (byte 0x{:02x}); {why}", bytes[at]),
         }
     }
+}
+
+/// A text file (an allowlist, a counts file) read whole; bytes that are not UTF-8 (a Latin-1
+/// export) are named at their line and column, as in tree files. `why` says what it must be.
+pub fn read_text(path: &Path, why: &str) -> Result<String> {
+    let bytes = crate::readfile::regular(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::encoding_of(&path.to_string_lossy(), e.as_bytes(), &e.utf8_error(), why)
+    })
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

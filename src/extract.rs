@@ -51,14 +51,16 @@ pub fn extract(index: &TreeIndex, locator: &mut Locator) -> Result<Extracted> {
 pub fn annotations(index: &TreeIndex) -> Extracted {
     let mut list = Allowlist::default();
     let mut warnings = Vec::new();
-    let add = |list: &mut Allowlist,
-               symbol: &str,
-               modules: &[String],
-               site: Option<DocSite>,
-               pos: &Pos,
-               warnings: &mut Vec<String>| {
+    // Each symbol's entry by linker name: a search of the list per block would be quadratic.
+    let mut entry_of: std::collections::HashMap<String, usize> = Default::default();
+    let mut add = |list: &mut Allowlist,
+                   symbol: &str,
+                   modules: &[String],
+                   site: Option<DocSite>,
+                   pos: &Pos,
+                   warnings: &mut Vec<String>| {
         let (package, name) = split_symbol(symbol).unwrap_or((symbol, ""));
-        match list.symbols.iter_mut().find(|s| s.linker_name() == symbol) {
+        match entry_of.get(symbol).map(|&i| &mut list.symbols[i]) {
             Some(existing) => {
                 if existing.modules != modules && !modules.is_empty() {
                     warnings.push(format!(
@@ -68,15 +70,18 @@ pub fn annotations(index: &TreeIndex) -> Extracted {
                 }
                 existing.sites.extend(site);
             }
-            None => list.symbols.push(Symbol {
-                package: package.to_string(),
-                name: name.to_string(),
-                modules: modules.to_vec(),
-                sites: site.into_iter().collect(),
-                renamed_from: None,
-                moved_from: None,
-                pos: pos.clone(),
-            }),
+            None => {
+                entry_of.insert(symbol.to_string(), list.symbols.len());
+                list.symbols.push(Symbol {
+                    package: package.to_string(),
+                    name: name.to_string(),
+                    modules: modules.to_vec(),
+                    sites: site.into_iter().collect(),
+                    renamed_from: None,
+                    moved_from: None,
+                    pos: pos.clone(),
+                })
+            }
         }
     };
     for scan in index.scans.values() {

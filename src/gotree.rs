@@ -48,13 +48,19 @@ impl Tree {
             });
         }
         if let Ok(gomod) = crate::readfile::regular_string(&dir.join("go.mod")) {
-            let module = gomod
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("module "))
-                .map(|m| m.trim().trim_matches('"').to_string())
-                .ok_or_else(|| {
-                    Error::Tree(format!("{}: no module line", dir.join("go.mod").display()))
-                })?;
+            let module = crate::gomod::module_path(&gomod).map_err(|e| {
+                let file = dir.join("go.mod");
+                match crate::gomod::parse(&gomod) {
+                    Ok(_) => Error::Tree(format!("{}: no module line", file.display())),
+                    Err(_) => Error::Tree(format!(
+                        "{}:{}:{}: {}",
+                        file.display(),
+                        e.line,
+                        e.col,
+                        e.message
+                    )),
+                }
+            })?;
             return Ok(Tree {
                 base: dir.to_path_buf(),
                 module,

@@ -15,6 +15,7 @@ pub mod dependents;
 pub mod edit;
 pub mod error;
 pub mod extract;
+pub mod gomod;
 pub mod gotree;
 pub mod index;
 pub mod linker;

@@ -162,11 +162,13 @@ enum Command {
     Recover { folders: Vec<PathBuf> },
 }
 
-/// A writer for messages that other modules print (scan, report, adopt, dependents count):
-/// line by line, invisible characters escaped as `say!` does.
+/// A writer for what other modules print (scan, report, adopt, dependents count), on standard
+/// error and standard output alike: line by line, invisible characters escaped as `say!` does
+/// (`\u{202e}`), or in JSON Lines as JSON escapes (`\u202e`, the same value).
 struct Escaping<W: Write> {
     inner: W,
     line: Vec<u8>,
+    json: bool,
 }
 
 impl<W: Write> Escaping<W> {
@@ -174,13 +176,26 @@ impl<W: Write> Escaping<W> {
         Escaping {
             inner,
             line: Vec::new(),
+            json: false,
+        }
+    }
+
+    fn json(inner: W) -> Self {
+        Escaping {
+            inner,
+            line: Vec::new(),
+            json: true,
         }
     }
 
     fn emit(&mut self) -> std::io::Result<()> {
         let text = String::from_utf8_lossy(&self.line).into_owned();
-        self.inner
-            .write_all(linkallow::error::escape_invisible(&text).as_bytes())?;
+        let shown = if self.json {
+            linkallow::error::escape_invisible_json(&text)
+        } else {
+            linkallow::error::escape_invisible(&text)
+        };
+        self.inner.write_all(shown.as_bytes())?;
         self.line.clear();
         Ok(())
     }
@@ -370,7 +385,7 @@ fn run(cli: &Cli) -> Result<u8> {
                     scan,
                 },
         } => {
-            let mut out = std::io::stdout().lock();
+            let mut out = Escaping::new(std::io::stdout().lock());
             let code = linkallow::survey::count_command(
                 paths,
                 output.as_deref(),
@@ -449,7 +464,12 @@ fn run(cli: &Cli) -> Result<u8> {
                 merge: *merge,
                 tests: *tests,
             };
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out = if *json {
+                Escaping::json(stdout)
+            } else {
+                Escaping::new(stdout)
+            };
             let code = linkallow::scan::command::run(
                 &opts,
                 &mut out,
@@ -523,10 +543,12 @@ fn run(cli: &Cli) -> Result<u8> {
             let (prose, regions) = list.irregular_counts();
             let sites: usize = list.symbols.iter().map(|s| s.sites.len()).sum();
             say!(
-                "linkallow: {} symbols, {} doc sites, {} modules; {prose} entries carry prose as text, {regions} regions carried as source",
-                list.symbols.len(),
-                sites,
-                distinct_modules(&list),
+                "linkallow: {}, {}, {}; {} prose as text, {} carried as source",
+                plural(list.symbols.len(), "symbol", "symbols"),
+                plural(sites, "doc site", "doc sites"),
+                plural(distinct_modules(&list), "module", "modules"),
+                plural(prose, "entry carries", "entries carry"),
+                plural(regions, "region", "regions"),
             );
             match output {
                 Some(path) => edit::replace_file(path, previous_text.as_deref(), &text)?,
@@ -654,12 +676,11 @@ fn recover(cli: &Cli, folders: &[PathBuf]) -> Result<u8> {
 
 fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let list_path = cli.allowlist.to_string_lossy().to_string();
-    let list_text = linkallow::readfile::regular_string(&cli.allowlist)
-        .with_context(|| format!("reading {list_path}"))?;
+    let list_text =
+        linkallow::error::read_text(&cli.allowlist, "an allowlist is UTF-8, as TOML is")?;
     let list = allowlist::parse(&list_path, &list_text)?;
     let file_name = file.to_string_lossy().to_string();
-    let text = linkallow::readfile::regular_string(file)
-        .with_context(|| format!("reading {file_name}"))?;
+    let text = linkallow::error::read_text(file, "a counts file is UTF-8")?;
     let counts = dependents::read(&file_name, &text)?;
     let (new_text, got) = dependents::import(&list_path, &list_text, &list, &counts)?;
     if new_text != list_text {
@@ -942,20 +963,13 @@ fn commit_series(
         )?;
     }
     say!(
-        "linkallow: branch {branch}: {} commits on HEAD; `git checkout {branch}` to review and mail",
-        ids.len()
+        "linkallow: branch {branch}: {} on HEAD; `git checkout {branch}` to review and mail",
+        plural(ids.len(), "commit", "commits")
     );
     Ok(exit::OK)
 }
 
-/// `1 symbol`, `2 symbols`.
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+use linkallow::error::plural;
 
 /// A region whose file is a folder (or anything but a file) in the tree cannot be written or
 /// read: say so at the region's allowlist line rather than planning to create it.

@@ -1020,3 +1020,97 @@ fn a_variable_defined_with_a_value_counts_for_the_allowlist() {
     assert!(uncovered.contains("example.com/definer"), "{uncovered}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 17, item 14: record text (module, version, file, symbol, local, reason, and the
+/// release names that key the verdicts) reaches every page escaped. Hostile records are loaded in
+/// headless Chromium: no script of theirs runs, and each text shows literally.
+#[test]
+fn report_html_injection_from_record_text() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempdir("survey-injection");
+    let good = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
+    let pwn = |n: usize| format!("document.documentElement.setAttribute('data-pwned','{n}')");
+    let payloads: Vec<String> = vec![
+        format!("<script>{}</script>", pwn(1)),
+        format!("\"><img src=x onerror=\"{}\">", pwn(2)),
+        format!("'><img src=x onerror='{}'>", pwn(3)),
+        format!("</style></title></textarea><script>{}</script>", pwn(4)),
+        format!("javascript:{}", pwn(5)),
+        format!("<svg onload=\"{}\"></svg>&amp;", pwn(6)),
+    ];
+    let mut lines = String::new();
+    for (i, p) in payloads.iter().enumerate() {
+        let mut r: serde_json::Value = serde_json::from_str(good).unwrap();
+        // Each field hostile on its own record, and all of them on one more.
+        for field in ["module", "version", "file", "symbol", "local"] {
+            r[field] = format!("{p}{field}{i}").into();
+        }
+        let release = format!("go1.26.{i}{p}");
+        r["verdicts"] = serde_json::json!({
+            release: {"link": "rejected", "reason": format!("{p}reason{i}")},
+            "go1.22.10": {"link": "ok", "reason": p},
+        });
+        lines.push_str(&format!("{r}\n"));
+    }
+    let scan = dir.join("hostile.jsonl");
+    std::fs::write(&scan, &lines).unwrap();
+    let allow = Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml");
+    let site = dir.join("site");
+    ok(&run(bin()
+        .arg("--allowlist")
+        .arg(&allow)
+        .arg("report")
+        .arg(&scan)
+        .arg("--out")
+        .arg(&site)));
+    // What must show as text: every field of every record, in one page or another.
+    let mut wanted: Vec<String> = Vec::new();
+    for (i, p) in payloads.iter().enumerate() {
+        for field in ["module", "version", "file", "symbol"] {
+            wanted.push(format!("{p}{field}{i}"));
+        }
+        wanted.push(format!("{p}reason{i}"));
+        wanted.push(format!("go1.26.{i}{p}"));
+    }
+    let js_list = serde_json::to_string(&wanted)
+        .unwrap()
+        .replace("</", "<\\/");
+    // Collects every text node and attribute value, then notes which wanted texts it lacks.
+    let probe = format!(
+        "<script>var seen=[];document.querySelectorAll('*').forEach(function(e){{for(var a of e.attributes)seen.push(a.value);}});seen.push(document.documentElement.textContent);var all=seen.join('\\n');var lacking={js_list}.filter(function(w){{return all.indexOf(w)<0;}});document.body.setAttribute('data-lacking',String(lacking.length));window.lacking=lacking;</script>"
+    );
+    let mut lacking_everywhere: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, bytes) in read_dir_files(&site) {
+        let html = String::from_utf8(bytes).unwrap();
+        let at = html.rfind("</body>").unwrap();
+        let probed = site.join(format!("probe-{name}"));
+        std::fs::write(&probed, format!("{}{probe}{}", &html[..at], &html[at..])).unwrap();
+        let (dom, console) = browse(&chromium, &probed, &["--dump-dom"]);
+        // Set by a payload's script (the text itself shows `data-pwned&#39;` or `data-pwned',`).
+        assert!(
+            !dom.contains("data-pwned=\""),
+            "{name}: a record's script ran"
+        );
+        assert!(console.is_empty(), "{name}: console:\n{console}");
+        assert!(dom.contains("data-sortable=\"ready\""), "{name}: {dom}");
+        let lacking: usize = dom
+            .split("data-lacking=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: the probe did not run"));
+        lacking_everywhere.insert(name, lacking);
+    }
+    // Each of these pages shows module, version or file, symbol, reason and release: every
+    // text it shows, literally.
+    eprintln!("texts each page lacks: {lacking_everywhere:?}");
+    assert_eq!(
+        lacking_everywhere["symbols.html"], 0,
+        "{lacking_everywhere:?}"
+    );
+    assert_eq!(
+        lacking_everywhere["index.html"], 0,
+        "{lacking_everywhere:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,7 +13,8 @@
 //! - `setup` (optional): a shell script run in `$WORK` (with `$TREE` set) before the command, for
 //!   what git cannot hold (a file name that is not UTF-8).
 //! - `stdout`, `stderr`, `exit`: what the run must print and its exit code. The work folder's
-//!   path is replaced by `$WORK` and the tree's by `$TREE` before comparing.
+//!   path is replaced by `$WORK` and the tree's by `$TREE` before comparing, and a scan's
+//!   time (`) in 0.01s`) by `) in $SECONDS`.
 //! - `tree-out/` (optional): the tree after the run; without it the tree must not change.
 //! - `allowlist-out.toml` (optional): the allowlist after the run; without it, unchanged.
 //! - `created` (optional): names the run creates in `$WORK`, one a line; without it, none.
@@ -195,6 +196,17 @@ fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
             text = text
                 .replace(&format!("{w}/tree"), "$TREE")
                 .replace(&*w, "$WORK");
+        }
+        // A scan's summary says how long it took: `in 0.01s` becomes `in $SECONDS`.
+        while let Some(at) = text.find(") in ") {
+            let rest = &text[at + 5..];
+            let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'));
+            match digits {
+                Some(n) if n > 0 && rest[n..].starts_with('s') => {
+                    text = format!("{}) in $SECONDS{}", &text[..at], &rest[n + 1..]);
+                }
+                _ => break,
+            }
         }
         text
     };

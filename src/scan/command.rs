@@ -88,9 +88,9 @@ pub fn run(opts: &ScanOptions, out: &mut impl Write, err: &mut impl Write) -> st
         }
         let secs = started.elapsed().as_secs_f64();
         stats = format!(
-            "linkallow: {} pulls in {} files ({:.1} MB) in {secs:.2}s; against {}",
-            scanned.records.len(),
-            scanned.files,
+            "linkallow: {} in {} ({:.1} MB) in {secs:.2}s; against {}",
+            crate::error::plural(scanned.records.len(), "pull", "pulls"),
+            crate::error::plural(scanned.files, "file", "files"),
             scanned.bytes as f64 / 1e6,
             if rules.is_empty() {
                 "no tree".to_string()

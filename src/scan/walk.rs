@@ -188,9 +188,20 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
         && version.starts_with('v')
     {
         let escaped = cache_module_path(dir);
+        let mut path = unescape(&escaped);
+        // A folder name is as untrusted as a go.mod: a path the go command would not have
+        // downloaded is refused, and the folder's name stands in for it.
+        if let Err(why) = crate::gomod::check_path(&path) {
+            w.errors.push(ScanError {
+                path: dir.display().to_string(),
+                line: None,
+                message: format!("not a module path the go command accepts ({why}): {path:?}"),
+            });
+            path = name.clone();
+        }
         w.modules.push(Module {
             root: dir.to_path_buf(),
-            path: unescape(&escaped),
+            path,
             version: Some(version.to_string()),
             import_path: None,
             below: String::new(),
@@ -245,6 +256,16 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                 if let (Some(p), Some(v)) = (f.next(), f.next())
                     && v != "=>"
                 {
+                    if let Err(why) = crate::gomod::check_import_path(p) {
+                        w.errors.push(ScanError {
+                            path: txt.display().to_string(),
+                            line: None,
+                            message: format!(
+                                "not a module path the go command accepts ({why}): {p:?}"
+                            ),
+                        });
+                        continue;
+                    }
                     w.modules.push(Module {
                         root: dir.join(p),
                         path: p.to_string(),
@@ -418,22 +439,13 @@ pub fn unescape(path: &str) -> String {
     out
 }
 
-/// The module path from go.mod's `module` line, or the problem with its line.
+/// The module path from go.mod's `module` line (read by [`crate::gomod`], comments and quotes
+/// as the go command reads them, a path it refuses refused), or the problem with its line.
 pub fn module_line(text: &str) -> Result<String, (Option<usize>, String)> {
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split("//").next().unwrap_or("").trim();
-        if let Some(rest) = line.strip_prefix("module") {
-            if !rest.starts_with([' ', '\t', '"']) {
-                continue;
-            }
-            let p = rest.trim().trim_matches('"');
-            if p.is_empty() || p.contains(char::is_whitespace) {
-                return Err((Some(i + 1), format!("malformed module line {line:?}")));
-            }
-            return Ok(p.to_string());
-        }
-    }
-    Err((None, "no module line in go.mod".into()))
+    crate::gomod::module_path(text).map_err(|e| {
+        let line = (e.message != "no module line in go.mod").then_some(e.line);
+        (line, e.message)
+    })
 }
 
 #[cfg(test)]

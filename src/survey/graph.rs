@@ -18,142 +18,14 @@ pub struct GoMod {
     pub requires: Vec<String>,
 }
 
-/// Parses the parts of a `go.mod` the graph uses, refusing what the go command refuses to read:
-/// an unclosed block or quote, a `require` that is not `path version`, a second `module` line.
-/// Directives this reader does not use (`go`, `replace`, `retract`, ...) are skipped, as the go
-/// command skips unknown ones in dependencies' files.
+/// Parses the parts of a `go.mod` the graph uses with the one go.mod reader
+/// ([`crate::gomod::parse`]), which refuses what the go command refuses to read.
 pub fn parse_gomod(file: &str, text: &str) -> Result<GoMod> {
-    let mut module: Option<String> = None;
-    let mut requires: Vec<String> = Vec::new();
-    // The open block's verb and the line it opened on.
-    let mut block: Option<(String, usize)> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let words = tokens(raw).map_err(|(col, m)| Error::at(file, n, col, m))?;
-        if words.is_empty() {
-            continue;
-        }
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let (verb, args) = match &block {
-            Some(_) if words == [")"] => {
-                block = None;
-                continue;
-            }
-            Some((verb, _)) => (verb.clone(), &words[..]),
-            None => {
-                if words.len() == 2 && words[1] == "(" {
-                    block = Some((words[0].to_string(), n));
-                    continue;
-                }
-                if words.contains(&"(") || words.contains(&")") {
-                    return Err(Error::at(
-                        file,
-                        n,
-                        1,
-                        format!("unexpected parenthesis in {raw:?}"),
-                    ));
-                }
-                (words[0].to_string(), &words[1..])
-            }
-        };
-        match verb.as_str() {
-            "module" => {
-                if module.is_some() {
-                    return Err(Error::at(file, n, 1, "repeated module statement"));
-                }
-                let [path] = args else {
-                    return Err(Error::at(file, n, 1, "usage: module module/path"));
-                };
-                module = Some(path.to_string());
-            }
-            "require" => {
-                let [path, version] = args else {
-                    return Err(Error::at(
-                        file,
-                        n,
-                        1,
-                        format!("usage: require module/path v1.2.3 (found {raw:?})"),
-                    ));
-                };
-                if !version.starts_with('v') {
-                    return Err(Error::at(
-                        file,
-                        n,
-                        1,
-                        format!("{path}: version {version:?} does not start with v"),
-                    ));
-                }
-                if !requires.iter().any(|r| r == path) {
-                    requires.push(path.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some((verb, line)) = block {
-        return Err(Error::at(
-            file,
-            line,
-            1,
-            format!("{verb} ( block is never closed"),
-        ));
-    }
-    Ok(GoMod { module, requires })
-}
-
-/// A go.mod line's tokens: words and quoted strings (Go's interpreted `"..."` and raw
-/// backquotes), `(` and `)` on their own, and nothing after `//`. Errors carry a column.
-fn tokens(line: &str) -> std::result::Result<Vec<String>, (usize, String)> {
-    let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (at, c) = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if line[at..].starts_with("//") {
-            break;
-        } else if c == '(' || c == ')' {
-            out.push(c.to_string());
-            i += 1;
-        } else if c == '"' || c == '`' {
-            let mut s = String::new();
-            let mut j = i + 1;
-            loop {
-                let Some(&(_, d)) = chars.get(j) else {
-                    return Err((at + 1, "unterminated quoted string".into()));
-                };
-                if d == c {
-                    break;
-                }
-                if d == '\\' && c == '"' {
-                    j += 1;
-                    match chars.get(j) {
-                        Some(&(_, e)) => s.push(e),
-                        None => return Err((at + 1, "unterminated quoted string".into())),
-                    }
-                } else {
-                    s.push(d);
-                }
-                j += 1;
-            }
-            out.push(s);
-            i = j + 1;
-        } else {
-            let mut j = i;
-            while j < chars.len()
-                && !chars[j].1.is_whitespace()
-                && !matches!(chars[j].1, '(' | ')' | '"' | '`')
-                && !line[chars[j].0..].starts_with("//")
-            {
-                j += 1;
-            }
-            let end = chars.get(j).map_or(line.len(), |&(e, _)| e);
-            out.push(line[at..end].to_string());
-            i = j;
-        }
-    }
-    Ok(out)
+    let got = crate::gomod::parse(text).map_err(|e| Error::at(file, e.line, e.col, e.message))?;
+    Ok(GoMod {
+        module: got.module.map(|(p, _)| p),
+        requires: got.requires,
+    })
 }
 
 /// Semantic-version order as the go command uses it: `vMAJOR.MINOR.PATCH[-pre][+build]`, build

@@ -9,7 +9,7 @@ pub mod records;
 pub mod site;
 pub mod treemap;
 
-use crate::error::Pos;
+use crate::error::{Pos, plural};
 use std::path::PathBuf;
 
 /// What a survey step can fail on: always with the file, and the line when there is one.
@@ -69,10 +69,10 @@ pub fn count_command(
     }
     writeln!(
         err,
-        "linkallow: {} go.mod files, {} modules, {} module paths counted",
-        got.files,
-        got.modules,
-        got.counts.len()
+        "linkallow: {}, {}, {} counted",
+        plural(got.files, "go.mod file", "go.mod files"),
+        plural(got.modules, "module", "modules"),
+        plural(got.counts.len(), "module path", "module paths")
     )?;
     Ok(crate::error::exit::OK)
 }
@@ -85,7 +85,7 @@ pub fn read_counts(
     known: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<std::collections::BTreeMap<String, (crate::allowlist::Dependents, Pos)>> {
     let shown = file.display().to_string();
-    let text = crate::readfile::regular_string(file).map_err(|e| Error::io(file, e))?;
+    let text = crate::error::read_text(file, "a counts file is UTF-8")?;
     let mut out = std::collections::BTreeMap::new();
     for c in crate::dependents::read(&shown, &text)? {
         if let Some(known) = known
@@ -147,8 +147,7 @@ pub fn adopt_command(
     err: &mut impl std::io::Write,
 ) -> anyhow::Result<u8> {
     let list_path = opts.allowlist.display().to_string();
-    let list_text = crate::readfile::regular_string(opts.allowlist)
-        .map_err(|e| Error::io(opts.allowlist, e))?;
+    let list_text = crate::error::read_text(opts.allowlist, "an allowlist is UTF-8, as TOML is")?;
     let list = crate::allowlist::parse(&list_path, &list_text)?;
     let records = read_scans(opts.scans)?;
     let modules: std::collections::BTreeSet<String> =
@@ -247,11 +246,11 @@ pub fn report_command(
     }
     writeln!(
         err,
-        "linkallow: {}: {} pages for {} pulls from {} modules",
+        "linkallow: {}: {} for {} from {}",
         out.display(),
-        site.files.len(),
-        records.len(),
-        modules.len()
+        plural(site.files.len(), "page", "pages"),
+        plural(records.len(), "pull", "pulls"),
+        plural(modules.len(), "module", "modules")
     )?;
     Ok(crate::error::exit::OK)
 }

@@ -5,6 +5,7 @@
 
 use super::treemap::{Rect, squarify};
 use crate::allowlist::{self, Allowlist, Dependents};
+use crate::error::plural;
 use crate::linker::constraint::release_of;
 use crate::linker::verdict::{Link, symbol_package};
 use crate::scan::PullRecord;
@@ -276,14 +277,14 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
     let modules: BTreeSet<&str> = records.iter().map(|r| r.module.as_str()).collect();
     let _ = writeln!(
         b,
-        "<h1>Standard-library internals pulled with <code>//go:linkname</code></h1>\n<p class=\"lead\">{} pulls of {} symbols from {} modules{}.</p>",
-        records.len(),
-        ctx.symbols.len(),
-        modules.len(),
+        "<h1>Standard-library internals pulled with <code>//go:linkname</code></h1>\n<p class=\"lead\">{} of {} from {}{}.</p>",
+        plural(records.len(), "pull", "pulls"),
+        plural(ctx.symbols.len(), "symbol", "symbols"),
+        plural(modules.len(), "module", "modules"),
         if ctx.releases.is_empty() {
             String::new()
         } else {
-            format!(", judged against {}", ctx.releases.join(", "))
+            format!(", judged against {}", esc(&ctx.releases.join(", ")))
         }
     );
     b.push_str(&heap_map(ctx));
@@ -361,9 +362,9 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
             .collect();
         let _ = writeln!(
             b,
-            "<h3>{} rejects {} symbols</h3>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>modules</th><th>verdict</th><th>why</th></tr></thead><tbody>",
+            "<h3>{} rejects {}</h3>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>modules</th><th>verdict</th><th>why</th></tr></thead><tbody>",
             esc(rel),
-            failing.len()
+            plural(failing.len(), "symbol", "symbols")
         );
         for (sym, s) in failing {
             let reason = s
@@ -515,14 +516,14 @@ fn heap_map(ctx: &Ctx) -> String {
             let short = &sym[pkg.len().min(sym.len())..].trim_start_matches('.');
             let _ = write!(
                 b,
-                "<a href=\"symbols.html#{}\"><rect class=\"sym\"{data} x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{} — {n} module{}</title></rect>",
+                "<a href=\"symbols.html#{}\"><rect class=\"sym\"{data} x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{} — {}</title></rect>",
                 ctx.ids[sym],
                 r.x + 1.0,
                 r.y + 1.0,
                 (r.w - 2.0).max(0.0),
                 (r.h - 2.0).max(0.0),
                 esc(sym),
-                if *n == 1 { "" } else { "s" }
+                plural(*n, "module", "modules")
             );
             if r.w > 36.0 && r.h > 15.0 {
                 let _ = write!(
@@ -561,11 +562,10 @@ fn symbols_page(ctx: &Ctx) -> String {
     for (sym, s) in ctx.symbols {
         let _ = write!(
             b,
-            "<section class=\"symbol\" id=\"{}\"><h2><code>{}</code></h2>\n<p>{} module{}. ",
+            "<section class=\"symbol\" id=\"{}\"><h2><code>{}</code></h2>\n<p>{}. ",
             ctx.ids[sym],
             esc(sym),
-            s.modules.len(),
-            if s.modules.len() == 1 { "" } else { "s" }
+            plural(s.modules.len(), "module", "modules")
         );
         for (i, rel) in ctx.releases.iter().enumerate() {
             let _ = write!(
@@ -637,11 +637,10 @@ fn pulls_page(ctx: &Ctx, name: &str, title: &str, keep: &dyn Fn(&str) -> bool) -
         }
     }
     let body = format!(
-        "<h1>{}</h1>\n<p class=\"lead\">{n_rows} pull{} from {} module{}. Each tier page stops where the next one up begins.</p>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>module</th><th>dependents</th><th>file:line</th><th>in allowlist</th>{}</tr></thead><tbody>\n{rows}</tbody></table>\n",
+        "<h1>{}</h1>\n<p class=\"lead\">{} from {}. Each tier page stops where the next one up begins.</p>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>module</th><th>dependents</th><th>file:line</th><th>in allowlist</th>{}</tr></thead><tbody>\n{rows}</tbody></table>\n",
         esc(title),
-        if n_rows == 1 { "" } else { "s" },
-        mods.len(),
-        if mods.len() == 1 { "" } else { "s" },
+        plural(n_rows, "pull", "pulls"),
+        plural(mods.len(), "module", "modules"),
         release_heads(ctx)
     );
     page(ctx, name, title, &body)
@@ -742,6 +741,22 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_grammar_one_symbol() {
+        let good = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
+        let r = crate::survey::records::parse_line("s.jsonl", 1, good.as_bytes()).unwrap();
+        let site = build(&[r], &Allowlist::default(), &BTreeMap::new());
+        let index = &site.files["index.html"];
+        assert!(
+            index.contains("1 pull of 1 symbol from 1 module,"),
+            "{index}"
+        );
+        assert!(index.contains("go1.26.8 rejects 1 symbol<"), "{index}");
+        assert!(index.contains("— 1 module</title>"), "{index}");
+        assert!(site.files["symbols.html"].contains("<p>1 module. "));
+        assert!(site.files["linkname-nocount.html"].contains("1 pull from 1 module."));
+    }
 
     #[test]
     fn tier_pages_cut_where_the_next_begins() {

@@ -1,0 +1,3 @@
+module example.com/[2Jx
+
+go 1.22

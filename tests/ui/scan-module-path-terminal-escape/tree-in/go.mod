@@ -1,0 +1,3 @@
+module example.com/]0;ownedx
+
+go 1.22
