@@ -21,6 +21,11 @@ pub struct AsmSymbol {
     pub text: bool,
     /// A bare symbol without `·`: a C-like name, not a Go package's.
     pub bare: bool,
+    /// Written `name<>`: a file-local symbol, which the assembler names apart from the
+    /// package symbol of the same name (except for the linker's builtins).
+    pub is_static: bool,
+    /// Byte column just past the operand (before `(SB)`).
+    pub end_col: usize,
 }
 
 impl AsmSymbol {
@@ -34,7 +39,8 @@ impl AsmSymbol {
     }
 }
 
-/// Every `(SB)` symbol in an assembly file, skipping comments and file-static `name<>` symbols.
+/// Every `(SB)` symbol in an assembly file, skipping comments and file-static `·name<>` symbols
+/// of the file's own package.
 pub fn symbols(text: &str) -> Vec<AsmSymbol> {
     let mut out = Vec::new();
     let mut in_block = false;
@@ -67,6 +73,7 @@ pub fn symbols(text: &str) -> Vec<AsmSymbol> {
                 out.push(AsmSymbol {
                     line: i + 1,
                     col: start + 1,
+                    end_col: at + 1,
                     definition: defines && is_first,
                     text: first_word == "TEXT" && is_first,
                     ..sym
@@ -81,13 +88,21 @@ pub fn symbols(text: &str) -> Vec<AsmSymbol> {
 fn parse_token(token: &str) -> Option<AsmSymbol> {
     let mut t = token;
     let mut abi_internal = false;
+    let mut is_static = false;
     if let Some(open) = t.find('<') {
         let sel = &t[open..];
-        if sel == "<>" {
-            return None; // file-static
+        // `<>` may come before an offset: `x<>+8`.
+        if let Some(after) = sel.strip_prefix("<>") {
+            is_static = true;
+            t = match after.strip_prefix(['+', '-']) {
+                Some(n) if n.chars().all(|c| c.is_ascii_digit()) => &t[..open],
+                _ if after.is_empty() => &t[..open],
+                _ => return None,
+            };
+        } else {
+            abi_internal = sel == "<ABIInternal>";
+            t = &t[..open];
         }
-        abi_internal = sel == "<ABIInternal>";
-        t = &t[..open];
     }
     // An offset: runtime·x+8, runtime·x-8.
     if let Some(at) = t.rfind(['+', '-'])
@@ -105,18 +120,32 @@ fn parse_token(token: &str) -> Option<AsmSymbol> {
     if !valid {
         return None;
     }
-    let (package, name, bare) = match t.split_once('·') {
-        Some((p, n)) if !n.is_empty() => {
-            let p = p.replace('∕', "/");
-            (
-                (!p.is_empty()).then_some(p),
-                n.replace('·', ".").replace('∕', "/"),
-                false,
-            )
+    // The assembler turns every `·` into `.` and every `∕` into `/`; the package is then up to
+    // the first `.` after the last `/`, so `github·com∕a∕b·F` is package `github.com/a/b`.
+    let (package, name, bare) = match t.find('·') {
+        Some(0) => {
+            let n = &t['·'.len_utf8()..];
+            if n.is_empty() {
+                return None;
+            }
+            (None, n.replace('·', ".").replace('∕', "/"), false)
         }
-        Some(_) => return None,
+        Some(_) => {
+            let full = t.replace('·', ".").replace('∕', "/");
+            let slash = full.rfind('/').map_or(0, |i| i + 1);
+            let dot = full[slash..].find('.').map(|d| d + slash)?;
+            let (p, n) = (&full[..dot], &full[dot + 1..]);
+            if n.is_empty() {
+                return None;
+            }
+            (Some(p.to_string()), n.to_string(), false)
+        }
         None => (None, t.to_string(), true),
     };
+    // `·x<>` is the file's own static symbol: no other object can see or supply it.
+    if is_static && package.is_none() {
+        return None;
+    }
     Some(AsmSymbol {
         line: 0,
         col: 0,
@@ -126,6 +155,8 @@ fn parse_token(token: &str) -> Option<AsmSymbol> {
         definition: false,
         text: false,
         bare,
+        is_static,
+        end_col: 0,
     })
 }
 
@@ -215,7 +246,45 @@ mod tests {
         for (i, _) in src.char_indices() {
             let _ = symbols(&src[..i]);
         }
-        assert_eq!(symbols(src).len(), 2);
+        // `runtime·y<>` names a static symbol of another package: a reference.
+        let syms = symbols(src);
+        assert_eq!(syms.len(), 3);
+        assert!(syms[2].is_static && syms[2].linker_name("p") == "runtime.y");
+    }
+
+    /// Columns are bytes (`·` is two, `∕` three); `end_col` is just past the operand.
+    #[test]
+    fn full_import_paths_and_static_markers() {
+        let src = "\tCALL github·com∕bytedance∕sonic∕internal∕rt·StopProfiling(SB)\n\
+                   \tCALL runtime·morestack_noctxt<>(SB)\n\
+                   \tMOVQ runtime·x<>+8(SB), AX\n\
+                   \tLEAQ ·local<>(SB), AX\n\
+                   \tCALL clib·_memcpy(SB)\n";
+        let got: Vec<(Option<String>, String, bool, usize, usize)> = symbols(src)
+            .into_iter()
+            .map(|s| (s.package, s.name, s.is_static, s.col, s.end_col))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Some("github.com/bytedance/sonic/internal/rt".into()),
+                    "StopProfiling".into(),
+                    false,
+                    7,
+                    69
+                ),
+                (
+                    Some("runtime".into()),
+                    "morestack_noctxt".into(),
+                    true,
+                    7,
+                    34
+                ),
+                (Some("runtime".into()), "x".into(), true, 7, 21),
+                (Some("clib".into()), "_memcpy".into(), false, 7, 20),
+            ]
+        );
     }
 
     #[test]

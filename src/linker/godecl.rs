@@ -43,10 +43,47 @@ pub struct VarDecl {
     pub line: usize,
 }
 
+/// One import spec: `name "path"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// `_`, `.` or an alias; None for the package's own name.
+    pub name: Option<String>,
+    pub path: String,
+}
+
+/// What a top-level declaration is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclKind {
+    Func,
+    Method,
+    Type,
+    Var,
+    Const,
+}
+
+/// A top-level declaration with the names the compiler reads when it reads the declaration
+/// (a type's definition, a function's signature, a variable's type and value; never a body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopDecl {
+    pub kind: DeclKind,
+    pub name: String,
+    /// A method's receiver type name.
+    pub receiver: Option<String>,
+    /// `(Some(qualifier), name)` for `q.name`, `(None, name)` for a bare identifier.
+    pub refs: Vec<(Option<String>, String)>,
+    /// A variable with an initializer (read before every declaration, in init order).
+    pub has_value: bool,
+    pub line: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GoDecls {
     /// The package clause's name.
     pub package: Option<String>,
+    /// The import declarations, in order.
+    pub imports: Vec<Import>,
+    /// Every top-level declaration in order, with the names it mentions.
+    pub decls: Vec<TopDecl>,
     pub funcs: Vec<FuncDecl>,
     pub vars: Vec<VarDecl>,
     /// Type and constant names with their lines.
@@ -65,6 +102,12 @@ pub enum LocalKind {
 }
 
 impl GoDecls {
+    /// An `import "C"`: a cgo file, as the go command decides it (the path of an import spec,
+    /// not text in a comment or string).
+    pub fn imports_c(&self) -> bool {
+        self.imports.iter().any(|i| i.path == "C")
+    }
+
     /// What `name` declares at package scope in this file (methods excluded).
     pub fn lookup(&self, name: &str) -> Option<(LocalKind, usize)> {
         if let Some(f) = self
@@ -97,11 +140,197 @@ impl GoDecls {
     }
 }
 
+/// A condition on the target that the compiler folds: `runtime.GOOS` (or `GOARCH`) is one of
+/// `values` (or, when `negate`, none of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cond {
+    pub goarch: bool,
+    pub values: Vec<String>,
+    pub negate: bool,
+}
+
+impl Cond {
+    pub fn holds(&self, goos: &str, goarch: &str) -> bool {
+        let v = if self.goarch { goarch } else { goos };
+        self.values.iter().any(|x| x == v) != self.negate
+    }
+}
+
+/// One mention of an identifier (not after a `.`), with the folded conditions it sits under
+/// (`if runtime.GOOS == "x" {`, `case "x":` of `switch runtime.GOOS {`, and their `else` and
+/// `default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use {
+    pub line: usize,
+    pub conds: Vec<Cond>,
+    /// The name being declared (`func name`).
+    pub declares: bool,
+}
+
+/// Every identifier mention of a file, by name.
+pub fn uses(text: &str) -> std::collections::HashMap<String, Vec<Use>> {
+    let mut ignored = Vec::new();
+    let t = tokenize(text, &mut ignored);
+    let mut out: std::collections::HashMap<String, Vec<Use>> = Default::default();
+    // One frame per open brace: the condition of its block, and for a switch on the target,
+    // its case labels and the condition of the current clause.
+    struct Frame {
+        cond: Option<Cond>,
+        switch: Option<(bool, Vec<String>)>,
+        clause: Option<Cond>,
+    }
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut last_if: Option<Cond> = None;
+    let ident = |i: usize| match t.get(i).map(|x| &x.tok) {
+        Some(Tok::Ident(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let punct = |i: usize, c: char| t.get(i).map(|x| &x.tok) == Some(&Tok::Punct(c));
+    // `runtime.GOOS` / `runtime.GOARCH` starting at i: Some(is_goarch).
+    let target_at = |i: usize| -> Option<bool> {
+        if ident(i)? != "runtime" || !punct(i + 1, '.') {
+            return None;
+        }
+        match ident(i + 2)? {
+            "GOOS" => Some(false),
+            "GOARCH" => Some(true),
+            _ => None,
+        }
+    };
+    let mut i = 0;
+    while i < t.len() {
+        match &t[i].tok {
+            Tok::Punct('{') => {
+                let mut frame = Frame {
+                    cond: None,
+                    switch: None,
+                    clause: None,
+                };
+                // `if runtime.GOOS == "x" {` / `!=`
+                if i >= 7
+                    && ident(i - 7) == Some("if")
+                    && punct(i - 2, '=')
+                    && (punct(i - 3, '=') || punct(i - 3, '!'))
+                    && let (Some(goarch), Some(Tok::Str(v))) =
+                        (target_at(i - 6), t.get(i - 1).map(|x| &x.tok))
+                {
+                    frame.cond = Some(Cond {
+                        goarch,
+                        values: vec![v.clone()],
+                        negate: punct(i - 3, '!'),
+                    });
+                } else if i >= 1 && ident(i - 1) == Some("else") {
+                    frame.cond = last_if.take().map(|c| Cond {
+                        negate: !c.negate,
+                        ..c
+                    });
+                } else if i >= 4
+                    && ident(i - 4) == Some("switch")
+                    && let Some(goarch) = target_at(i - 3)
+                {
+                    // The labels of every clause at this depth, for `default`.
+                    let mut labels = Vec::new();
+                    let mut depth = 0i32;
+                    let mut j = i;
+                    while j < t.len() {
+                        match &t[j].tok {
+                            Tok::Punct('{' | '(' | '[') => depth += 1,
+                            Tok::Punct('}' | ')' | ']') => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            Tok::Ident(k) if depth == 1 && k == "case" => {
+                                let mut k2 = j + 1;
+                                while let Some(tok) = t.get(k2).map(|x| &x.tok) {
+                                    match tok {
+                                        Tok::Str(v) => labels.push(v.clone()),
+                                        Tok::Punct(',') => {}
+                                        _ => break,
+                                    }
+                                    k2 += 1;
+                                }
+                            }
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    frame.switch = Some((goarch, labels));
+                }
+                last_if = None;
+                frames.push(frame);
+            }
+            Tok::Punct('}') => {
+                last_if = frames.pop().and_then(|f| f.cond);
+            }
+            Tok::Ident(k) if k == "case" || k == "default" => {
+                if let Some(f) = frames.last_mut()
+                    && let Some((goarch, labels)) = &f.switch
+                {
+                    if k == "default" {
+                        f.clause = Some(Cond {
+                            goarch: *goarch,
+                            values: labels.clone(),
+                            negate: true,
+                        });
+                    } else {
+                        let mut values = Vec::new();
+                        let mut j = i + 1;
+                        let mut all_strings = true;
+                        while let Some(tok) = t.get(j).map(|x| &x.tok) {
+                            match tok {
+                                Tok::Str(v) => values.push(v.clone()),
+                                Tok::Punct(',') => {}
+                                Tok::Punct(':') => break,
+                                _ => {
+                                    all_strings = false;
+                                    break;
+                                }
+                            }
+                            j += 1;
+                        }
+                        f.clause = all_strings.then_some(Cond {
+                            goarch: *goarch,
+                            values,
+                            negate: false,
+                        });
+                    }
+                }
+            }
+            Tok::Ident(name) => {
+                let after_dot = i > 0 && punct(i - 1, '.');
+                if !after_dot {
+                    let conds = frames
+                        .iter()
+                        .flat_map(|f| f.cond.iter().chain(f.clause.iter()))
+                        .cloned()
+                        .collect();
+                    out.entry(name.clone()).or_default().push(Use {
+                        line: t[i].line,
+                        conds,
+                        declares: i > 0 && ident(i - 1) == Some("func"),
+                    });
+                }
+            }
+            _ => {}
+        }
+        // A `}` followed by anything but `else` ends the if/else chain.
+        if !matches!(t[i].tok, Tok::Punct('}')) && ident(i) != Some("else") {
+            last_if = None;
+        }
+        i += 1;
+    }
+    out
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Ident(String),
-    /// A string, rune or number literal.
+    /// A rune or number literal.
     Lit,
+    /// A string literal's text between its quotes (escapes left as written).
+    Str(String),
     Punct(char),
     /// An automatic or explicit semicolon.
     Semi,
@@ -135,7 +364,7 @@ fn tokenize(text: &str, directives: &mut Vec<Directive>) -> Vec<Token> {
     let needs_semi = |out: &Vec<Token>| {
         matches!(
             out.last().map(|t| &t.tok),
-            Some(Tok::Ident(_) | Tok::Lit | Tok::Punct(')' | ']' | '}'))
+            Some(Tok::Ident(_) | Tok::Lit | Tok::Str(_) | Tok::Punct(')' | ']' | '}'))
         )
     };
     while i < bytes.len() {
@@ -183,10 +412,16 @@ fn tokenize(text: &str, directives: &mut Vec<Directive>) -> Vec<Token> {
                 while j < bytes.len() && bytes[j] != b && bytes[j] != b'\n' {
                     j += if bytes[j] == b'\\' { 2 } else { 1 };
                 }
-                out.push(Token {
-                    tok: Tok::Lit,
-                    line,
-                });
+                let tok = if b == b'"' {
+                    Tok::Str(
+                        text.get(i + 1..j.min(bytes.len()))
+                            .unwrap_or("")
+                            .to_string(),
+                    )
+                } else {
+                    Tok::Lit
+                };
+                out.push(Token { tok, line });
                 i = (j + 1).min(bytes.len());
                 if j < bytes.len() && bytes[j] == b'\n' {
                     i = j; // unterminated: let the newline be seen
@@ -195,8 +430,11 @@ fn tokenize(text: &str, directives: &mut Vec<Directive>) -> Vec<Token> {
             b'`' => {
                 let end =
                     memchr::memchr(b'`', &bytes[i + 1..]).map_or(bytes.len(), |e| i + 1 + e + 1);
+                let inner = text
+                    .get(i + 1..end.saturating_sub(1).max(i + 1))
+                    .unwrap_or("");
                 out.push(Token {
-                    tok: Tok::Lit,
+                    tok: Tok::Str(inner.to_string()),
                     line,
                 });
                 let newlines = memchr::memchr_iter(b'\n', &bytes[i..end]).count();
@@ -366,14 +604,53 @@ impl Reader<'_> {
         }
     }
 
-    /// Import paths are not needed: skip the declaration.
+    /// `import "p"`, `import x "p"`, `import ( ... )`.
     fn imports(&mut self) {
         let grouped = self.peek() == Some(&Tok::Punct('('));
+        let start = self.at;
         if grouped {
             self.skip_group();
         } else {
             self.skip_spec();
         }
+        let mut name = None;
+        for t in &self.t[start..self.at] {
+            match &t.tok {
+                Tok::Ident(n) => name = Some(n.clone()),
+                Tok::Punct('.') => name = Some(".".to_string()),
+                Tok::Str(path) => self.out.imports.push(Import {
+                    name: name.take(),
+                    path: path.clone(),
+                }),
+                Tok::Semi => name = None,
+                _ => {}
+            }
+        }
+    }
+
+    /// The names tokens `from..to` mention: `q.x` qualified, other identifiers bare (a
+    /// selector's field after a non-identifier is not a name).
+    fn refs(&self, from: usize, to: usize) -> Vec<(Option<String>, String)> {
+        let t = &self.t[from.min(self.t.len())..to.min(self.t.len())];
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < t.len() {
+            let after_dot = i > 0 && t[i - 1].tok == Tok::Punct('.');
+            if let Tok::Ident(a) = &t[i].tok
+                && !after_dot
+            {
+                if let (Some(Tok::Punct('.')), Some(Tok::Ident(b))) =
+                    (t.get(i + 1).map(|x| &x.tok), t.get(i + 2).map(|x| &x.tok))
+                {
+                    out.push((Some(a.clone()), b.clone()));
+                    i += 3;
+                    continue;
+                }
+                out.push((None, a.clone()));
+            }
+            i += 1;
+        }
+        out
     }
 
     fn specs(&mut self, kind: &str) {
@@ -414,6 +691,21 @@ impl Reader<'_> {
         if self.at == start && names.is_empty() {
             self.at += 1; // a stray token: make progress
         }
+        let refs = self.refs(start, self.at);
+        for (name, line) in &names {
+            self.out.decls.push(TopDecl {
+                kind: match kind {
+                    "var" => DeclKind::Var,
+                    "const" => DeclKind::Const,
+                    _ => DeclKind::Type,
+                },
+                name: name.clone(),
+                receiver: None,
+                refs: refs.clone(),
+                has_value,
+                line: *line,
+            });
+        }
         for (name, line) in names {
             match kind {
                 "var" => self.out.vars.push(VarDecl {
@@ -428,6 +720,8 @@ impl Reader<'_> {
     }
 
     fn func(&mut self, line: usize) {
+        let sig_start = self.at;
+        let mut sig_end = None;
         let mut receiver = None;
         let mut generic = false;
         if self.peek() == Some(&Tok::Punct('(')) {
@@ -476,6 +770,7 @@ impl Reader<'_> {
                 }
                 Tok::Punct('{') => {
                     has_body = true;
+                    sig_end = Some(self.at);
                     self.skip_group();
                     break;
                 }
@@ -484,6 +779,19 @@ impl Reader<'_> {
                 _ => self.at += 1,
             }
         }
+        let refs = self.refs(sig_start, sig_end.unwrap_or(self.at));
+        self.out.decls.push(TopDecl {
+            kind: if receiver.is_some() {
+                DeclKind::Method
+            } else {
+                DeclKind::Func
+            },
+            name: name.clone(),
+            receiver: receiver.as_ref().map(|(t, _)| t.clone()),
+            refs,
+            has_value: false,
+            line,
+        });
         self.out.funcs.push(FuncDecl {
             name,
             receiver,

@@ -68,6 +68,9 @@ pub struct SymbolDef {
     /// another definition with content replaces at link time.
     pub has_data: bool,
     pub push: Option<Push>,
+    /// The `(*T).m` wrapper the compiler makes in T's package for a value method `T.m`
+    /// (noder's `wrapType`): defined, but never in export data.
+    pub method_wrapper: bool,
 }
 
 /// One tree's linker rule for one platform.
@@ -87,9 +90,31 @@ pub struct LinkerRule {
     pub packages: HashSet<String>,
     /// `defined_elsewhere` answers, by symbol: each is a folder read.
     pub elsewhere: Mutex<HashMap<String, Vec<String>>>,
+    /// The object format's builtin symbols (cmd/internal/goobj/builtinlist.go), with whether
+    /// the builtin is ABIInternal.
+    pub builtins: HashMap<String, bool>,
+    /// Go 1.24+: NumberSyms gives a builtin's index only to references that are not
+    /// linknamed, so a Go pull of a builtin is named and checked; Go 1.23 indexed it too.
+    pub linkname_not_builtin: bool,
+    /// Each standard-library package's imports (resolved to `vendor/` paths where the tree
+    /// vendors them), from its built files.
+    pub imports: HashMap<String, Vec<String>>,
+    /// Per package, what reading each of its objects from export data reads next, built on
+    /// demand (see `reads`).
+    pub objects: Mutex<HashMap<String, std::sync::Arc<ObjectGraph>>>,
+}
+
+/// One package's objects as the compiler's importer reads them: object name → the objects
+/// its declaration names (a type's definition and all its methods' signatures, a function's
+/// signature, a variable's declaration), as `(package, name)`.
+#[derive(Debug, Default)]
+pub struct ObjectGraph {
+    pub edges: HashMap<String, Vec<(String, String)>>,
 }
 
 const LOADER: &str = "src/cmd/link/internal/loader/loader.go";
+const BUILTINS: &str = "src/cmd/internal/goobj/builtinlist.go";
+const OBJ_SYM: &str = "src/cmd/internal/obj/sym.go";
 const OBJFILE: &str = "src/cmd/internal/obj/objfile.go";
 
 /// The tree's version: VERSION's first line, else `devel go1.N` from internal/goversion.
@@ -137,7 +162,12 @@ impl LinkerRule {
         let objfile = std::fs::read_to_string(goroot.join(OBJFILE)).unwrap_or_default();
         let check = check_shape(&loader, &objfile);
         let blocked = blocked::parse(&loader);
-        let (symbols, packages) = index_symbols(goroot, &ctx)?;
+        let (symbols, packages, imports) = index_symbols(goroot, &ctx)?;
+        let builtins = std::fs::read_to_string(goroot.join(BUILTINS))
+            .map(|t| parse_builtins(&t))
+            .unwrap_or_default();
+        let linkname_not_builtin = std::fs::read_to_string(goroot.join(OBJ_SYM))
+            .is_ok_and(|t| t.contains("i != -1 && !rs.IsLinkname()"));
         Ok(LinkerRule {
             goroot: goroot.to_path_buf(),
             version,
@@ -148,8 +178,186 @@ impl LinkerRule {
             symbols,
             packages,
             elsewhere: Mutex::default(),
+            builtins,
+            linkname_not_builtin,
+            imports,
+            objects: Mutex::default(),
         })
     }
+}
+
+/// `{"runtime.morestack", 0},` lines: name → ABIInternal.
+fn parse_builtins(text: &str) -> HashMap<String, bool> {
+    text.lines()
+        .filter_map(|l| {
+            let (name, abi) = l.trim().strip_prefix("{\"")?.split_once("\", ")?;
+            let abi = abi.trim_end_matches("},").trim();
+            Some((name.to_string(), abi == "1"))
+        })
+        .collect()
+}
+
+impl LinkerRule {
+    /// goobj.BuiltinIdx: a builtin under this ABI (any ABI without ABI wrappers).
+    pub fn is_builtin(&self, symbol: &str, abi_internal: bool) -> bool {
+        self.builtins
+            .get(symbol)
+            .is_some_and(|&internal| !self.regabi || internal == abi_internal)
+    }
+
+    /// Whether a program whose package imports `imports` (import paths) links the standard
+    /// package `pkg`: `pkg` is the runtime's closure or that of an imported package.
+    pub fn links_package(&self, pkg: &str, imports: &[String]) -> bool {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut todo: Vec<&str> = vec!["runtime"];
+        todo.extend(imports.iter().map(|i| self.resolve_import(i)));
+        while let Some(p) = todo.pop() {
+            if p == pkg {
+                return true;
+            }
+            if !seen.insert(p) {
+                continue;
+            }
+            if let Some(next) = self.imports.get(p) {
+                todo.extend(next.iter().map(String::as_str));
+            }
+        }
+        false
+    }
+
+    fn resolve_import<'a>(&'a self, path: &'a str) -> &'a str {
+        if self.packages.contains(path) {
+            return path;
+        }
+        match self.imports.get_key_value(&format!("vendor/{path}")) {
+            Some((k, _)) => k,
+            None => path,
+        }
+    }
+
+    /// Whether reading `roots` from export data reads `target` (both `(package, name)`), and
+    /// from which root: the importer reads a named type with its definition and every method
+    /// signature, and each object those name, transitively.
+    pub fn reads(&self, roots: &[(String, String)], target: &(String, String)) -> Option<String> {
+        for root in roots {
+            let mut seen: HashSet<(String, String)> = HashSet::new();
+            let mut todo = vec![root.clone()];
+            while let Some(o) = todo.pop() {
+                if &o == target {
+                    return Some(format!("{}.{}", root.0, root.1));
+                }
+                if !seen.insert(o.clone()) {
+                    continue;
+                }
+                let graph = self.object_graph(&o.0);
+                if let Some(next) = graph.edges.get(&o.1) {
+                    todo.extend(next.iter().filter(|n| !seen.contains(*n)).cloned());
+                }
+            }
+        }
+        None
+    }
+
+    fn object_graph(&self, pkg: &str) -> std::sync::Arc<ObjectGraph> {
+        if let Some(g) = self.objects.lock().ok().and_then(|m| m.get(pkg).cloned()) {
+            return g;
+        }
+        let g = std::sync::Arc::new(self.read_object_graph(pkg));
+        if let Ok(mut m) = self.objects.lock() {
+            m.insert(pkg.to_string(), g.clone());
+        }
+        g
+    }
+
+    fn read_object_graph(&self, pkg: &str) -> ObjectGraph {
+        let mut graph = ObjectGraph::default();
+        if !self.packages.contains(pkg) {
+            return graph;
+        }
+        let dir = self.goroot.join("src").join(pkg);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return graph;
+        };
+        let mut files: Vec<(GoDecls, HashMap<String, String>)> = Vec::new();
+        for e in entries.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().to_string();
+            if !name.ends_with(".go") || name.ends_with("_test.go") || name.starts_with(['.', '_'])
+            {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            if !file_is_built(&self.ctx, &name, &text) {
+                continue;
+            }
+            let d = godecl::parse(&text);
+            if d.package
+                .as_deref()
+                .is_some_and(|p| p.ends_with("_test") || p == "main")
+            {
+                continue;
+            }
+            let names = d
+                .imports
+                .iter()
+                .map(|i| {
+                    let path = self.resolve_import(&i.path).to_string();
+                    (import_name(i.name.as_deref(), &i.path), path)
+                })
+                .collect();
+            files.push((d, names));
+        }
+        let locals: HashSet<String> = files
+            .iter()
+            .flat_map(|(d, _)| {
+                d.decls
+                    .iter()
+                    .filter(|x| x.kind != godecl::DeclKind::Method)
+                    .map(|x| x.name.clone())
+            })
+            .collect();
+        for (d, names) in &files {
+            for decl in &d.decls {
+                let key = match (&decl.kind, &decl.receiver) {
+                    (godecl::DeclKind::Method, Some(t)) => t.clone(),
+                    (godecl::DeclKind::Method, None) => continue,
+                    _ => decl.name.clone(),
+                };
+                let out = graph.edges.entry(key).or_default();
+                for (q, n) in &decl.refs {
+                    match q {
+                        Some(q) => {
+                            if let Some(path) = names.get(q) {
+                                out.push((path.clone(), n.clone()));
+                            }
+                        }
+                        None if locals.contains(n) => out.push((pkg.to_string(), n.clone())),
+                        None => {}
+                    }
+                }
+            }
+        }
+        graph
+    }
+}
+
+/// The name an import binds in a file: its alias, else the path's last element (the one
+/// before a `/vN` major-version suffix).
+pub fn import_name(alias: Option<&str>, path: &str) -> String {
+    if let Some(a) = alias {
+        return a.to_string();
+    }
+    let mut parts = path.rsplit('/');
+    let last = parts.next().unwrap_or(path);
+    let is_major =
+        last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit());
+    let name = if is_major {
+        parts.next().unwrap_or(last)
+    } else {
+        last
+    };
+    name.trim_start_matches("go-").replace(['-', '.'], "_")
 }
 
 impl LinkerRule {
@@ -415,9 +623,11 @@ pub fn file_is_built(ctx: &BuildContext, name: &str, text: &str) -> bool {
     !(name.ends_with(".go") && !ctx.cgo && imports_c(text))
 }
 
-/// `import "C"`: a cgo file, built only with cgo.
+/// `import "C"` in the import declarations: a cgo file, built only with cgo. As for the go
+/// command, the words in a comment or a string do not count (go/build's own build.go
+/// mentions them); only files that hold `"C"` at all are parsed.
 pub fn imports_c(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"import \"C\"").is_some()
+    memchr::memmem::find(text.as_bytes(), b"\"C\"").is_some() && godecl::parse(text).imports_c()
 }
 
 fn read_tree_file(goroot: &Path, ctx: &BuildContext, dir: &str, rel: &str) -> Option<TreeFile> {
@@ -448,7 +658,11 @@ fn read_tree_file(goroot: &Path, ctx: &BuildContext, dir: &str, rel: &str) -> Op
     })
 }
 
-type Index = (HashMap<String, SymbolDef>, HashSet<String>);
+type Index = (
+    HashMap<String, SymbolDef>,
+    HashSet<String>,
+    HashMap<String, Vec<String>>,
+);
 
 fn index_symbols(goroot: &Path, ctx: &BuildContext) -> Result<Index> {
     let files = tree_files(goroot)?;
@@ -498,8 +712,28 @@ fn index_symbols(goroot: &Path, ctx: &BuildContext) -> Result<Index> {
             def.asm_ref_in_package = true;
         }
     }
-    let packages = by_package.keys().map(|p| p.to_string()).collect();
-    Ok((symbols, packages))
+    let packages: HashSet<String> = by_package.keys().map(|p| p.to_string()).collect();
+    let mut imports: HashMap<String, Vec<String>> = HashMap::new();
+    for (pkg, files) in &by_package {
+        let mut list: Vec<String> = Vec::new();
+        for f in files {
+            if let FileContent::Go(d) = &f.content {
+                for i in &d.imports {
+                    let vendored = format!("vendor/{}", i.path);
+                    let path = if !packages.contains(&i.path) && packages.contains(&vendored) {
+                        vendored
+                    } else {
+                        i.path.clone()
+                    };
+                    if !list.contains(&path) {
+                        list.push(path);
+                    }
+                }
+            }
+        }
+        imports.insert(pkg.to_string(), list);
+    }
+    Ok((symbols, packages, imports))
 }
 
 fn add_package(
@@ -546,6 +780,7 @@ fn add_package(
             }
         }
     }
+    let mut wrappers: Vec<(String, String)> = Vec::new();
     let mut define = |sym: String, kind: DefKind, site: String, has_data: bool| {
         symbols.entry(sym).or_insert(SymbolDef {
             package: pkg.to_string(),
@@ -555,6 +790,7 @@ fn add_package(
             asm_ref_in_package: false,
             has_data,
             push: None,
+            method_wrapper: false,
         });
     };
     for f in files {
@@ -572,12 +808,11 @@ fn add_package(
                         _ => func.symbol(pkg),
                     };
                     if func.has_body {
-                        define(
-                            sym,
-                            DefKind::GoFunc,
-                            format!("{}:{}", f.rel, func.line),
-                            true,
-                        );
+                        let site = format!("{}:{}", f.rel, func.line);
+                        if let Some((t, false)) = &func.receiver {
+                            wrappers.push((format!("{pkg}.(*{t}).{}", func.name), site.clone()));
+                        }
+                        define(sym, DefKind::GoFunc, site, true);
                     } else if func.receiver.is_none() {
                         go_decls.push((pkg.to_string(), sym));
                     }
@@ -623,6 +858,18 @@ fn add_package(
                 }
             }
         }
+    }
+    for (sym, site) in wrappers {
+        symbols.entry(sym).or_insert(SymbolDef {
+            package: pkg.to_string(),
+            kind: DefKind::GoFunc,
+            site,
+            go_decl: false,
+            asm_ref_in_package: false,
+            has_data: true,
+            push: None,
+            method_wrapper: true,
+        });
     }
     for (local, (target, push)) in directives {
         if locals.contains_key(local) {

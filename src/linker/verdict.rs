@@ -33,9 +33,93 @@ impl Link {
     }
 }
 
+/// Why the linker does what it does, for tools (report, adopt) that must not parse `reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    /// A type or constant: the compiler refuses the directive.
+    NotFuncOrVar,
+    /// The file is not built for the release and platform.
+    NotBuilt,
+    /// Nothing live uses the pulled name (unused, or only in branches the compiler folds
+    /// away), so the object holds no reference.
+    Unreferenced,
+    /// A definition of the package's own symbol.
+    OwnDefinition,
+    /// A definition (push) of a symbol the tree defines with content too.
+    Duplicate,
+    /// A variable with a value, replacing the tree's zero-valued one.
+    ReplacesBss,
+    /// A definition of a symbol the tree lacks.
+    Defines,
+    /// The release's linker checks no linkname (Go 1.22 and earlier).
+    NoCheck,
+    /// In `blockedLinknames`.
+    Blocked,
+    /// The linker's builtin symbol: referenced by index, never checked.
+    Builtin,
+    /// The compiler knew the symbol from export data and wrote a package reference, which
+    /// `loadObjRefs` never checks.
+    PackageRef,
+    /// A reference from the defining package.
+    SamePackage,
+    /// Pushed with `//go:linkname`.
+    Pushed,
+    /// Pushed with `//go:linknamestd`, and the referrer is in the standard library.
+    LinknamestdStd,
+    /// Pushed with `//go:linknamestd` only; the referrer is not in the standard library.
+    Linknamestd,
+    /// Defined and not pushed.
+    NoPush,
+    /// Reaches an ABI wrapper, which Go 1.23–1.26 let through.
+    AbiWrapper,
+    /// Defined in assembly, which Go 1.23–1.26 mark as linknamed.
+    AsmFlagged,
+    /// An assembly symbol named for the referring package.
+    AsmNamedForPackage,
+    /// A C-like assembly symbol without a package.
+    NoPackage,
+    /// Defined in assembly on a platform without ABI wrappers: not checked.
+    NoRegabi,
+    /// No such symbol (or not under the ABI the reference needs) on the platform.
+    Undefined,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::NotFuncOrVar => "not-func-or-var",
+            Cause::NotBuilt => "not-built",
+            Cause::Unreferenced => "unreferenced",
+            Cause::OwnDefinition => "own-definition",
+            Cause::Duplicate => "duplicate",
+            Cause::ReplacesBss => "replaces-bss",
+            Cause::Defines => "defines",
+            Cause::NoCheck => "no-check",
+            Cause::Blocked => "blocked",
+            Cause::Builtin => "builtin",
+            Cause::PackageRef => "package-ref",
+            Cause::SamePackage => "same-package",
+            Cause::Pushed => "pushed",
+            Cause::LinknamestdStd => "linknamestd-std",
+            Cause::Linknamestd => "linknamestd",
+            Cause::NoPush => "no-push",
+            Cause::AbiWrapper => "abi-wrapper",
+            Cause::AsmFlagged => "asm-flagged",
+            Cause::AsmNamedForPackage => "asm-named-for-package",
+            Cause::NoPackage => "no-package",
+            Cause::NoRegabi => "no-regabi",
+            Cause::Undefined => "undefined",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub link: Link,
+    /// Absent in records of linkallow versions before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
     pub reason: String,
 }
 
@@ -46,9 +130,11 @@ pub enum PullKind {
     Var,
     Type,
     Const,
-    /// A reference from assembly; `abi_internal` when written `<ABIInternal>`.
+    /// A reference from assembly; `abi_internal` when written `<ABIInternal>`, `is_static`
+    /// when written `name<>` (a file-local symbol).
     Asm {
         abi_internal: bool,
+        is_static: bool,
     },
 }
 
@@ -84,11 +170,20 @@ pub struct Pull<'a> {
     pub package: &'a str,
     /// The file is built for this tree's release and the target platform.
     pub active: bool,
+    /// Why no live code uses the pulled name, if none does: the object then holds no
+    /// reference for the linker to check or resolve.
+    pub unreferenced: Option<&'a str>,
+    /// The compiler has read the symbol's object (or its receiver type) from export data
+    /// before the pull: the reference is by package index (`reached` names what led there).
+    pub package_ref: Option<&'a str>,
+    /// The import paths of the pulling package, for what a program with it links.
+    pub imports: &'a [String],
 }
 
-fn verdict(link: Link, reason: impl Into<String>) -> Verdict {
+fn verdict(link: Link, cause: Cause, reason: impl Into<String>) -> Verdict {
     Verdict {
         link,
+        cause: Some(cause),
         reason: reason.into(),
     }
 }
@@ -101,6 +196,7 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
         PullKind::Type | PullKind::Const => {
             return verdict(
                 Link::Ignored,
+                Cause::NotFuncOrVar,
                 format!(
                     "a linkname on a {}: the compiler refuses it (must refer to declared function or variable); the linker never sees it",
                     pull.kind.as_str()
@@ -112,17 +208,29 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
     if !pull.active {
         return verdict(
             Link::Inactive,
+            Cause::NotBuilt,
             format!("the file is not built for {version} on {platform}"),
         );
     }
     let def = rule.symbols.get(pull.symbol);
     if pull.defines {
         return match def {
-            Some(d) if d.package == pull.package => {
-                verdict(Link::Ok, format!("the definition itself ({})", d.site))
-            }
+            Some(d) if d.package == pull.package => verdict(
+                Link::Ok,
+                Cause::OwnDefinition,
+                format!("the definition itself ({})", d.site),
+            ),
+            Some(d) if !rule.links_package(&d.package, pull.imports) => verdict(
+                Link::Ok,
+                Cause::Defines,
+                format!(
+                    "defines {}; {version} defines it too ({}), but {} is not linked into a program that imports {}",
+                    pull.symbol, d.site, d.package, pull.package
+                ),
+            ),
             Some(d) if d.has_data || pull.kind != PullKind::Var => verdict(
                 Link::Rejected,
+                Cause::Duplicate,
                 format!(
                     "defines {} (a push), but {version} also defines it at {}: duplicated definition",
                     pull.symbol, d.site
@@ -130,6 +238,7 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             ),
             Some(d) => verdict(
                 Link::Ok,
+                Cause::ReplacesBss,
                 format!(
                     "defines {} with a value, which replaces the tree's zero-valued variable at {}",
                     pull.symbol, d.site
@@ -137,6 +246,7 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             ),
             None => verdict(
                 Link::Ok,
+                Cause::Defines,
                 format!(
                     "defines {} (a push into its package); the linker checks only references",
                     pull.symbol
@@ -144,10 +254,51 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             ),
         };
     }
+    if let Some(why) = pull.unreferenced {
+        return verdict(
+            Link::Inactive,
+            Cause::Unreferenced,
+            format!("no live code uses it on {platform} ({why}): the object holds no reference"),
+        );
+    }
+    // NumberSyms (cmd/internal/obj/sym.go) refers to a builtin (goobj.BuiltinIdx) by index:
+    // from assembly, with `<>` or without, and before Go 1.24 from a Go pull too. Such a
+    // reference reaches the runtime's symbol and is never checked.
+    let builtin_abi = match pull.kind {
+        PullKind::Asm { abi_internal, .. } => Some(abi_internal),
+        PullKind::Func if !rule.linkname_not_builtin => Some(true),
+        PullKind::Var if !rule.linkname_not_builtin => Some(false),
+        _ => None,
+    };
+    if let Some(abi_internal) = builtin_abi
+        && rule.is_builtin(pull.symbol, abi_internal)
+    {
+        return verdict(
+            Link::Ok,
+            Cause::Builtin,
+            format!(
+                "a builtin of {version}'s object format (cmd/internal/goobj/builtinlist.go): referenced by index, never checked"
+            ),
+        );
+    }
+    if let PullKind::Asm {
+        is_static: true, ..
+    } = pull.kind
+    {
+        return verdict(
+            Link::Undefined,
+            Cause::Undefined,
+            format!(
+                "written {}<>: a file-local symbol, which no other file defines (only builtins resolve across files)",
+                pull.symbol
+            ),
+        );
+    }
     let Some(shape) = &rule.check else {
         return match reached(rule, pull, def) {
             Some(r) => verdict(
                 Link::Ok,
+                Cause::NoCheck,
                 format!(
                     "{version} checks no linkname; defined at {}",
                     def_of(&r).site
@@ -156,6 +307,20 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             None => undefined(rule, pull, &platform),
         };
     };
+    // loadObjRefs calls checkLinkname only for non-package references.
+    if let Some(via) = pull.package_ref {
+        return match reached(rule, pull, def) {
+            Some(r) => verdict(
+                Link::Ok,
+                Cause::PackageRef,
+                format!(
+                    "the compiler read it from export data before the pull ({via}), so the object refers to it by package index, which the linker never checks; defined at {}",
+                    def_of(&r).site
+                ),
+            ),
+            None => undefined(rule, pull, &platform),
+        };
+    }
     if let Some(b) = rule.blocked.get(pull.symbol)
         && !blocked::allows(b, pull.package, shape.fips_version_drop)
     {
@@ -166,6 +331,7 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
         };
         return verdict(
             Link::Rejected,
+            Cause::Blocked,
             format!(
                 "in blockedLinknames (cmd/link/internal/loader/loader.go:{}), which allows only {who}",
                 b.line
@@ -177,7 +343,11 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
     };
     let d = def_of(&r);
     if d.package == pull.package {
-        return verdict(Link::Ok, "a reference from the defining package");
+        return verdict(
+            Link::Ok,
+            Cause::SamePackage,
+            "a reference from the defining package",
+        );
     }
     match r {
         Reached::Go(d) => by_push(d, pull, shape, version),
@@ -185,6 +355,7 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             if shape.wrapper_allowed {
                 verdict(
                     Link::Ok,
+                    Cause::AbiWrapper,
                     format!(
                         "reaches the ABI wrapper of {}, which {version}'s linker lets through ({})",
                         d.site, shape.site
@@ -198,6 +369,7 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             if shape.asm_flagged {
                 return verdict(
                     Link::Ok,
+                    Cause::AsmFlagged,
                     format!(
                         "defined in assembly at {}; {version} marks every assembly symbol as linknamed",
                         d.site
@@ -210,15 +382,21 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
             if pull.symbol.starts_with(pull.package) {
                 return verdict(
                     Link::Ok,
+                    Cause::AsmNamedForPackage,
                     "an assembly symbol named for the referring package",
                 );
             }
             if !pull.symbol.contains('.') {
-                return verdict(Link::Ok, "a C-like assembly symbol (no package)");
+                return verdict(
+                    Link::Ok,
+                    Cause::NoPackage,
+                    "a C-like assembly symbol (no package)",
+                );
             }
             if !rule.regabi {
                 return verdict(
                     Link::Ok,
+                    Cause::NoRegabi,
                     format!(
                         "defined in assembly at {}; without ABI wrappers on {} the linker cannot check it",
                         d.site, rule.ctx.goarch
@@ -253,7 +431,7 @@ fn reached<'a>(rule: &LinkerRule, pull: &Pull, def: Option<&'a SymbolDef>) -> Op
     let d = def?;
     let wants_internal = match pull.kind {
         PullKind::Func => true,
-        PullKind::Asm { abi_internal } => abi_internal,
+        PullKind::Asm { abi_internal, .. } => abi_internal,
         _ => false,
     };
     let abi0_wrapper = d.push.is_some() || d.asm_ref_in_package;
@@ -286,7 +464,7 @@ fn by_push(d: &SymbolDef, pull: &Pull, shape: &CheckShape, version: &str) -> Ver
         Some(Push {
             std_only: false,
             site,
-        }) => verdict(Link::Ok, format!("pushed at {site}")),
+        }) => verdict(Link::Ok, Cause::Pushed, format!("pushed at {site}")),
         Some(Push {
             std_only: true,
             site,
@@ -294,16 +472,18 @@ fn by_push(d: &SymbolDef, pull: &Pull, shape: &CheckShape, version: &str) -> Ver
             if is_std(pull.package) {
                 verdict(
                     Link::Ok,
+                    Cause::LinknamestdStd,
                     format!("pushed for the standard library at {site}"),
                 )
             } else {
                 verdict(
                     Link::Rejected,
+                    Cause::Linknamestd,
                     format!("pushed for the standard library only (//go:linknamestd at {site})"),
                 )
             }
         }
-        Some(Push { site, .. }) => verdict(Link::Ok, format!("pushed at {site}")),
+        Some(Push { site, .. }) => verdict(Link::Ok, Cause::Pushed, format!("pushed at {site}")),
         None => no_push(d, version),
     }
 }
@@ -311,6 +491,7 @@ fn by_push(d: &SymbolDef, pull: &Pull, shape: &CheckShape, version: &str) -> Ver
 fn no_push(d: &SymbolDef, version: &str) -> Verdict {
     verdict(
         Link::Rejected,
+        Cause::NoPush,
         format!(
             "defined at {} and not pushed: {version} has no //go:linkname for it in {}",
             d.site, d.package
@@ -341,7 +522,7 @@ fn undefined(rule: &LinkerRule, pull: &Pull, platform: &str) -> Verdict {
             }
         },
     };
-    verdict(Link::Undefined, why)
+    verdict(Link::Undefined, Cause::Undefined, why)
 }
 
 /// The package of a linker symbol: up to the first `.` after the last `/` (before any `(`).
@@ -376,6 +557,7 @@ mod tests {
                 std_only,
                 site: site.into(),
             }),
+            method_wrapper: false,
         }
     }
 
@@ -437,6 +619,10 @@ mod tests {
             symbols,
             packages: HashSet::from(["runtime".to_string()]),
             elsewhere: Default::default(),
+            builtins: Default::default(),
+            linkname_not_builtin: true,
+            imports: Default::default(),
+            objects: Default::default(),
         }
     }
 
@@ -460,6 +646,9 @@ mod tests {
                 defines: false,
                 package: "main",
                 active: true,
+                unreferenced: None,
+                package_ref: None,
+                imports: &[],
             },
         )
         .link
@@ -469,6 +658,7 @@ mod tests {
     fn the_rule_per_release() {
         let asm = PullKind::Asm {
             abi_internal: false,
+            is_static: false,
         };
         let (r22, r26, r27) = (
             rule(22, None),
@@ -545,6 +735,9 @@ mod tests {
                 defines: false,
                 package: "main",
                 active: true,
+                unreferenced: None,
+                package_ref: None,
+                imports: &[],
             },
         );
         assert!(v.reason.contains("runtime/s.go:4"), "{}", v.reason);
@@ -556,6 +749,9 @@ mod tests {
                 defines: false,
                 package: "iter",
                 active: true,
+                unreferenced: None,
+                package_ref: None,
+                imports: &[],
             },
         );
         assert_eq!(v.link, Link::Ok);
@@ -567,6 +763,9 @@ mod tests {
                 defines: false,
                 package: "main",
                 active: false,
+                unreferenced: None,
+                package_ref: None,
+                imports: &[],
             },
         );
         assert_eq!(v.link, Link::Inactive);

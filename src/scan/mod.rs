@@ -26,7 +26,11 @@ pub struct PullRecord {
     /// Relative to the module root.
     pub file: String,
     pub line: usize,
+    /// Byte columns (1-based) of the target: the directive's symbol, or the assembly operand;
+    /// `end_column` is just past it (0 in records written before it existed).
     pub column: usize,
+    #[serde(default)]
+    pub end_column: usize,
     /// The linker name, e.g. `runtime.memhash`.
     pub symbol: String,
     /// The Go name in the pulling file (for assembly: the operand as written).
@@ -61,6 +65,21 @@ struct Found {
     name: String,
     header: Option<String>,
     cgo_file: bool,
+    /// For a Go pull: its package's Go files and where the pull is declared, to decide per
+    /// tree what the compiler emits for it.
+    origin: Option<Origin>,
+    /// For an assembly file: its package's imports.
+    asm_imports: Vec<String>,
+}
+
+/// Where a Go pull sits in its package.
+struct Origin {
+    folder: Arc<Folder>,
+    /// Index of the pull's file in `folder.files`.
+    file: usize,
+    /// The pulled local name and its declaration's index in the file's `decls`.
+    local: String,
+    decl: Option<usize>,
 }
 
 pub struct ScanOutput {
@@ -99,12 +118,30 @@ pub fn scan_walked(
     let mut errors = walked.errors;
     let mut records = Vec::new();
     let mut bytes = 0;
+    let mut all = Vec::new();
     for (found, err, n) in results {
         bytes += n;
         errors.extend(err);
-        for f in found {
-            records.push(judge_all(f, rules));
+        all.extend(found);
+    }
+    // A symbol the package defines itself (an assembly TEXT/GLOBL, a Go push with a body or
+    // value) is what its own assembly references reach: they are not pulls from the standard
+    // library. (Another package's definition counts only when both are linked, which scan
+    // cannot tell.)
+    let key = |r: &PullRecord| {
+        let dir = r.file.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        (r.module.clone(), r.version.clone(), dir, r.symbol.clone())
+    };
+    let own: std::collections::HashSet<_> = all
+        .iter()
+        .filter(|f| f.record.defines)
+        .map(|f| key(&f.record))
+        .collect();
+    for f in all {
+        if !f.record.defines && f.record.kind == "asm" && own.contains(&key(&f.record)) {
+            continue;
         }
+        records.push(judge_all(f, rules));
     }
     records.sort_by(|a, b| {
         (&a.module, &a.version, &a.file, a.line, a.column)
@@ -126,6 +163,24 @@ fn judge_all(f: Found, rules: &[LinkerRule]) -> PullRecord {
     let mut verdicts = BTreeMap::new();
     for rule in rules {
         let active = is_built(&rule.ctx, &f.name, f.header.as_deref(), f.cgo_file);
+        let unit = f
+            .origin
+            .as_ref()
+            .map(|o| (o, o.folder.unit(&rule.ctx, o.file)));
+        let imports: Vec<String> = unit
+            .as_ref()
+            .map_or_else(|| f.asm_imports.clone(), |(o, u)| o.folder.imports(u));
+        let mut unreferenced = None;
+        let mut package_ref = None;
+        if let Some((o, u)) = &unit
+            && active
+            && !record.defines
+        {
+            unreferenced = o.folder.unreferenced(u, o, &rule.ctx);
+            if rule.check.is_some() && unreferenced.is_none() {
+                package_ref = o.folder.package_ref(u, o, rule, &record.symbol);
+            }
+        }
         let v = verdict::judge(
             rule,
             &Pull {
@@ -134,6 +189,9 @@ fn judge_all(f: Found, rules: &[LinkerRule]) -> PullRecord {
                 defines: record.defines,
                 package: &f.package,
                 active,
+                unreferenced: unreferenced.as_deref(),
+                package_ref: package_ref.as_deref(),
+                imports: &imports,
             },
         );
         verdicts.insert(rule.version.clone(), v);
@@ -258,25 +316,28 @@ fn scan_file(
         None => root.display().to_string(),
     };
     let record =
-        |line, column, symbol: String, local: String, kind: PullKind, defines| PullRecord {
-            module: module_name.clone(),
-            version: version.clone(),
-            file: rel.clone(),
-            line,
-            column,
-            symbol,
-            local,
-            kind: kind.as_str().to_string(),
-            defines,
-            test,
-            build: build.clone(),
-            verdicts: None,
+        |line, (column, end_column), symbol: String, local: String, kind: PullKind, defines| {
+            PullRecord {
+                module: module_name.clone(),
+                version: version.clone(),
+                file: rel.clone(),
+                line,
+                column,
+                end_column,
+                symbol,
+                local,
+                kind: kind.as_str().to_string(),
+                defines,
+                test,
+                build: build.clone(),
+                verdicts: None,
+            }
         };
     let mut found = Vec::new();
     if is_go {
         let decls = godecl::parse(&text);
         let package = linker_package(decls.package.as_deref(), &import_path);
-        let mut siblings: Option<Arc<Vec<GoDecls>>> = None;
+        let mut siblings: Option<Arc<Folder>> = None;
         for d in &decls.directives {
             let Some(target) = &d.target else { continue };
             let Some(target_pkg) = symbol_package(target) else {
@@ -285,10 +346,28 @@ fn scan_file(
             if !is_std(target_pkg) || target_pkg == import_path {
                 continue;
             }
+            let folder = siblings.get_or_insert_with(|| folders.of(path)).clone();
             let local_kind = decls.lookup(&d.local).map(|(k, _)| k).or_else(|| {
-                let sib = siblings.get_or_insert_with(|| folders.of(path));
-                sib.iter().find_map(|s| s.lookup(&d.local).map(|(k, _)| k))
+                folder
+                    .files
+                    .iter()
+                    .filter(|s| s.decls.package == decls.package)
+                    .find_map(|s| s.decls.lookup(&d.local).map(|(k, _)| k))
             });
+            let origin = folder
+                .files
+                .iter()
+                .position(|s| s.name == name)
+                .map(|file| Origin {
+                    file,
+                    decl: folder.files[file]
+                        .decls
+                        .decls
+                        .iter()
+                        .position(|x| x.name == d.local && x.kind != godecl::DeclKind::Method),
+                    local: d.local.clone(),
+                    folder: folder.clone(),
+                });
             let (kind, defines) = match local_kind {
                 Some(LocalKind::Func { has_body }) => (PullKind::Func, has_body),
                 Some(LocalKind::Var { has_value }) => (PullKind::Var, has_value),
@@ -299,7 +378,7 @@ fn scan_file(
             found.push(Found {
                 record: record(
                     d.line,
-                    d.col,
+                    target_columns(&text, d.line, d.col, target),
                     target.clone(),
                     d.local.clone(),
                     kind,
@@ -310,11 +389,18 @@ fn scan_file(
                 name: name.clone(),
                 header: Some(header.clone()),
                 cgo_file,
+                origin,
+                asm_imports: Vec::new(),
             });
         }
     } else {
         let package = linker_package(dir_package(path).as_deref(), &import_path);
         let mut seen = std::collections::HashSet::new();
+        let folder = folders.of(path);
+        let plain: Vec<usize> = (0..folder.files.len())
+            .filter(|&i| !folder.files[i].name.ends_with("_test.go"))
+            .collect();
+        let asm_imports = folder.imports(&plain);
         for s in asm::symbols(&text) {
             let Some(p) = &s.package else { continue };
             if !is_std(p) || *p == import_path {
@@ -327,14 +413,29 @@ fn scan_file(
             let local = format!("{}·{}", p.replace('/', "∕"), s.name);
             let kind = PullKind::Asm {
                 abi_internal: s.abi_internal,
+                is_static: s.is_static,
+            };
+            let local = if s.is_static {
+                format!("{local}<>")
+            } else {
+                local
             };
             found.push(Found {
-                record: record(s.line, s.col, symbol, local, kind, s.definition),
+                record: record(
+                    s.line,
+                    (s.col, s.end_col),
+                    symbol,
+                    local,
+                    kind,
+                    s.definition,
+                ),
                 kind,
                 package: package.clone(),
                 name: name.clone(),
                 header: Some(header.clone()),
                 cgo_file: false,
+                origin: None,
+                asm_imports: asm_imports.clone(),
             });
         }
     }
@@ -375,13 +476,208 @@ fn dir_package(asm_file: &Path) -> Option<String> {
     None
 }
 
-/// Declarations of each folder's Go files, read once per folder when a directive names a
-/// local declared in another file of its package.
+/// Byte columns of a directive's target on its line: (start, just past the end).
+fn target_columns(text: &str, line: usize, col: usize, target: &str) -> (usize, usize) {
+    let Some(l) = text.lines().nth(line.saturating_sub(1)) else {
+        return (col, col);
+    };
+    let from = col.saturating_sub(1).min(l.len());
+    // The target is the directive's last field.
+    match l[from..].rfind(target) {
+        Some(at) => (from + at + 1, from + at + 1 + target.len()),
+        None => (col, col),
+    }
+}
+
+/// One Go file of a folder, as much as deciding what the compiler emits for a pull needs.
+struct FolderFile {
+    name: String,
+    header: String,
+    cgo: bool,
+    decls: GoDecls,
+    uses: HashMap<String, Vec<godecl::Use>>,
+}
+
+/// A folder's Go files, sorted by name as the go command passes them to the compiler.
 #[derive(Default)]
-struct FolderDecls(Mutex<HashMap<PathBuf, Arc<Vec<GoDecls>>>>);
+struct Folder {
+    files: Vec<FolderFile>,
+}
+
+impl Folder {
+    /// The files compiled with file `at` for `ctx`, in the compiler's order: a package's
+    /// files, then (for a test file of the package) its test files; or an external test
+    /// package's files alone.
+    fn unit(&self, ctx: &BuildContext, at: usize) -> Vec<usize> {
+        let me = &self.files[at];
+        let test = me.name.ends_with("_test.go");
+        let external = me
+            .decls
+            .package
+            .as_deref()
+            .is_some_and(|p| p.ends_with("_test"));
+        let built = |f: &FolderFile| is_built(ctx, &f.name, Some(&f.header), f.cgo);
+        let (mut plain, mut tests) = (Vec::new(), Vec::new());
+        for (i, f) in self.files.iter().enumerate() {
+            if !built(f) && i != at {
+                continue;
+            }
+            let f_test = f.name.ends_with("_test.go");
+            let f_external = f
+                .decls
+                .package
+                .as_deref()
+                .is_some_and(|p| p.ends_with("_test"));
+            if external {
+                if f_external {
+                    tests.push(i);
+                }
+            } else if !f_test {
+                plain.push(i);
+            } else if test && !f_external {
+                tests.push(i);
+            }
+        }
+        plain.extend(tests);
+        plain
+    }
+
+    fn imports(&self, unit: &[usize]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for &i in unit {
+            for imp in &self.files[i].decls.imports {
+                if !out.contains(&imp.path) {
+                    out.push(imp.path.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Why nothing live in the unit uses the pull's local name, if nothing does.
+    fn unreferenced(&self, unit: &[usize], o: &Origin, ctx: &BuildContext) -> Option<String> {
+        let decl_line = o
+            .decl
+            .and_then(|d| self.files[o.file].decls.decls.get(d))
+            .map(|d| d.line);
+        let mut folded = None;
+        for &i in unit {
+            let f = &self.files[i];
+            let Some(uses) = f.uses.get(&o.local) else {
+                continue;
+            };
+            let mut decl_seen = false;
+            for u in uses {
+                if u.declares || (i == o.file && Some(u.line) == decl_line && !decl_seen) {
+                    decl_seen = true;
+                    continue;
+                }
+                match u.conds.iter().find(|c| !c.holds(&ctx.goos, &ctx.goarch)) {
+                    None => return None,
+                    Some(c) => {
+                        folded.get_or_insert_with(|| {
+                            let what = if c.goarch { "GOARCH" } else { "GOOS" };
+                            let op = if c.negate { "not" } else { "" };
+                            format!(
+                                "{}:{} is under runtime.{what} {op} in {:?}, which the compiler folds away",
+                                f.name, u.line, c.values
+                            )
+                            .replace("  ", " ")
+                        });
+                    }
+                }
+            }
+        }
+        Some(folded.unwrap_or_else(|| format!("{} is declared but never used", o.local)))
+    }
+
+    /// Whether the compiler reads the pulled symbol's object (a method's receiver type) from
+    /// export data before it reads the pull, so that the reference is a package reference.
+    fn package_ref(
+        &self,
+        unit: &[usize],
+        o: &Origin,
+        rule: &LinkerRule,
+        symbol: &str,
+    ) -> Option<String> {
+        let target = export_object(rule, symbol)?;
+        let decl = o.decl?;
+        // The compiler reads variable initializers first (init order), then every
+        // declaration in file order; a declaration reads its signature or type, not a body.
+        let mut order: Vec<(usize, usize)> = Vec::new();
+        for &i in unit {
+            for (k, d) in self.files[i].decls.decls.iter().enumerate() {
+                if d.kind == godecl::DeclKind::Var && d.has_value {
+                    order.push((i, k));
+                }
+            }
+        }
+        'files: for &i in unit {
+            for k in 0..self.files[i].decls.decls.len() {
+                order.push((i, k));
+                if i == o.file && k == decl {
+                    break 'files;
+                }
+            }
+        }
+        let mut roots: Vec<(String, String)> = Vec::new();
+        let mut seen_local: std::collections::HashSet<String> = Default::default();
+        let mut todo = order;
+        while let Some((i, k)) = todo.pop() {
+            let f = &self.files[i];
+            let d = &f.decls.decls[k];
+            for (q, n) in &d.refs {
+                match q {
+                    Some(q) => {
+                        if let Some(imp) = f.decls.imports.iter().find(|imp| {
+                            crate::linker::tree::import_name(imp.name.as_deref(), &imp.path) == *q
+                        }) && is_std(&imp.path)
+                        {
+                            roots.push((imp.path.clone(), n.clone()));
+                        }
+                    }
+                    // A local type is read with its methods; a local func or var with its
+                    // declaration.
+                    None if seen_local.insert(n.clone()) => {
+                        for &j in unit {
+                            for (k2, d2) in self.files[j].decls.decls.iter().enumerate() {
+                                let named = d2.kind != godecl::DeclKind::Method && d2.name == *n;
+                                if named || d2.receiver.as_deref() == Some(n.as_str()) {
+                                    todo.push((j, k2));
+                                }
+                            }
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        rule.reads(&roots, &target)
+    }
+}
+
+/// The object whose reading from export data indexes `symbol`: a declared method's receiver
+/// type, or the function or variable itself. Compiler-made wrappers are in no export data.
+fn export_object(rule: &LinkerRule, symbol: &str) -> Option<(String, String)> {
+    let def = rule.symbols.get(symbol)?;
+    if def.method_wrapper {
+        return None;
+    }
+    let pkg = symbol_package(symbol)?;
+    let rest = &symbol[pkg.len() + 1..];
+    let object = match rest.strip_prefix("(*") {
+        Some(r) => r.split_once(')')?.0,
+        None => rest.split('.').next()?,
+    };
+    Some((pkg.to_string(), object.to_string()))
+}
+
+/// Each folder's Go files, read once per folder holding a pull.
+#[derive(Default)]
+struct FolderDecls(Mutex<HashMap<PathBuf, Arc<Folder>>>);
 
 impl FolderDecls {
-    fn of(&self, file: &Path) -> Arc<Vec<GoDecls>> {
+    fn of(&self, file: &Path) -> Arc<Folder> {
         let Some(dir) = file.parent() else {
             return Arc::default();
         };
@@ -396,16 +692,32 @@ impl FolderDecls {
     }
 }
 
-fn folder_decls(dir: &Path) -> Vec<GoDecls> {
+fn folder_decls(dir: &Path) -> Folder {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return Folder::default();
     };
-    entries
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "go") && p.is_file())
-        .filter_map(|p| crate::readfile::regular_string(&p).ok())
-        .map(|t| godecl::parse(&t))
-        .collect()
+        .collect();
+    paths.sort();
+    let files = paths
+        .into_iter()
+        .filter_map(|p| {
+            let text = crate::readfile::regular_string(&p).ok()?;
+            let name = p.file_name()?.to_string_lossy().to_string();
+            let decls = godecl::parse(&text);
+            Some(FolderFile {
+                header: header_of(&text),
+                cgo: decls.imports_c(),
+                uses: godecl::uses(&text),
+                decls,
+                name,
+            })
+        })
+        .filter(|f| !f.name.starts_with(['.', '_']))
+        .collect();
+    Folder { files }
 }
 
 #[cfg(test)]
