@@ -52,21 +52,23 @@ pub const NOT_A_BLOCK: &str = "a block holds a module list (or, for a push, the 
 /// signature line; a doc comment that merely mentions go.dev/issue/67401 is not a block.
 pub fn block_extent(lines: &[String], pushed: bool) -> Option<usize> {
     let mut end = 0;
-    while end < lines.len() {
-        let stop = lines[end..]
+    let mut at = 0;
+    while at < lines.len() {
+        let stop = lines[at..]
             .iter()
             .position(|l| l == "//")
-            .map_or(lines.len(), |n| end + n);
-        if !is_block_paragraph(&lines[end..stop]) {
+            .map_or(lines.len(), |n| at + n);
+        if stop == at {
+            // `//` lines in a row: an empty paragraph joins the ones around it, as strip must
+            // take the whole block at once to reach its fixed point.
+            at += 1;
+            continue;
+        }
+        if !is_block_paragraph(&lines[at..stop]) {
             break;
         }
-        end = stop;
-        if end < lines.len() {
-            end += 1; // the `//` between paragraphs, kept only when another paragraph follows
-        }
-    }
-    if end > 0 && lines[end - 1] == "//" {
-        end -= 1;
+        end = stop; // the `//` after a paragraph is the block's only when another one follows
+        at = (stop + 1).min(lines.len());
     }
     let block = &lines[..end];
     let has_list = !list_items(block).is_empty();
@@ -394,6 +396,16 @@ mod tests {
             let all = lines(&format!("{block}{after}"));
             assert_eq!(block_extent(&all, true), Some(covered), "{after}");
         }
+    }
+
+    /// A damaged block with `//` twice in a row (found by tests/mutations.rs on math/big): strip
+    /// took the paragraphs before the empty one and left a push block behind for a second run.
+    #[test]
+    fn an_empty_paragraph_inside_a_block_does_not_end_it() {
+        let all = lines(
+            "// x should be an internal detail,\n// but widely used packages access it using linkname.\n// Notable members of the hall of shame include:\n//   - a.b/c\n//\n//\n// Do not remove or change the type signature.\n// See go.dev/issue/67401.\n//\n//\n// Deprecated: use y.",
+        );
+        assert_eq!(block_extent(&all, true), Some(8));
     }
 
     #[test]

@@ -595,7 +595,7 @@ fn test_file_pulls_count_only_with_tests() {
     write(&m.join("m.go"), "package m\n");
     write(
         &m.join("m_test.go"),
-        "package m\n\nimport (\n\t_ \"encoding/json\"\n\t_ \"unsafe\"\n)\n\n//go:linkname isValidNumber encoding/json.isValidNumber\nfunc isValidNumber(s string) bool\n",
+        "package m\n\nimport (\n\t_ \"encoding/json\"\n\t_ \"unsafe\"\n)\n\n//go:linkname isValidNumber encoding/json.isValidNumber\nfunc isValidNumber(s string) bool\n\n// A live use: an unused pull leaves no reference for the linker to judge.\nvar _ = isValidNumber(\"1\")\n",
     );
     let version = version_of(&root);
     let scan = |extra: &[&str]| {
