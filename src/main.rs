@@ -761,13 +761,7 @@ fn describe_step(step: &series::Step) -> String {
         series::StageKind::Tier(t) => format!("≥{}", series::thousands(t)),
         series::StageKind::Final => "final round".to_string(),
     };
-    let count = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
+    let count = linkallow::error::plural;
     format!(
         "{stage}: {} first documented, {} added, {}",
         count(step.new_symbols.len(), "symbol", "symbols"),
@@ -910,11 +904,7 @@ fn write_patches(
     if !unlisted.is_empty() {
         say!(
             "linkallow: the tree still annotates {} the allowlist no longer lists ({}); --prune makes their removal CL",
-            if unlisted.len() == 1 {
-                "1 symbol".to_string()
-            } else {
-                format!("{} symbols", unlisted.len())
-            },
+            linkallow::error::plural(unlisted.len(), "symbol", "symbols"),
             unlisted.join(", ")
         );
     } else if files.is_empty() {

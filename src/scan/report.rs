@@ -76,11 +76,10 @@ impl Summary {
         order.sort_by(|a, b| b.1.modules.cmp(&a.1.modules).then(a.0.cmp(b.0)));
         for (symbol, s) in order {
             let kinds: Vec<&str> = s.kinds.iter().map(String::as_str).collect();
-            let plural = if s.modules == 1 { "" } else { "s" };
             writeln!(
                 out,
-                "{symbol}  {} module{plural}, {}",
-                s.modules,
+                "{symbol}  {}, {}",
+                crate::error::plural(s.modules as usize, "module", "modules"),
                 kinds.join(", ")
             )?;
             for (release, links) in &s.verdicts {
