@@ -4,7 +4,7 @@
 
 use crate::annotation::{self, BlockText};
 use crate::error::{Error, Pos, Result};
-use crate::gotree::check_inside;
+use crate::tree::check_inside;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
@@ -638,7 +638,7 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             pos: pos.clone(),
             message,
         };
-        if crate::gotree::split_symbol(&r.symbol).is_none() {
+        if crate::tree::split_symbol(&r.symbol).is_none() {
             return Err(bad(format!(
                 "removed symbol {:?} is not a linker name like runtime.memhash",
                 r.symbol
@@ -978,7 +978,8 @@ fn check_region(
         source.push_str(line);
         source.push('\n');
     }
-    if let Err(Error::GoSyntax { pos, what }) = crate::syntax::GoFile::parse(&region.file, &source)
+    if let Err(Error::GoSyntax { pos, what }) =
+        crate::go::syntax::GoFile::parse(&region.file, &source)
     {
         let k = pos
             .line

@@ -3,8 +3,8 @@
 //! planned against right before it is replaced, and any failure puts every replaced file back.
 
 use crate::error::{Error, Result};
-use crate::gotree::Tree;
 use crate::plan::Plan;
+use crate::tree::Tree;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs;
 use std::io::Write;

@@ -1,12 +1,12 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use linkallow::compare::{check, extract};
 use linkallow::error::exit;
-use linkallow::locate::Locator;
 use linkallow::plan;
-use linkallow::{
-    allowlist, check, commit, dependents, edit, extract, gotree::Tree, index::TreeIndex, mbox,
-    message, series,
-};
+use linkallow::series::{self, commit, mbox, message};
+use linkallow::tree::locate::Locator;
+use linkallow::tree::{Tree, index::TreeIndex};
+use linkallow::{allowlist, dependents, edit};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

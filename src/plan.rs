@@ -5,11 +5,11 @@
 use crate::allowlist::{Allowlist, DirectivePos, DocSite, Region, Symbol};
 use crate::annotation;
 use crate::error::{Error, Pos, Result};
-use crate::gotree::{Tree, split_symbol};
-use crate::index::TreeIndex;
-use crate::locate::{Locator, documented_decl, not_found_message};
-use crate::recognise::{Directive, FileScan, FoundDoc};
-use crate::syntax::{Decl, DeclKind, GoFile};
+use crate::go::syntax::{Decl, DeclKind, GoFile};
+use crate::tree::annotations::{Directive, FileScan, FoundDoc};
+use crate::tree::index::TreeIndex;
+use crate::tree::locate::{Locator, documented_decl, not_found_message};
+use crate::tree::{Tree, split_symbol};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -139,7 +139,7 @@ fn strip_scan<'s>(
     left_behind: &dyn Fn(&str) -> bool,
     claimed: &dyn Fn(&FoundDoc) -> bool,
     keep_directive: &dyn Fn(&FileScan, &FoundDoc) -> bool,
-    keep_region: &dyn Fn(&crate::recognise::FoundRegion) -> bool,
+    keep_region: &dyn Fn(&crate::tree::annotations::FoundRegion) -> bool,
     intent: &mut Intent,
 ) -> Result<Option<Stripped<'s>>> {
     let f = &scan.file;
@@ -227,7 +227,7 @@ fn strip_scan<'s>(
         .collect();
     let inert = edits
         .iter()
-        .all(|e| e.lines.iter().all(|l| crate::syntax::is_inert(l)));
+        .all(|e| e.lines.iter().all(|l| crate::go::syntax::is_inert(l)));
     match f.decls_after_line_edits(&ranges).filter(|_| inert) {
         Some(decls) if added_import_row(&out).is_none() => Ok(Some(Stripped::Parsed(Cow::Owned(
             f.with_rows_moved(out, decls),
@@ -420,7 +420,9 @@ struct FileWork<'a> {
 
 /// Whether `strip` must leave a region (a standalone push) in place: another package of the
 /// tree pulls one of its symbols (go1.27's net/http pulls net/textproto.readMIMEHeader).
-fn region_needed(index: &TreeIndex) -> impl Fn(&crate::recognise::FoundRegion) -> bool + '_ {
+fn region_needed(
+    index: &TreeIndex,
+) -> impl Fn(&crate::tree::annotations::FoundRegion) -> bool + '_ {
     move |r| {
         r.region
             .symbols
@@ -474,7 +476,7 @@ pub fn strip(index: &TreeIndex) -> Result<Plan> {
             if s.lines() == scan.file.lines.as_slice() {
                 return Ok(Stripping::Unchanged);
             }
-            let text = crate::syntax::join_lines(s.lines(), scan.file.final_newline);
+            let text = crate::go::syntax::join_lines(s.lines(), scan.file.final_newline);
             let file =
                 verify_change(Some(&scan.file), rel, &text, &intent).map_err(|r| match r {
                     Rejection::Fatal(e) => e,
@@ -591,15 +593,16 @@ pub fn apply_remembering(
         let Ok(rendered) = region.render(list) else {
             continue;
         };
-        let mut names = crate::syntax::free_names(&region.file, &region_snippet(region, &rendered))
-            .unwrap_or_default();
+        let mut names =
+            crate::go::syntax::free_names(&region.file, &region_snippet(region, &rendered))
+                .unwrap_or_default();
         names.extend(
             rendered
                 .iter()
                 .filter_map(|l| Directive::parse(l))
                 .map(|d| d.local),
         );
-        locator.prefetch_names(crate::gotree::dir_of(&region.file), &names);
+        locator.prefetch_names(crate::tree::dir_of(&region.file), &names);
     }
     for region in &list.regions {
         if region.symbols.iter().any(|s| unplaced(&problems, s)) {
@@ -999,7 +1002,7 @@ fn check_region_names(
     list: &Allowlist,
     locator: &mut Locator,
 ) -> Result<Option<Problem>> {
-    let dir = crate::gotree::dir_of(&region.file);
+    let dir = crate::tree::dir_of(&region.file);
     let shown = if dir.is_empty() {
         "the module root"
     } else {
@@ -1052,7 +1055,7 @@ fn check_region_names(
         None => import_names(&snippet),
     };
     let mut undefined = Vec::new();
-    for name in crate::syntax::free_names(&region.file, &snippet)? {
+    for name in crate::go::syntax::free_names(&region.file, &snippet)? {
         if !own.contains(&name)
             && !imported.contains(&name)
             && !locator.dir_declares(dir, &name, true)?
@@ -1148,7 +1151,7 @@ fn render_file(
         return Err(Error::Tree(format!("{rel}: file not found")).into());
     };
     if w.sites.is_empty() && w.regions.is_empty() {
-        return Ok(Some(crate::syntax::join_lines(
+        return Ok(Some(crate::go::syntax::join_lines(
             stripped.lines(),
             final_newline,
         )));
@@ -1157,7 +1160,7 @@ fn render_file(
         Stripped::Parsed(file) => file,
         Stripped::Lines(lines) => Cow::Owned(GoFile::parse(
             rel,
-            &crate::syntax::join_lines(&lines, final_newline),
+            &crate::go::syntax::join_lines(&lines, final_newline),
         )?),
     };
     let mut edits = Vec::new();
@@ -1287,7 +1290,7 @@ fn render_file(
     let mut region_edits = Vec::new();
     for region in &w.regions {
         let after = region.after.as_deref().unwrap_or_default();
-        let Some(end) = crate::recognise::anchor_row(&file, after) else {
+        let Some(end) = crate::tree::annotations::anchor_row(&file, after) else {
             return Err(Unplaced::Problem(problem(
                 region.pos.clone(),
                 region.symbols.clone(),
@@ -1337,7 +1340,7 @@ fn render_file(
     edits.extend(region_edits);
     let mut out = apply_edits(&file, &mut edits)?;
     realign_split_comment_runs(&file.lines, &mut out);
-    Ok(Some(crate::syntax::join_lines(&out, final_newline)))
+    Ok(Some(crate::go::syntax::join_lines(&out, final_newline)))
 }
 
 /// Where the last paragraph of doc comment lines starts when it is a `Deprecated:` one.

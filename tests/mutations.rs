@@ -6,12 +6,12 @@
 
 mod util;
 use linkallow::edit::{self, DirLock};
-use linkallow::gotree::Tree;
-use linkallow::index::TreeIndex;
-use linkallow::locate::Locator;
+use linkallow::go::syntax::GoFile;
 use linkallow::plan;
-use linkallow::syntax::GoFile;
-use linkallow::{allowlist::Allowlist, extract};
+use linkallow::tree::Tree;
+use linkallow::tree::index::TreeIndex;
+use linkallow::tree::locate::Locator;
+use linkallow::{allowlist::Allowlist, compare::extract};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::path::{Path, PathBuf};

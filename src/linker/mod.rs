@@ -4,14 +4,11 @@
 //! pulls with it; `index` (and through it `apply`'s refusals) reads blocked and std-only names
 //! from here.
 
-pub mod asm;
 pub mod blocked;
-pub mod constraint;
-pub mod godecl;
 pub mod tree;
 pub mod verdict;
 
-pub use constraint::BuildContext;
+pub use crate::go::constraint::BuildContext;
 pub use tree::LinkerRule;
 pub use verdict::{Link, PullKind, Verdict, judge};
 
@@ -24,10 +21,14 @@ pub fn blocked_names(loader_go: &str) -> HashSet<String> {
 
 /// The symbols a Go file of package `package` pushes with `//go:linknamestd`.
 pub fn linknamestd_symbols(text: &str, package: &str) -> Vec<String> {
-    godecl::parse(text)
+    crate::go::decls::parse(text)
         .directives
         .into_iter()
         .filter(|d| d.std)
         .map(|d| d.target.unwrap_or_else(|| format!("{package}.{}", d.local)))
         .collect()
 }
+
+// TEMP-ALIAS: see lib.rs.
+#[doc(hidden)]
+pub use crate::go::{asm, constraint, decls as godecl};

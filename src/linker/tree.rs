@@ -2,11 +2,11 @@
 //! the shape of `checkLinkname`, `blockedLinknames`, and every symbol the standard library
 //! defines on the platform with the push (if any) that lets other packages reference it.
 
-use super::asm;
 use super::blocked::{self, Blocked};
-use super::constraint::{BuildContext, Constraint, describe, header_constraint, release_of};
-use super::godecl::{self, GoDecls, LocalKind};
 use crate::error::{Error, Result};
+use crate::go::asm;
+use crate::go::constraint::{BuildContext, Constraint, describe, header_constraint, release_of};
+use crate::go::decls::{self, GoDecls, LocalKind};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -291,7 +291,7 @@ impl LinkerRule {
             if !file_is_built(&self.ctx, &name, &text) {
                 continue;
             }
-            let d = godecl::parse(&text);
+            let d = decls::parse(&text);
             if d.package
                 .as_deref()
                 .is_some_and(|p| p.ends_with("_test") || p == "main")
@@ -313,15 +313,15 @@ impl LinkerRule {
             .flat_map(|(d, _)| {
                 d.decls
                     .iter()
-                    .filter(|x| x.kind != godecl::DeclKind::Method)
+                    .filter(|x| x.kind != decls::DeclKind::Method)
                     .map(|x| x.name.clone())
             })
             .collect();
         for (d, names) in &files {
             for decl in &d.decls {
                 let key = match (&decl.kind, &decl.receiver) {
-                    (godecl::DeclKind::Method, Some(t)) => t.clone(),
-                    (godecl::DeclKind::Method, None) => continue,
+                    (decls::DeclKind::Method, Some(t)) => t.clone(),
+                    (decls::DeclKind::Method, None) => continue,
                     _ => decl.name.clone(),
                 };
                 let out = graph.edges.entry(key).or_default();
@@ -408,7 +408,7 @@ impl LinkerRule {
                     .find(|s| s.definition && s.linker_name(pkg) == symbol)
                     .map(|s| s.line)
             } else {
-                let d = godecl::parse(&text);
+                let d = decls::parse(&text);
                 let target = |local: &str| {
                     d.directives
                         .iter()
@@ -627,7 +627,7 @@ pub fn file_is_built(ctx: &BuildContext, name: &str, text: &str) -> bool {
 /// command, the words in a comment or a string do not count (go/build's own build.go
 /// mentions them); only files that hold `"C"` at all are parsed.
 pub fn imports_c(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"\"C\"").is_some() && godecl::parse(text).imports_c()
+    memchr::memmem::find(text.as_bytes(), b"\"C\"").is_some() && decls::parse(text).imports_c()
 }
 
 fn read_tree_file(goroot: &Path, ctx: &BuildContext, dir: &str, rel: &str) -> Option<TreeFile> {
@@ -639,7 +639,7 @@ fn read_tree_file(goroot: &Path, ctx: &BuildContext, dir: &str, rel: &str) -> Op
         return None;
     }
     let content = if name.ends_with(".go") {
-        let decls = godecl::parse(&text);
+        let decls = decls::parse(&text);
         if decls
             .package
             .as_deref()

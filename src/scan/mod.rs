@@ -6,9 +6,9 @@ pub mod command;
 pub mod report;
 pub mod walk;
 
-use crate::linker::asm;
-use crate::linker::constraint::{BuildContext, describe};
-use crate::linker::godecl::{self, GoDecls, LocalKind};
+use crate::go::asm;
+use crate::go::constraint::{BuildContext, describe};
+use crate::go::decls::{self, GoDecls, LocalKind};
 use crate::linker::tree::{LinkerRule, file_is_built};
 use crate::linker::verdict::{self, Pull, PullKind, Verdict, is_std, symbol_package};
 use rayon::prelude::*;
@@ -335,7 +335,7 @@ fn scan_file(
         };
     let mut found = Vec::new();
     if is_go {
-        let decls = godecl::parse(&text);
+        let decls = decls::parse(&text);
         let package = linker_package(decls.package.as_deref(), &import_path);
         let mut siblings: Option<Arc<Folder>> = None;
         for d in &decls.directives {
@@ -364,7 +364,7 @@ fn scan_file(
                         .decls
                         .decls
                         .iter()
-                        .position(|x| x.name == d.local && x.kind != godecl::DeclKind::Method),
+                        .position(|x| x.name == d.local && x.kind != decls::DeclKind::Method),
                     local: d.local.clone(),
                     folder: folder.clone(),
                 });
@@ -495,7 +495,7 @@ struct FolderFile {
     header: String,
     cgo: bool,
     decls: GoDecls,
-    uses: HashMap<String, Vec<godecl::Use>>,
+    uses: HashMap<String, Vec<decls::Use>>,
 }
 
 /// A folder's Go files, sorted by name as the go command passes them to the compiler.
@@ -607,7 +607,7 @@ impl Folder {
         let mut order: Vec<(usize, usize)> = Vec::new();
         for &i in unit {
             for (k, d) in self.files[i].decls.decls.iter().enumerate() {
-                if d.kind == godecl::DeclKind::Var && d.has_value {
+                if d.kind == decls::DeclKind::Var && d.has_value {
                     order.push((i, k));
                 }
             }
@@ -641,7 +641,7 @@ impl Folder {
                     None if seen_local.insert(n.clone()) => {
                         for &j in unit {
                             for (k2, d2) in self.files[j].decls.decls.iter().enumerate() {
-                                let named = d2.kind != godecl::DeclKind::Method && d2.name == *n;
+                                let named = d2.kind != decls::DeclKind::Method && d2.name == *n;
                                 if named || d2.receiver.as_deref() == Some(n.as_str()) {
                                     todo.push((j, k2));
                                 }
@@ -706,11 +706,11 @@ fn folder_decls(dir: &Path) -> Folder {
         .filter_map(|p| {
             let text = crate::readfile::regular_string(&p).ok()?;
             let name = p.file_name()?.to_string_lossy().to_string();
-            let decls = godecl::parse(&text);
+            let decls = decls::parse(&text);
             Some(FolderFile {
                 header: header_of(&text),
                 cgo: decls.imports_c(),
-                uses: godecl::uses(&text),
+                uses: decls::uses(&text),
                 decls,
                 name,
             })

@@ -191,7 +191,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
         let mut path = unescape(&escaped);
         // A folder name is as untrusted as a go.mod: a path the go command would not have
         // downloaded is refused, and the folder's name stands in for it.
-        if let Err(why) = crate::gomod::check_path(&path) {
+        if let Err(why) = crate::go::gomod::check_path(&path) {
             w.errors.push(ScanError {
                 path: dir.display().to_string(),
                 line: None,
@@ -256,7 +256,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                 if let (Some(p), Some(v)) = (f.next(), f.next())
                     && v != "=>"
                 {
-                    if let Err(why) = crate::gomod::check_import_path(p) {
+                    if let Err(why) = crate::go::gomod::check_import_path(p) {
                         w.errors.push(ScanError {
                             path: txt.display().to_string(),
                             line: None,
@@ -439,10 +439,10 @@ pub fn unescape(path: &str) -> String {
     out
 }
 
-/// The module path from go.mod's `module` line (read by [`crate::gomod`], comments and quotes
+/// The module path from go.mod's `module` line (read by [`crate::go::gomod`], comments and quotes
 /// as the go command reads them, a path it refuses refused), or the problem with its line.
 pub fn module_line(text: &str) -> Result<String, (Option<usize>, String)> {
-    crate::gomod::module_path(text).map_err(|e| {
+    crate::go::gomod::module_path(text).map_err(|e| {
         let line = (e.message != "no module line in go.mod").then_some(e.line);
         (line, e.message)
     })

@@ -19,9 +19,10 @@ pub struct GoMod {
 }
 
 /// Parses the parts of a `go.mod` the graph uses with the one go.mod reader
-/// ([`crate::gomod::parse`]), which refuses what the go command refuses to read.
+/// ([`crate::go::gomod::parse`]), which refuses what the go command refuses to read.
 pub fn parse_gomod(file: &str, text: &str) -> Result<GoMod> {
-    let got = crate::gomod::parse(text).map_err(|e| Error::at(file, e.line, e.col, e.message))?;
+    let got =
+        crate::go::gomod::parse(text).map_err(|e| Error::at(file, e.line, e.col, e.message))?;
     Ok(GoMod {
         module: got.module.map(|(p, _)| p),
         requires: got.requires,

@@ -6,7 +6,7 @@
 use super::treemap::{Rect, squarify};
 use crate::allowlist::{self, Allowlist, Dependents};
 use crate::error::plural;
-use crate::linker::constraint::release_of;
+use crate::go::constraint::release_of;
 use crate::linker::verdict::{Link, symbol_package};
 use crate::scan::PullRecord;
 use std::collections::{BTreeMap, BTreeSet};

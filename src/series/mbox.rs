@@ -4,9 +4,9 @@
 
 use crate::edit;
 use crate::error::{Error, Result};
-use crate::gotree::Tree;
-use crate::message::CommitMessage;
 use crate::plan::{FileChange, Plan};
+use crate::series::message::CommitMessage;
+use crate::tree::Tree;
 use similar::{ChangeTag, TextDiff};
 
 /// A point in time: seconds since the Unix epoch, and the UTC offset (minutes east) the date

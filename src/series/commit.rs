@@ -3,9 +3,9 @@
 //! every commit exists, so a failure leaves the repository as it was.
 
 use crate::error::{Error, Result};
-use crate::gotree::Tree;
-use crate::message::CommitMessage;
 use crate::series::Step;
+use crate::series::message::CommitMessage;
+use crate::tree::Tree;
 use git2::{BranchType, FileMode, Repository, Signature, StatusOptions};
 use std::path::Path;
 
@@ -97,7 +97,11 @@ pub fn branch_change_ids(repo: &Repository, branch: &str) -> Vec<String> {
     let mut ids = Vec::new();
     let mut commit = tip;
     while commit.id() != base {
-        if let Some(id) = commit.message().ok().and_then(crate::message::change_id_in) {
+        if let Some(id) = commit
+            .message()
+            .ok()
+            .and_then(crate::series::message::change_id_in)
+        {
             ids.push(id.to_string());
         }
         match commit.parent(0) {
@@ -177,7 +181,7 @@ fn branch_user(repo: &Repository, branch: &str) -> Option<BranchUser> {
 fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'static>> {
     match author {
         Some(a) => {
-            let (name, email) = crate::mbox::parse_ident(a)?;
+            let (name, email) = crate::series::mbox::parse_ident(a)?;
             Signature::now(&name, &email).map_err(git_err("author"))
         }
         None => {
@@ -187,11 +191,11 @@ fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'stati
                 )
             })?;
             // git config can hold a newline: it would end the commit's author line.
-            crate::mbox::refuse_controls(
+            crate::series::mbox::refuse_controls(
                 "git config user.name",
                 &String::from_utf8_lossy(sig.name_bytes()),
             )?;
-            crate::mbox::refuse_controls(
+            crate::series::mbox::refuse_controls(
                 "git config user.email",
                 &String::from_utf8_lossy(sig.email_bytes()),
             )?;
@@ -254,7 +258,7 @@ pub fn head_view(repo: &Repository, tree: &Tree) -> Result<Tree> {
             let name = entry.name().unwrap_or("");
             if entry.filemode() != i32::from(FileMode::Link)
                 && entry.kind() == Some(git2::ObjectType::Blob)
-                && crate::gotree::is_source_name(name)
+                && crate::tree::is_source_name(name)
             {
                 blobs.insert(format!("{dir}{name}"), entry.id());
             }
@@ -275,7 +279,7 @@ pub fn head_view(repo: &Repository, tree: &Tree) -> Result<Tree> {
                 .to_str()?
                 .to_string();
             let name = e.file_name().to_str()?;
-            crate::gotree::is_source_name(name).then_some(rel)
+            crate::tree::is_source_name(name).then_some(rel)
         })
         .collect();
     let differs: Vec<(String, bool)> = on_disk
@@ -292,7 +296,7 @@ pub fn head_view(repo: &Repository, tree: &Tree) -> Result<Tree> {
     let mut overlay: Vec<(String, Option<String>)> = Vec::new();
     let head_text = |rel: &str, oid: git2::Oid| -> Result<String> {
         let blob = repo.find_blob(oid).map_err(git_err(rel))?;
-        crate::gotree::decode(rel, blob.content()).map(str::to_owned)
+        crate::tree::decode(rel, blob.content()).map(str::to_owned)
     };
     for (rel, same) in differs {
         match blobs.remove(&rel) {

@@ -4,8 +4,8 @@
 
 use crate::allowlist::{Allowlist, Symbol, module_path};
 use crate::error::Pos;
-use crate::gotree::split_symbol;
-use crate::index::TreeIndex;
+use crate::tree::index::TreeIndex;
+use crate::tree::split_symbol;
 use std::collections::BTreeSet;
 
 /// A block in the tree that looks like the lost symbol's.

@@ -4,10 +4,10 @@
 
 use crate::annotation;
 use crate::error::Result;
-use crate::gotree::{Tree, dir_of, split_symbol};
+use crate::go::syntax::GoFile;
 use crate::linker;
-use crate::recognise::{self, Directive, FileScan};
-use crate::syntax::GoFile;
+use crate::tree::annotations::{self, Directive, FileScan};
+use crate::tree::{Tree, dir_of, split_symbol};
 use std::collections::{BTreeMap, HashSet};
 
 pub struct TreeIndex {
@@ -139,7 +139,7 @@ fn candidate(
     if !has_linkname && !mentions(b"67401") && !mentions(b"hall of shame") {
         return Ok(None);
     }
-    let text = crate::gotree::decode(rel, bytes)?;
+    let text = crate::tree::decode(rel, bytes)?;
     let has_marker = (text.contains("67401") || text.contains("hall of shame"))
         && text
             .lines()
@@ -165,7 +165,7 @@ fn candidate(
             Some(file) => file,
             None => GoFile::parse(rel, text)?,
         };
-        Some(recognise::scan(file, &package))
+        Some(annotations::scan(file, &package))
     } else {
         None
     };

@@ -3,8 +3,8 @@
 //! updates the same CLs instead of opening new ones.
 
 use crate::allowlist::{Allowlist, Dependents};
-use crate::gotree::Tree;
 use crate::series::{StageKind, Step, thousands};
+use crate::tree::Tree;
 
 /// A commit message in its parts; `text()` joins them as git stores them.
 #[derive(Debug, Clone, PartialEq, Eq)]

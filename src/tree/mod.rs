@@ -1,6 +1,11 @@
 //! The tree linkallow annotates: a GOROOT (packages under `src/`, import path = directory) or,
 //! for the wider ecosystem, any Go module (import path = module path + directory).
 
+pub mod annotations;
+pub mod hints;
+pub mod index;
+pub mod locate;
+
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -48,9 +53,9 @@ impl Tree {
             });
         }
         if let Ok(gomod) = crate::readfile::regular_string(&dir.join("go.mod")) {
-            let module = crate::gomod::module_path(&gomod).map_err(|e| {
+            let module = crate::go::gomod::module_path(&gomod).map_err(|e| {
                 let file = dir.join("go.mod");
-                match crate::gomod::parse(&gomod) {
+                match crate::go::gomod::parse(&gomod) {
                     Ok(_) => Error::Tree(format!("{}: no module line", file.display())),
                     Err(_) => Error::Tree(format!(
                         "{}:{}:{}: {}",

@@ -4,9 +4,9 @@
 
 use crate::allowlist::{Allowlist, DocSite, Symbol};
 use crate::error::{Pos, Result};
-use crate::gotree::split_symbol;
-use crate::index::TreeIndex;
-use crate::locate::Locator;
+use crate::tree::index::TreeIndex;
+use crate::tree::locate::Locator;
+use crate::tree::split_symbol;
 
 pub struct Extracted {
     pub list: Allowlist,

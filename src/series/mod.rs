@@ -2,12 +2,16 @@
 //! after stage k is exactly `apply` of the allowlist restricted to what stage k reaches, computed
 //! over the same base tree; a step is the difference between two consecutive states.
 
+pub mod commit;
+pub mod mbox;
+pub mod message;
+
 use crate::allowlist::{Allowlist, Symbol, module_path};
 use crate::error::Result;
-use crate::gotree::{Tree, dir_of};
-use crate::index::TreeIndex;
-use crate::locate::Locator;
 use crate::plan::{self, FileChange};
+use crate::tree::index::TreeIndex;
+use crate::tree::locate::Locator;
+use crate::tree::{Tree, dir_of};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A linker name the series drops: `old` is now `new`, and the modules that pull `old` no
@@ -190,7 +194,7 @@ fn removal_list(
     locator: &mut Locator,
     prune: bool,
 ) -> Result<(Allowlist, Vec<Removed>)> {
-    let mut found = crate::extract::extract(index, locator)?.list;
+    let mut found = crate::compare::extract::extract(index, locator)?.list;
     let mut removed = Vec::new();
     let listed = list.governed_names();
     if prune {
@@ -258,7 +262,7 @@ pub fn plan_series(
             })
     });
     let listed = list.governed_names();
-    let unlisted: Vec<String> = crate::extract::annotations(&index)
+    let unlisted: Vec<String> = crate::compare::extract::annotations(&index)
         .list
         .symbols
         .iter()

@@ -4,9 +4,9 @@
 
 use crate::allowlist::{Allowlist, DocSite, Symbol};
 use crate::error::{Error, Pos, Result};
-use crate::gotree::Tree;
-use crate::index::TreeIndex;
-use crate::syntax::{Decl, DeclKind, GoFile};
+use crate::go::syntax::{Decl, DeclKind, GoFile};
+use crate::tree::Tree;
+use crate::tree::index::TreeIndex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -320,7 +320,7 @@ impl<'t> Locator<'t> {
             return Ok(&scan.file);
         }
         if !self.parsed.contains_key(rel) {
-            let mut file = GoFile::parse(rel, crate::gotree::decode(rel, bytes)?)?;
+            let mut file = GoFile::parse(rel, crate::tree::decode(rel, bytes)?)?;
             if !self.index.keeps_syntax {
                 file.forget_syntax();
             }
@@ -362,7 +362,7 @@ impl<'t> Locator<'t> {
             .par_iter()
             .map(|rel| {
                 let bytes = tree.read_bytes(rel)?;
-                let mut file = GoFile::parse(rel, crate::gotree::decode(rel, &bytes)?)?;
+                let mut file = GoFile::parse(rel, crate::tree::decode(rel, &bytes)?)?;
                 if !keep {
                     file.forget_syntax();
                 }
@@ -546,7 +546,7 @@ pub fn not_found_message(
                 .join(", ")
         )
     };
-    let moved = crate::relocate::hint(index, list, sym)
+    let moved = crate::tree::hints::hint(index, list, sym)
         .map(|h| format!("; {h}"))
         .unwrap_or_default();
     format!(

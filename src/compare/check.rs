@@ -1,11 +1,11 @@
 //! `check`: where tree and allowlist disagree, each as `file:line:col: message`.
 
 use crate::allowlist::{Allowlist, DirectivePos, module_path};
+use crate::compare::extract::extract;
 use crate::error::{Pos, Result};
-use crate::extract::extract;
-use crate::index::TreeIndex;
-use crate::locate::{self, Locator};
 use crate::plan;
+use crate::tree::index::TreeIndex;
+use crate::tree::locate::{self, Locator};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
     for s in &found.symbols {
         found_by_name.entry(s.linker_name()).or_insert(s);
     }
-    let mut doc_of: HashMap<(&str, &str), &crate::recognise::FoundDoc> = HashMap::new();
+    let mut doc_of: HashMap<(&str, &str), &crate::tree::annotations::FoundDoc> = HashMap::new();
     for d in index.scans.values().flat_map(|s| &s.docs) {
         doc_of
             .entry((d.symbol.as_str(), d.site.local.as_str()))
@@ -164,7 +164,7 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
         .iter()
         .filter(|s| !found_by_name.contains_key(&s.linker_name()))
         .filter_map(|s| {
-            let seen = crate::relocate::sightings(index, list, s)
+            let seen = crate::tree::hints::sightings(index, list, s)
                 .into_iter()
                 .next()?;
             Some((seen.symbol, s.linker_name()))

@@ -4,8 +4,8 @@
 use crate::allowlist::{DirectivePos, DocSite, Region};
 use crate::annotation::{self, BlockText};
 use crate::error::Pos;
-use crate::gotree::split_symbol;
-use crate::syntax::{Decl, DeclKind, GoFile};
+use crate::go::syntax::{Decl, DeclKind, GoFile};
+use crate::tree::split_symbol;
 
 /// A `//go:linkname local [target]` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
