@@ -662,3 +662,122 @@ fn fifos_and_devices_are_named_not_read() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A journal comes from the tree, so it is untrusted: one naming a path through a symlink, a
+/// `..` folder or an absolute folder is refused whole, and nothing outside (or inside) the tree
+/// is touched.
+#[test]
+fn a_forged_journal_is_refused_and_nothing_outside_the_tree_is_touched() {
+    let tmp = tempdir("forged-journal");
+    let outside = tmp.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("s.txt"), "secret\n").unwrap();
+    let entries = [
+        // A name through a symlinked folder.
+        r#"["","a/s.txt",true,false,"0000000000000000000000000000000000000000",null]"#,
+        // A folder that climbs out.
+        r#"["..","s.txt",true,false,"0000000000000000000000000000000000000000",null]"#,
+        // An absolute folder.
+        r#"["/tmp","s.txt",true,false,"0000000000000000000000000000000000000000",null]"#,
+        // The format before the ids were recorded.
+        r#"["","s.txt",true,false]"#,
+    ];
+    for (i, entry) in entries.iter().enumerate() {
+        let tree = tmp.join(format!("tree{i}"));
+        std::fs::create_dir_all(tree.join("p")).unwrap();
+        std::fs::create_dir_all(tree.join(".a")).unwrap();
+        std::os::unix::fs::symlink(&outside, tree.join("a")).unwrap();
+        std::fs::write(tree.join("go.mod"), "module example.com/evil\n").unwrap();
+        std::fs::write(tree.join("p/p.go"), "package p\n").unwrap();
+        std::fs::write(tree.join(".a/s.txt.linkallow-1.old"), "PWNED\n").unwrap();
+        std::fs::write(
+            tree.join(".linkallow-1.journal"),
+            format!("linkallow transaction, pid 1\n{entry}\nreplace 0\n"),
+        )
+        .unwrap();
+        let held = |t: &Path| {
+            ["go.mod", "p/p.go", ".a/s.txt.linkallow-1.old"]
+                .map(|f| std::fs::read(t.join(f)).unwrap())
+        };
+        let before = held(&tree);
+        let rec = run(bin().arg("recover").arg(&tree));
+        assert_eq!(rec.status.code(), Some(2), "entry {i}: {}", stderr(&rec));
+        assert!(
+            stderr(&rec).contains(".linkallow-1.journal:2:"),
+            "entry {i}: {}",
+            stderr(&rec)
+        );
+        assert_eq!(
+            std::fs::read_to_string(outside.join("s.txt")).unwrap(),
+            "secret\n",
+            "entry {i}"
+        );
+        assert_eq!(held(&tree), before, "entry {i}");
+        assert!(tree.join(".linkallow-1.journal").exists(), "entry {i}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A file edited after the run was killed is not rolled back over: recovery stops, names the
+/// file, keeps the edit and the journal, and the backup still holds the text before the run.
+#[test]
+fn recovery_keeps_an_edit_made_after_the_kill() {
+    let fx = fixtures().join("forms");
+    let allow = fx.join("allowlist.toml");
+    let tmp = tempdir("edit-after-kill");
+    let mut tried = 0;
+    for n in 1..400 {
+        let tree = tmp.join(format!("tree{n}"));
+        copy_tree(&fx.join("in"), &tree);
+        let out = run(bin()
+            .env("LINKALLOW_KILL_AT", n.to_string())
+            .arg("--goroot")
+            .arg(&tree)
+            .arg("--allowlist")
+            .arg(&allow)
+            .args(["apply", "--write"]));
+        if out.status.success() {
+            break;
+        }
+        // A backup beside a replaced file: the run had begun replacing it.
+        let Some(backup) = temp_files(&tree)
+            .into_iter()
+            .find(|p| p.to_string_lossy().ends_with(".old"))
+        else {
+            continue;
+        };
+        let name = backup.file_name().unwrap().to_string_lossy().to_string();
+        let original = name[1..name.find(".linkallow-").unwrap()].to_string();
+        let file = backup.with_file_name(&original);
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str("// my edit\n");
+        std::fs::write(&file, &text).unwrap();
+        let journal = temp_files(&tree)
+            .into_iter()
+            .find(|p| p.to_string_lossy().ends_with(".journal"))
+            .unwrap();
+        let committed = std::fs::read_to_string(&journal)
+            .unwrap()
+            .lines()
+            .any(|l| l == "committed");
+        let rec = run(bin().arg("recover").arg(&tree));
+        if committed {
+            // Past the commit point recovery only removes backups: the edit stays.
+            ok(&rec);
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "step {n}");
+            continue;
+        }
+        assert_eq!(rec.status.code(), Some(2), "step {n}: {}", stderr(&rec));
+        assert!(
+            stderr(&rec).contains(&original)
+                && stderr(&rec).contains("changed after the killed run"),
+            "step {n}: {}",
+            stderr(&rec)
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "step {n}");
+        assert!(backup.exists(), "step {n}");
+        tried += 1;
+    }
+    assert!(tried > 0, "no kill point left a backup");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
