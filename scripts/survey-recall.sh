@@ -10,6 +10,8 @@
 #   missed by scan     the source has the pull (a `//go:linkname` line naming the symbol, or an
 #                      assembly reference `pkg·name` that is not its TEXT/DATA/GLOBL), scan has
 #                      no record: the only class that is a scan bug
+#   other version      not in this version's source; scan has records of it from the module's
+#                      newest version (downloaded for such pairs)
 #   other module       not in this module's source, but scan has records of it from another
 #                      module of the corpus
 #   not in source      the module never pulled it at that version (its name may appear)
@@ -57,7 +59,8 @@ cut -f3 "$work/pairs" | sort -u >"$work/modules"
 
 key_of() { printf '%s' "$*" | sha256sum | cut -c1-24; }
 time_of() { # module version -> the proxy's .Time, cached; empty if refused
-  local f=$cache/lookup/time-$(key_of "$1@$2")
+  local f
+  f=$cache/lookup/time-$(key_of "$1@$2")
   [ -f "$f" ] || { go list -m -json "$1@$2" 2>/dev/null | jq -r '.Time // ""' >"$f.tmp" || : >"$f.tmp"; mv "$f.tmp" "$f"; }
   cat "$f"
 }
@@ -79,7 +82,7 @@ resolve() {
   out=$cache/lookup/mod-$(key_of "$m")
   [ -f "$out" ] && return 0
   if ! vs=$(go list -m -versions -json "$m" 2>"$out.err"); then
-    err=$(grep -v '^\s*$' "$out.err" | head -1 | tr '\t' ' ')
+    err=$(grep -v '^\s*$' "$out.err" | head -1 | tr '\t' ' ' | sed 's/reading [^ ]*: //')
     printf '%s\tunresolved\t-\t-\t%s\n' "$m" "$err" >"$out"
     return 0
   fi
@@ -95,10 +98,11 @@ resolve() {
     [ -n "$latest" ] && echo "${latest%%$'\t'*}" >"$out.versions"
   fi
   printf '%s\tunresolved\t-\t-\tno version before %s in the proxy'"'"'s list (%s)\n' "$m" "$cutoff" \
-    "$(tr '\n' ' ' <"$out.versions" | cut -c1-60)" >"$out"
+    "$(paste -sd' ' "$out.versions" | cut -c1-60)" >"$out"
 }
 download() { # module version -> folder, or "error\t..."
-  local f=$cache/lookup/dir-$(key_of "$1@$2")
+  local f
+  f=$cache/lookup/dir-$(key_of "$1@$2")
   if [ ! -f "$f" ]; then
     go mod download -json "$1@$2" 2>/dev/null | jq -r 'if .Error then "error\t" + (.Error | gsub("[\t\n]"; " ")) else .Dir end' >"$f.tmp" ||
       echo "error	go mod download failed" >"$f.tmp"
@@ -109,38 +113,52 @@ download() { # module version -> folder, or "error\t..."
 export -f key_of time_of newest_before releases_first prereleases resolve download
 
 echo "modules: $(wc -l <"$work/modules"), pairs: $(wc -l <"$work/pairs"); looking up versions, $jobs at a time" >&2
+# shellcheck disable=SC2016 # the inner shell expands its own arguments
 xargs -P "$jobs" -I{} bash -c 'resolve "$1"' _ {} <"$work/modules"
 chosen() { while read -r m; do cat "$cache/lookup/mod-$(key_of "$m")"; done <"$work/modules"; }
+# shellcheck disable=SC2016 # the inner shell expands its own arguments
 fetch_ok() { chosen | awk -F'\t' '$2=="ok" || $2=="after-cutoff" {print $1 "\t" $3}' |
   xargs -P "$jobs" -L1 bash -c 'download "$1" "$2" >/dev/null' _; }
 fetch_ok
 
-# Second pass for modules the proxy would not list (or listed only after the cutoff): the
-# versions the downloaded modules' go.mod and go.sum files name.
-chosen | awk -F'\t' '$2=="ok"{print $1 "\t" $3}' | while IFS=$'\t' read -r m v; do
-  d=$(download "$m" "$v")
-  if [ -d "$d" ]; then cat "$d/go.mod" "$d/go.sum" 2>/dev/null || true; fi
-done | awk '{sub(/^[ \t]*require[ \t]+/, ""); sub("/go.mod$", "", $2); if ($2 ~ /^v[0-9]/) print $1 "\t" $2}' |
-  sort -u >"$work/mentioned"
-while read -r m; do
+# Further passes for modules the proxy would not list (or listed only after the cutoff): the
+# versions that the downloaded modules' go.mod and go.sum files and real-modules.sh's rows name,
+# until no pass finds more.
+# A module still without a version before the cutoff is taken at the oldest version known.
+reexamine() { # module -> 0 if its choice changed
+  local m=$1 f status why known choice oldest old
   f=$cache/lookup/mod-$(key_of "$m")
   IFS=$'\t' read -r _ status _ _ why <"$f"
-  [ "$status" = unresolved ] || continue
-  known=$( { awk -F'\t' -v m="$m" '$1==m {print $2}' "$work/mentioned"; cat "$f.versions" 2>/dev/null || true; } | sort -u)
+  case "$status" in ok) [ -f "$f.why" ] || return 1 ;; *) [ -f "$f.why" ] || echo "$why" >"$f.why" ;; esac
+  why=$(cat "$f.why")
+  known=$( { awk -F'\t' -v m="$m" '$1==m {print $2}' "$work/mentioned"; cat "$f.versions" 2>/dev/null || true; } | grep . | sort -u || true)
   choice=$( { releases_first <<<"$known"; prereleases <<<"$known"; } | grep . | newest_before "$m" || true)
+  old=$(cat "$f")
   if [ -n "$choice" ]; then
-    printf '%s\tok\t%s\tnamed by a downloaded go.mod/go.sum (%s)\n' "$m" "$choice" "$why" >"$f"
+    printf '%s\tok\t%s\tnamed by a downloaded go.mod/go.sum or real-modules.sh (%s)\n' "$m" "$choice" "$why" >"$f"
   else
     oldest=$(while read -r v; do [ -n "$v" ] && t=$(time_of "$m" "$v") && [ -n "$t" ] && printf '%s\t%s\n' "$v" "$t"; done <<<"$known" |
       sort -t$'\t' -k2 | head -1 || true)
     if [ -n "$oldest" ]; then
-      printf '%s\tafter-cutoff\t%s\toldest version the proxy serves here\n' "$m" "$oldest" >"$f"
+      printf '%s\tafter-cutoff\t%s\toldest version known (%s)\n' "$m" "$oldest" "$why" >"$f"
     else
       printf '%s\tunavailable\t-\t-\t%s\n' "$m" "$why" >"$f"
     fi
   fi
-done <"$work/modules"
-fetch_ok
+  [ "$old" != "$(cat "$f")" ]
+}
+for pass in 1 2 3 4 5; do
+  {
+    cat "$cache"/lookup/dir-* | grep '^/' | sort -u | while read -r d; do cat "$d/go.mod" "$d/go.sum" 2>/dev/null || true; done
+    grep -o '^  "[^@|"]*@[^|"]*' "$root/scripts/real-modules.sh" | tr -d ' "' | tr @ ' '
+  } | awk '{sub(/^[ \t]*require[ \t]+/, ""); sub("/go.mod$", "", $2); if ($2 ~ /^v[0-9]/) print $1 "\t" $2}' |
+    sort -u >"$work/mentioned"
+  changed=0
+  while read -r m; do if reexamine "$m"; then changed=1; fi; done <"$work/modules"
+  echo "pass $pass: $(chosen | awk -F'\t' '$2!="unavailable"' | wc -l) modules with a version" >&2
+  [ "$changed" = 1 ] || break
+  fetch_ok
+done
 
 # The corpus: one record per (module, version) chosen, with its folder.
 chosen | while IFS=$'\t' read -r m status v t how; do
@@ -152,12 +170,15 @@ chosen | while IFS=$'\t' read -r m status v t how; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$status" "$v" "$t" "$how" "$dir"
 done >"$work/corpus"
 
+scan() {
+  "$linkallow" scan "$GOMODCACHE" --tests --json --allowlist "$allowlist" >"$work/scan.jsonl" 2>"$work/scan.err" || {
+    echo "linkallow scan failed:" >&2; cat "$work/scan.err" >&2; exit 1; }
+}
 echo "scanning $(awk -F'\t' '$6!="-"' "$work/corpus" | wc -l) modules" >&2
-"$linkallow" scan "$GOMODCACHE" --tests --json --allowlist "$allowlist" >"$work/scan.jsonl" 2>"$work/scan.err" || {
-  echo "linkallow scan failed:" >&2; cat "$work/scan.err" >&2; exit 1; }
+scan
 
 # Classify each pair; the source is read by a plain text search independent of scan's parser.
-python3 - "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" <<'EOF'
+cat >"$work/classify.py" <<'EOF'
 import json, os, re, sys
 from collections import defaultdict
 
@@ -169,11 +190,15 @@ for l in open(sys.argv[2], encoding="utf-8"):
 cutoff = sys.argv[4]
 
 records = defaultdict(list)   # (module, symbol) -> records at the chosen version
+elsewhen = defaultdict(set)   # (module, symbol) -> other versions with records
 by_symbol = defaultdict(set)  # symbol -> modules@version with records
 for l in open(sys.argv[3], encoding="utf-8"):
     r = json.loads(l)
     c = corpus.get(r["module"])
-    if c is None or c["version"] != r.get("version"):
+    if c is None:
+        continue
+    if c["version"] != r.get("version"):
+        elsewhen[(r["module"], r["symbol"])].add(r.get("version"))
         continue
     records[(r["module"], r["symbol"])].append(r)
     by_symbol[r["symbol"]].add(f"{r['module']}@{r['version']}")
@@ -214,7 +239,7 @@ def source(m):
     sources[m] = (pulls, "\n".join(text))
     return sources[m]
 
-rows, counts, missed = [], defaultdict(int), []
+rows, counts, missed, agree = [], defaultdict(int), [], 0
 for pkg, name, m in pairs:
     sym = f"{pkg}.{name}"
     c = corpus[m]
@@ -226,6 +251,7 @@ for pkg, name, m in pairs:
         cls = "found"
         kinds = sorted({("defines " if r["defines"] else "") + r["kind"] + (" test" if r["test"] else "") for r in rs})
         detail = f"{rs[0]['file']}:{rs[0]['line']} ({', '.join(kinds)})"
+        agree += bool(source(m)[0].get(sym))
     else:
         pulls, text = source(m)
         where = pulls.get(sym, [])
@@ -233,6 +259,8 @@ for pkg, name, m in pairs:
         if where:
             cls, detail = "missed by scan", " ".join(where[:4])
             missed.append((sym, m, c["version"], where))
+        elif elsewhen[(m, sym)]:
+            cls, detail = "other version", " ".join(sorted(elsewhen[(m, sym)]))
         elif others:
             cls, detail = "other module", " ".join(others[:3])
         else:
@@ -245,14 +273,19 @@ esc = lambda s: s.replace("|", "\\|")
 print("| symbol | module | version | result | detail |\n|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join(esc(x) for x in r) + " |")
-mods = [c for c in corpus.values()]
+print("\n| module | version | time | how it was chosen |\n|---|---|---|---|")
+for m, c in sorted(corpus.items()):
+    if c["dir"]:
+        print(f"| {esc(m)} | {esc(c['version'])} | {c['time']} | {esc(c['how'])} |")
+mods = list(corpus.values())
 print(f"\nModules: {len(mods)}; scanned {sum(1 for c in mods if c['dir'])} "
       f"({sum(1 for c in mods if c['status'] == 'after-cutoff')} only at a version after {cutoff}), "
       f"unavailable {sum(1 for c in mods if not c['dir'])}.")
 print(f"Pairs: {len(rows)}: " + ", ".join(f"{k} {counts[k]}" for k in
-      ("found", "missed by scan", "other module", "not in source", "unavailable")) + ".")
+      ("found", "missed by scan", "other version", "other module", "not in source", "unavailable")) + ".")
 f, x = counts["found"], counts["missed by scan"]
-print(f"Recall over pulls that exist in the source: {f}/{f + x}" + (f" = {100 * f / (f + x):.1f}%." if f + x else "."))
+print(f"Recall over pulls that exist in the source: {f}/{f + x}" + (f" = {100 * f / (f + x):.1f}%." if f + x else ".")
+      + f" The text search sees {agree} of the {f} found pairs too.")
 if missed:
     print("\nMissed by scan:")
     for sym, m, v, where in missed:
@@ -262,5 +295,17 @@ if unavailable:
     print("\nUnavailable:")
     for m, why in unavailable:
         print(f"- {m}: {why}")
+with open(sys.argv[5], "w", encoding="utf-8") as out:
+    for m in sorted({r[1] for r in rows if r[3] in ("other module", "not in source")}):
+        out.write(m + "\n")
 sys.exit(1 if missed else 0)
 EOF
+python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" "$work/unpulled" >/dev/null || true
+# A pair the module does not pull at its June 2024 version may be pulled at its newest one.
+while read -r m; do
+  latest=$(go list -m -json "$m@latest" 2>/dev/null | jq -r '.Version // ""') || latest=
+  if [ -n "$latest" ]; then download "$m" "$latest" >/dev/null; fi
+done <"$work/unpulled"
+echo "scanning again with the newest versions of $(wc -l <"$work/unpulled") modules" >&2
+scan
+python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" /dev/null
