@@ -205,11 +205,13 @@ for l in open(sys.argv[3], encoding="utf-8"):
 
 ASM_REF = re.compile(r"((?:[\w.\-]|\u2215)*)\u00b7(\w+)")
 ASM_DEF = re.compile(r"^\s*(TEXT|DATA|GLOBL)\b")
+IGNORED = re.compile(r"^//(go:build|\s*\+build)\s+ignore\s*$", re.M)  # generators: never built
 sources = {}
 
 def source(m):
     """Every linkname target and assembly reference of a module's buildable files, as the go
-    command would list them (testdata/, vendor/, _* and .* folders skipped), with file:line."""
+    command would list them (testdata/, vendor/, _* and .* folders and files tagged `ignore`
+    skipped), with file:line."""
     if m in sources:
         return sources[m]
     root = corpus[m]["dir"]
@@ -224,6 +226,8 @@ def source(m):
             try:
                 lines = open(p, encoding="utf-8", errors="replace").read().split("\n")
             except OSError:
+                continue
+            if IGNORED.search("\n".join(lines[:40])):
                 continue
             for n, line in enumerate(lines, 1):
                 if f.endswith(".go"):
@@ -303,7 +307,9 @@ EOF
 python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" "$work/unpulled" >/dev/null || true
 # A pair the module does not pull at its June 2024 version may be pulled at its newest one.
 while read -r m; do
-  latest=$(go list -m -json "$m@latest" 2>/dev/null | jq -r '.Version // ""') || latest=
+  f=$cache/lookup/latest-$(key_of "$m")
+  [ -f "$f" ] || { go list -m -json "$m@latest" 2>/dev/null | jq -r '.Version // ""' >"$f.tmp" || : >"$f.tmp"; mv "$f.tmp" "$f"; }
+  latest=$(cat "$f")
   if [ -n "$latest" ]; then download "$m" "$latest" >/dev/null; fi
 done <"$work/unpulled"
 echo "scanning again with the newest versions of $(wc -l <"$work/unpulled") modules" >&2
