@@ -17,7 +17,8 @@
 #   not in source      the module never pulled it at that version (its name may appear)
 #   unavailable        the proxy refused the module or has no version; the go command's error
 #
-# and closes with the counts and recall = found / (found + missed by scan).
+# then a table of the modules (version, time, how it was chosen), the counts and
+# recall = found / (found + missed by scan). It exits 1 when a pair is missed by scan.
 #
 #   scripts/survey-recall.sh                 # uses target/release/linkallow (cargo build --release first)
 #   CACHE=DIR scripts/survey-recall.sh       # downloads and lookups (default ~/.cache/linkallow/survey-recall)
@@ -26,10 +27,11 @@
 # The version of a module: the highest release (then prerelease) in `go list -m -versions` whose
 # `.Time` is before the cutoff, what `@latest` meant that day; for a module without tags, its
 # `@latest` pseudo-version if that is before the cutoff; else the newest version before the
-# cutoff that a downloaded module's go.mod or go.sum names (the proxy here lists only some
-# versions of some modules and refuses others' lists). A module with none before the cutoff is
-# scanned at its oldest known version, marked `after cutoff`. Resumable: every lookup is cached
-# under $CACHE/lookup and every download under $CACHE/mod; remove $CACHE/lookup to look again.
+# cutoff that a downloaded module's go.mod or go.sum, or a row of real-modules.sh, names (the
+# proxy here lists only some versions of some modules and refuses others' lists). A module with
+# none before the cutoff is scanned at its oldest known version, marked `after cutoff`.
+# Resumable: every lookup is cached under $CACHE/lookup and every download under $CACHE/mod;
+# remove $CACHE/lookup to look again.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +40,7 @@ allowlist=${ALLOWLIST:-$root/allowlist.toml}
 cache=${CACHE:-$HOME/.cache/linkallow/survey-recall}
 cutoff=${CUTOFF:-2024-06-15T00:00:00Z}
 jobs=${JOBS:-4}
+linkallow=$(realpath "$linkallow") allowlist=$(realpath "$allowlist") # the work runs elsewhere
 
 mkdir -p "$cache/mod" "$cache/gopath" "$cache/lookup"
 export GOMODCACHE=$cache/mod GOPATH=$cache/gopath GOFLAGS=-modcacherw GOTOOLCHAIN=local GO111MODULE=on
