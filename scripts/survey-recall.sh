@@ -173,6 +173,7 @@ chosen | while IFS=$'\t' read -r m status v t how; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$status" "$v" "$t" "$how" "$dir"
 done >"$work/corpus"
 
+go list std >"$work/std" # which targets are standard-library packages (of the installed Go)
 scan() {
   "$linkallow" scan "$GOMODCACHE" --tests --json --allowlist "$allowlist" >"$work/scan.jsonl" 2>"$work/scan.err" || {
     echo "linkallow scan failed:" >&2; cat "$work/scan.err" >&2; exit 1; }
@@ -194,6 +195,8 @@ cutoff = sys.argv[4]
 
 records = defaultdict(list)   # (module, symbol) -> records at the chosen version
 elsewhen = defaultdict(set)   # (module, symbol) -> other versions with records
+seen = set()                  # (module, file, symbol) of every record at the chosen version
+std = set(open(sys.argv[6], encoding="utf-8").read().split())
 by_symbol = defaultdict(set)  # symbol -> modules@version with records
 for l in open(sys.argv[3], encoding="utf-8"):
     r = json.loads(l)
@@ -204,10 +207,13 @@ for l in open(sys.argv[3], encoding="utf-8"):
         elsewhen[(r["module"], r["symbol"])].add(r.get("version"))
         continue
     records[(r["module"], r["symbol"])].append(r)
+    seen.add((r["module"], r["file"], r["symbol"]))  # assembly: one record per file and symbol
     by_symbol[r["symbol"]].add(f"{r['module']}@{r['version']}")
 
-ASM_REF = re.compile(r"((?:[\w.\-]|\u2215)*)\u00b7(\w+)")
+# `runtime·sched`, `internal∕cpu·X`, `github·com∕x∕y·Z` (a path's dots as `·` too), `·own`.
+ASM_REF = re.compile(r"(?:[\w.\-]|\u2215|\u00b7)*\u00b7\w+")
 ASM_DEF = re.compile(r"^\s*(TEXT|DATA|GLOBL)\b")
+LINKNAME = re.compile(r"^\s*//go:linkname\s")
 IGNORED = re.compile(r"^//(go:build|\s*\+build)\s+ignore\s*$", re.M)  # generators: never built
 sources = {}
 
@@ -234,13 +240,13 @@ def source(m):
                 continue
             for n, line in enumerate(lines, 1):
                 if f.endswith(".go"):
-                    if "go:linkname" in line:
-                        toks = line.split("go:linkname", 1)[1].split()
-                        for tok in toks[1:2]:
+                    if LINKNAME.match(line):  # a directive, not `// //go:linkname` commented out
+                        for tok in line.split()[2:3]:
                             pulls[tok].append(f"{rel}:{n}")
                 elif "\u00b7" in line and not ASM_DEF.match(line):
-                    for pkg, name in ASM_REF.findall(line.split("//")[0]):
-                        pkg = pkg.replace("\u2215", "/") or "<own package>"
+                    for ref in ASM_REF.findall(line.split("//")[0]):
+                        pkg, name = ref.rsplit("\u00b7", 1)
+                        pkg = pkg.replace("\u2215", "/").replace("\u00b7", ".") or "<own package>"
                         pulls[f"{pkg}.{name}"].append(f"{rel}:{n}")
             text.append("\n".join(lines))
     sources[m] = (pulls, "\n".join(text))
@@ -297,6 +303,34 @@ if missed:
     print("\nMissed by scan:")
     for sym, m, v, where in missed:
         print(f"- {sym} in {m}@{v}: {' '.join(where)}")
+# Beyond the pairs: every pull the text search finds in the corpus that scan has no record of.
+# Into a std package it would be a miss too; into another module's package (or the module's own,
+# from assembly) scan reports no record, as the std verdict does not apply.
+beyond = defaultdict(list)
+for m, c in sorted(corpus.items()):
+    if not c["dir"]:
+        continue
+    for tok, where in sorted(source(m)[0].items()):
+        if "." not in tok:
+            continue  # `//go:linkname _cgo_init _cgo_init`: a C-level name, no package
+        pkg = tok.rsplit(".", 1)[0] if not tok.startswith("<") else tok
+        if "(" in pkg:  # a method: pkg.(*T).m or pkg.T.m
+            pkg = tok.split(".(")[0]
+        while pkg not in std and "." in pkg.split("/")[-1] and pkg.rsplit(".", 1)[0] in std:
+            pkg = pkg.rsplit(".", 1)[0]  # pkg.T.m
+        kind = "std" if pkg in std else "own" if pkg.startswith("<") or pkg == m or pkg.startswith(m + "/") else "other"
+        for w in where:
+            if (m, w.rsplit(":", 1)[0], tok) not in seen:
+                beyond[kind].append(f"{m}@{c['version']} {w} {tok}")
+print(f"\nBeyond the pairs, pulls the text search finds without a scan record: {len(beyond['std'])} into "
+      f"the standard library, {len(beyond['other'])} into other modules' packages, {len(beyond['own'])} into "
+      "the module's own.")
+for w in beyond["std"]:
+    print(f"- {w}")
+if beyond["other"]:
+    print("\nInto other modules' packages (scan has no `module` records yet, issue 16):")
+    for w in beyond["other"]:
+        print(f"- {w}")
 unavailable = sorted((m, c["how"]) for m, c in corpus.items() if not c["dir"])
 if unavailable:
     print("\nUnavailable:")
@@ -307,7 +341,7 @@ with open(sys.argv[5], "w", encoding="utf-8") as out:
         out.write(m + "\n")
 sys.exit(1 if missed else 0)
 EOF
-python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" "$work/unpulled" >/dev/null || true
+python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" "$work/unpulled" "$work/std" >/dev/null || true
 # A pair the module does not pull at its June 2024 version may be pulled at its newest one.
 while read -r m; do
   f=$cache/lookup/latest-$(key_of "$m")
@@ -317,4 +351,4 @@ while read -r m; do
 done <"$work/unpulled"
 echo "scanning again with the newest versions of $(wc -l <"$work/unpulled") modules" >&2
 scan
-python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" /dev/null
+python3 "$work/classify.py" "$work/pairs" "$work/corpus" "$work/scan.jsonl" "$cutoff" /dev/null "$work/std"
