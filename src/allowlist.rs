@@ -4,7 +4,7 @@
 
 use crate::annotation::{self, BlockText};
 use crate::error::{Error, Pos, Result};
-use crate::tree::check_inside;
+use crate::readfile::check_inside;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
@@ -443,7 +443,7 @@ impl LineIndex {
 }
 
 pub fn load(path: &str) -> Result<Allowlist> {
-    let text = crate::error::read_text(
+    let text = crate::readfile::read_text(
         std::path::Path::new(path),
         "an allowlist is UTF-8, as TOML is",
     )?;
@@ -638,7 +638,7 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
             pos: pos.clone(),
             message,
         };
-        if crate::tree::split_symbol(&r.symbol).is_none() {
+        if crate::go::name::split_linker_name(&r.symbol).is_none() {
             return Err(bad(format!(
                 "removed symbol {:?} is not a linker name like runtime.memhash",
                 r.symbol

@@ -210,15 +210,6 @@ impl Error {
     }
 }
 
-/// A text file (an allowlist, a counts file) read whole; bytes that are not UTF-8 (a Latin-1
-/// export) are named at their line and column, as in tree files. `why` says what it must be.
-pub fn read_text(path: &Path, why: &str) -> Result<String> {
-    let bytes = crate::readfile::regular(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        Error::encoding_of(&path.to_string_lossy(), e.as_bytes(), &e.utf8_error(), why)
-    })
-}
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -677,10 +677,10 @@ fn recover(cli: &Cli, folders: &[PathBuf]) -> Result<u8> {
 fn import_dependents(cli: &Cli, file: &std::path::Path) -> Result<u8> {
     let list_path = cli.allowlist.to_string_lossy().to_string();
     let list_text =
-        linkallow::error::read_text(&cli.allowlist, "an allowlist is UTF-8, as TOML is")?;
+        linkallow::readfile::read_text(&cli.allowlist, "an allowlist is UTF-8, as TOML is")?;
     let list = allowlist::parse(&list_path, &list_text)?;
     let file_name = file.to_string_lossy().to_string();
-    let text = linkallow::error::read_text(file, "a counts file is UTF-8")?;
+    let text = linkallow::readfile::read_text(file, "a counts file is UTF-8")?;
     let counts = dependents::read(&file_name, &text)?;
     let (new_text, got) = dependents::import(&list_path, &list_text, &list, &counts)?;
     if new_text != list_text {

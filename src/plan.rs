@@ -5,11 +5,12 @@
 use crate::allowlist::{Allowlist, DirectivePos, DocSite, Region, Symbol};
 use crate::annotation;
 use crate::error::{Error, Pos, Result};
+use crate::go::name::split_linker_name;
 use crate::go::syntax::{Decl, DeclKind, GoFile};
+use crate::tree::Tree;
 use crate::tree::annotations::{Directive, FileScan, FoundDoc};
 use crate::tree::index::TreeIndex;
 use crate::tree::locate::{Locator, documented_decl, not_found_message};
-use crate::tree::{Tree, split_symbol};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -439,7 +440,7 @@ fn directive_needed(index: &TreeIndex) -> impl Fn(&FileScan, &FoundDoc) -> bool 
         if doc.directive_row.is_none() {
             return false;
         }
-        let Some((sym_pkg, sym_name)) = split_symbol(&doc.symbol) else {
+        let Some((sym_pkg, sym_name)) = split_linker_name(&doc.symbol) else {
             return true;
         };
         if sym_pkg != scan.package || index.pulled_in_tree.contains(&doc.symbol) {
@@ -873,7 +874,7 @@ fn region_pushes_method(rendered: &[String], package: &str) -> bool {
         .any(|d| {
             d.target
                 .as_deref()
-                .and_then(split_symbol)
+                .and_then(split_linker_name)
                 .is_some_and(|(p, name)| p == package && name.contains('.'))
         })
 }

@@ -104,9 +104,49 @@ fn too_large() -> io::Error {
     )
 }
 
+/// A text file (an allowlist, a counts file) read whole; bytes that are not UTF-8 (a Latin-1
+/// export) are named at their line and column, as in tree files. `why` says what it must be.
+pub fn read_text(path: &Path, why: &str) -> crate::error::Result<String> {
+    let bytes = regular(path).map_err(|e| crate::error::Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        crate::error::Error::encoding_of(
+            &path.to_string_lossy(),
+            e.as_bytes(),
+            &e.utf8_error(),
+            why,
+        )
+    })
+}
+
+/// Refuses paths that could leave the tree: absolute, `..`, or empty components.
+pub fn check_inside(rel: &str) -> crate::error::Result<()> {
+    let p = Path::new(rel);
+    let bad = p.is_absolute()
+        || rel.contains('\\')
+        || p.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
+        || rel.split('/').any(|c| c.is_empty()) && !rel.is_empty()
+        // Path::components drops a `.` in the middle; `a/./b.go` names b.go twice over.
+        || rel.split('/').any(|c| c == "." || c == "..");
+    if bad {
+        return Err(crate::error::Error::Tree(format!(
+            "path {rel:?} escapes the tree or is not a clean relative path"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_escaping_paths() {
+        assert!(check_inside("../etc").is_err());
+        assert!(check_inside("runtime/../../x").is_err());
+        assert!(check_inside("/abs").is_err());
+        assert!(check_inside("net/http/./server.go").is_err());
+        assert!(check_inside("runtime/stubs.go").is_ok());
+    }
 
     #[test]
     fn a_fifo_or_a_device_is_refused_without_reading() {

@@ -4,9 +4,9 @@
 
 use crate::allowlist::{Allowlist, DocSite, Symbol};
 use crate::error::{Pos, Result};
+use crate::go::name::split_linker_name;
 use crate::tree::index::TreeIndex;
 use crate::tree::locate::Locator;
-use crate::tree::split_symbol;
 
 pub struct Extracted {
     pub list: Allowlist,
@@ -59,7 +59,7 @@ pub fn annotations(index: &TreeIndex) -> Extracted {
                    site: Option<DocSite>,
                    pos: &Pos,
                    warnings: &mut Vec<String>| {
-        let (package, name) = split_symbol(symbol).unwrap_or((symbol, ""));
+        let (package, name) = split_linker_name(symbol).unwrap_or((symbol, ""));
         match entry_of.get(symbol).map(|&i| &mut list.symbols[i]) {
             Some(existing) => {
                 if existing.modules != modules && !modules.is_empty() {

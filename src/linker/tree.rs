@@ -380,7 +380,7 @@ impl LinkerRule {
     }
 
     fn find_elsewhere(&self, symbol: &str) -> Vec<String> {
-        let Some(pkg) = super::verdict::symbol_package(symbol) else {
+        let Some(pkg) = crate::go::name::package_of(symbol) else {
             return Vec::new();
         };
         let name = symbol.rsplit('.').next().unwrap_or(symbol);
@@ -824,8 +824,7 @@ fn add_package(
                     let sym = match directives.get(v.name.as_str()) {
                         // `var x T` linknamed to another package's name is a reference.
                         Some((target, _))
-                            if !v.has_value
-                                && super::verdict::symbol_package(target) != Some(pkg) =>
+                            if !v.has_value && crate::go::name::package_of(target) != Some(pkg) =>
                         {
                             continue;
                         }

@@ -500,7 +500,7 @@ fn no_push(d: &SymbolDef, version: &str) -> Verdict {
 }
 
 fn undefined(rule: &LinkerRule, pull: &Pull, platform: &str) -> Verdict {
-    let pkg = symbol_package(pull.symbol);
+    let pkg = crate::go::name::package_of(pull.symbol);
     let why = match pkg {
         Some(p) if !rule.packages.contains(p) => {
             format!("{p} has no files built on {platform} in {}", rule.version)
@@ -525,18 +525,9 @@ fn undefined(rule: &LinkerRule, pull: &Pull, platform: &str) -> Verdict {
     verdict(Link::Undefined, Cause::Undefined, why)
 }
 
-/// The package of a linker symbol: up to the first `.` after the last `/` (before any `(`).
-pub fn symbol_package(symbol: &str) -> Option<&str> {
-    let head = symbol.split('(').next().unwrap_or(symbol);
-    let slash = head.rfind('/').map_or(0, |i| i + 1);
-    let dot = head[slash..].find('.')? + slash;
-    Some(&symbol[..dot])
-}
-
-/// A standard-library import path: its first element has no dot.
-pub fn is_std(package: &str) -> bool {
-    package != "main" && !package.split('/').next().unwrap_or("").contains('.')
-}
+// TEMP-ALIAS: see lib.rs.
+#[doc(hidden)]
+pub use crate::go::name::{is_std, package_of as symbol_package};
 
 #[cfg(test)]
 mod tests {
@@ -769,20 +760,5 @@ mod tests {
             },
         );
         assert_eq!(v.link, Link::Inactive);
-    }
-
-    #[test]
-    fn packages_of_symbols() {
-        assert_eq!(symbol_package("runtime.memhash"), Some("runtime"));
-        assert_eq!(symbol_package("reflect.(*rtype).Size"), Some("reflect"));
-        assert_eq!(
-            symbol_package("internal/runtime/maps.fatal"),
-            Some("internal/runtime/maps")
-        );
-        assert_eq!(symbol_package("github.com/a/b.F"), Some("github.com/a/b"));
-        assert_eq!(symbol_package("crosscall2"), None);
-        assert!(is_std("internal/runtime/maps"));
-        assert!(!is_std("github.com/a/b"));
-        assert!(!is_std("main"));
     }
 }

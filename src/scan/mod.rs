@@ -9,8 +9,9 @@ pub mod walk;
 use crate::go::asm;
 use crate::go::constraint::{BuildContext, describe};
 use crate::go::decls::{self, GoDecls, LocalKind};
+use crate::go::name::{is_std, package_of};
 use crate::linker::tree::{LinkerRule, file_is_built};
-use crate::linker::verdict::{self, Pull, PullKind, Verdict, is_std, symbol_package};
+use crate::linker::verdict::{self, Pull, PullKind, Verdict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -340,7 +341,7 @@ fn scan_file(
         let mut siblings: Option<Arc<Folder>> = None;
         for d in &decls.directives {
             let Some(target) = &d.target else { continue };
-            let Some(target_pkg) = symbol_package(target) else {
+            let Some(target_pkg) = package_of(target) else {
                 continue;
             };
             if !is_std(target_pkg) || target_pkg == import_path {
@@ -663,7 +664,7 @@ fn export_object(rule: &LinkerRule, symbol: &str) -> Option<(String, String)> {
     if def.method_wrapper {
         return None;
     }
-    let pkg = symbol_package(symbol)?;
+    let pkg = package_of(symbol)?;
     let rest = &symbol[pkg.len() + 1..];
     let object = match rest.strip_prefix("(*") {
         Some(r) => r.split_once(')')?.0,

@@ -7,9 +7,10 @@ use super::{Error, Result, records};
 use crate::allowlist::{self, Allowlist, Dependents};
 use crate::dependents::{self, Count};
 use crate::error::Pos;
+use crate::go::name::package_of;
 use crate::linker::LinkerRule;
 use crate::linker::tree::DefKind;
-use crate::linker::verdict::{Link, symbol_package};
+use crate::linker::verdict::Link;
 use crate::scan::PullRecord;
 use std::collections::BTreeMap;
 
@@ -157,7 +158,7 @@ pub fn adopt(
     // Keep those from modules with enough dependents that the allowlist does not list yet.
     let mut chosen: Vec<&Candidate> = Vec::new();
     for c in &candidates {
-        let package = symbol_package(&c.symbol).unwrap_or("");
+        let package = package_of(&c.symbol).unwrap_or("");
         let name = c.symbol.get(package.len() + 1..).unwrap_or("");
         if list.symbol(&c.symbol).is_none() && !allowlist::is_identifier(name) {
             cannot.push(Left {
@@ -223,7 +224,7 @@ pub fn adopt(
     let mut added = Vec::new();
     let mut new_symbols = Vec::new();
     for c in &chosen {
-        let package = symbol_package(&c.symbol).unwrap_or("");
+        let package = package_of(&c.symbol).unwrap_or("");
         let name = c.symbol.get(package.len() + 1..).unwrap_or("");
         let entries = doc
             .entry("symbol")

@@ -85,7 +85,7 @@ pub fn read_counts(
     known: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<std::collections::BTreeMap<String, (crate::allowlist::Dependents, Pos)>> {
     let shown = file.display().to_string();
-    let text = crate::error::read_text(file, "a counts file is UTF-8")?;
+    let text = crate::readfile::read_text(file, "a counts file is UTF-8")?;
     let mut out = std::collections::BTreeMap::new();
     for c in crate::dependents::read(&shown, &text)? {
         if let Some(known) = known
@@ -147,7 +147,8 @@ pub fn adopt_command(
     err: &mut impl std::io::Write,
 ) -> anyhow::Result<u8> {
     let list_path = opts.allowlist.display().to_string();
-    let list_text = crate::error::read_text(opts.allowlist, "an allowlist is UTF-8, as TOML is")?;
+    let list_text =
+        crate::readfile::read_text(opts.allowlist, "an allowlist is UTF-8, as TOML is")?;
     let list = crate::allowlist::parse(&list_path, &list_text)?;
     let records = read_scans(opts.scans)?;
     let modules: std::collections::BTreeSet<String> =

@@ -7,7 +7,8 @@ use super::treemap::{Rect, squarify};
 use crate::allowlist::{self, Allowlist, Dependents};
 use crate::error::plural;
 use crate::go::constraint::release_of;
-use crate::linker::verdict::{Link, symbol_package};
+use crate::go::name::package_of;
+use crate::linker::verdict::Link;
 use crate::scan::PullRecord;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -423,7 +424,7 @@ fn heap_map(ctx: &Ctx) -> String {
     const HEAD: f64 = 16.0;
     let mut packages: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
     for (sym, s) in ctx.symbols {
-        let pkg = symbol_package(sym).unwrap_or(sym);
+        let pkg = package_of(sym).unwrap_or(sym);
         packages
             .entry(pkg)
             .or_default()

@@ -4,8 +4,8 @@
 use crate::allowlist::{DirectivePos, DocSite, Region};
 use crate::annotation::{self, BlockText};
 use crate::error::Pos;
+use crate::go::name::split_linker_name;
 use crate::go::syntax::{Decl, DeclKind, GoFile};
-use crate::tree::split_symbol;
 
 /// A `//go:linkname local [target]` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +211,7 @@ fn is_stub_for(decl: &Decl, directive: Option<&Directive>, package: &str) -> boo
     decl.kind == DeclKind::Func
         && decl.bodiless
         && decl.declares(&dir.local)
-        && split_symbol(target).is_some_and(|(p, name)| p == package && name.contains('.'))
+        && split_linker_name(target).is_some_and(|(p, name)| p == package && name.contains('.'))
 }
 
 fn doc_site(
@@ -416,7 +416,7 @@ fn chunk_is_legacy(f: &GoFile, package: &str, s: usize, e: usize) -> bool {
                 && dir
                     .target
                     .as_deref()
-                    .and_then(split_symbol)
+                    .and_then(split_linker_name)
                     .is_some_and(|(p, name)| p == package && name != dir.local)
         })
     })

@@ -4,8 +4,8 @@
 
 use crate::allowlist::{Allowlist, Symbol, module_path};
 use crate::error::Pos;
+use crate::go::name::split_linker_name;
 use crate::tree::index::TreeIndex;
-use crate::tree::split_symbol;
 use std::collections::BTreeSet;
 
 /// A block in the tree that looks like the lost symbol's.
@@ -37,8 +37,8 @@ pub fn sightings(index: &TreeIndex, list: &Allowlist, sym: &Symbol) -> Vec<Sight
             }
             let names_it = doc.site.text.lead_name.as_deref() == Some(sym.name.as_str());
             let same_modules = !wanted.is_empty() && module_set(&doc.modules) == wanted;
-            let same_name =
-                split_symbol(&doc.symbol).is_some_and(|(p, n)| n == sym.name && p != sym.package);
+            let same_name = split_linker_name(&doc.symbol)
+                .is_some_and(|(p, n)| n == sym.name && p != sym.package);
             let score =
                 usize::from(names_it) * 2 + usize::from(same_modules) * 2 + usize::from(same_name);
             // Whether the allowlist governs the block is asked last: it is the costly test.
@@ -66,7 +66,7 @@ pub fn sightings(index: &TreeIndex, list: &Allowlist, sym: &Symbol) -> Vec<Sight
 
 /// The allowlist edit a sighting suggests, as a sentence.
 pub fn suggestion(sym: &Symbol, seen: &Sighting) -> String {
-    let Some((package, name)) = split_symbol(&seen.symbol) else {
+    let Some((package, name)) = split_linker_name(&seen.symbol) else {
         return String::new();
     };
     let mut record = Vec::new();

@@ -4,10 +4,11 @@
 
 use crate::annotation;
 use crate::error::Result;
+use crate::go::name::split_linker_name;
 use crate::go::syntax::GoFile;
 use crate::linker;
 use crate::tree::annotations::{self, Directive, FileScan};
-use crate::tree::{Tree, dir_of, split_symbol};
+use crate::tree::{Tree, dir_of};
 use std::collections::{BTreeMap, HashSet};
 
 pub struct TreeIndex {
@@ -153,7 +154,7 @@ fn candidate(
         .filter(|l| l.starts_with("//go:linkname "))
         .filter_map(Directive::parse)
         .filter_map(|d| d.target)
-        .filter(|target| split_symbol(target).is_some_and(|(p, _)| p != package))
+        .filter(|target| split_linker_name(target).is_some_and(|(p, _)| p != package))
         .collect();
     let std_only = if text.contains("//go:linknamestd") {
         linker::linknamestd_symbols(text, &package)
@@ -205,7 +206,9 @@ fn cgo_generated_pulls(tree: &Tree) -> HashSet<String> {
             let plain = target
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'));
-            if plain && split_symbol(target).is_some_and(|(p, n)| !p.is_empty() && !n.is_empty()) {
+            if plain
+                && split_linker_name(target).is_some_and(|(p, n)| !p.is_empty() && !n.is_empty())
+            {
                 pulls.insert(target.to_string());
             }
         }

@@ -8,7 +8,7 @@ pub mod locate;
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct Tree {
@@ -97,7 +97,7 @@ impl Tree {
                 })?
                 .to_string()
         };
-        check_inside(&rel)?;
+        crate::readfile::check_inside(&rel)?;
         Ok(rel)
     }
 
@@ -121,7 +121,7 @@ impl Tree {
 
     /// The file's bytes, for callers that look before they decode.
     pub fn read_bytes(&self, rel: &str) -> Result<Vec<u8>> {
-        check_inside(rel)?;
+        crate::readfile::check_inside(rel)?;
         let path = self.path(rel);
         match self.overlay.get(rel) {
             Some(Some(text)) => Ok(text.clone().into_bytes()),
@@ -383,58 +383,6 @@ pub fn dir_of(rel: &str) -> &str {
     rel.rfind('/').map_or("", |i| &rel[..i])
 }
 
-/// Refuses paths that could leave the tree: absolute, `..`, or empty components.
-pub fn check_inside(rel: &str) -> Result<()> {
-    let p = Path::new(rel);
-    let bad = p.is_absolute()
-        || rel.contains('\\')
-        || p.components().any(|c| !matches!(c, Component::Normal(_)))
-        || rel.split('/').any(|c| c.is_empty()) && !rel.is_empty()
-        // Path::components drops a `.` in the middle; `a/./b.go` names b.go twice over.
-        || rel.split('/').any(|c| c == "." || c == "..");
-    if bad {
-        return Err(Error::Tree(format!(
-            "path {rel:?} escapes the tree or is not a clean relative path"
-        )));
-    }
-    Ok(())
-}
-
-/// Splits a linker symbol into package path and name: `net/http.(*Transport).RoundTrip` ->
-/// (`net/http`, `(*Transport).RoundTrip`).
-pub fn split_symbol(sym: &str) -> Option<(&str, &str)> {
-    let slash = sym.rfind('/').map_or(0, |i| i + 1);
-    let dot = sym[slash..].find('.')? + slash;
-    Some((&sym[..dot], &sym[dot + 1..]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_symbols() {
-        assert_eq!(
-            split_symbol("runtime.memhash"),
-            Some(("runtime", "memhash"))
-        );
-        assert_eq!(
-            split_symbol("net/http.(*Transport).RoundTrip"),
-            Some(("net/http", "(*Transport).RoundTrip"))
-        );
-        assert_eq!(
-            split_symbol("go/types.(*Checker).infer"),
-            Some(("go/types", "(*Checker).infer"))
-        );
-        assert_eq!(split_symbol("nodot"), None);
-    }
-
-    #[test]
-    fn refuses_escaping_paths() {
-        assert!(check_inside("../etc").is_err());
-        assert!(check_inside("runtime/../../x").is_err());
-        assert!(check_inside("/abs").is_err());
-        assert!(check_inside("net/http/./server.go").is_err());
-        assert!(check_inside("runtime/stubs.go").is_ok());
-    }
-}
+// TEMP-ALIAS: see lib.rs.
+#[doc(hidden)]
+pub use crate::go::name::split_linker_name as split_symbol;
