@@ -403,6 +403,33 @@ fn a_new_file_gets_the_mode_of_the_package_files_not_the_umask() {
     assert_eq!(mode & 0o7777, 0o640);
 }
 
+/// Kept in Rust, not a UI case: the UI format compares contents, and a file's mode is not one.
+#[test]
+fn write_keeps_file_mode() {
+    let fx = fixtures().join("forms");
+    let tmp = TempDir::new("mode");
+    let tree = tmp.join("tree");
+    copy_tree(&fx.join("in"), &tree);
+    let allow = tmp.join("allowlist.toml");
+    std::fs::write(
+        &allow,
+        "[[symbol]]\npackage = \"example.com/m/p\"\nname = \"plain\"\nmodules = [\"example.com/alpha\"]\n",
+    )
+    .unwrap();
+    let f = tree.join("p/p.go");
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    ok(&linkallow(&tree, &allow, &["apply", "--write"]));
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(
+        std::fs::read_to_string(&f)
+            .unwrap()
+            .contains("// plain should be an internal detail,")
+    );
+}
+
 /// A root with a package folder `pkg` (two files) and an empty folder outside it.
 fn setup_package(name: &str) -> (PathBuf, PathBuf, Vec<FileWrite>) {
     let tmp = tempdir(name);
