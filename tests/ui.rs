@@ -11,7 +11,7 @@
 //!   `--allowlist allowlist.toml`.
 //! - `files/` (optional): more inputs (a counts CSV...), copied into `$WORK`.
 //! - `setup` (optional): a shell script run in `$WORK` (with `$TREE` set) before the command, for
-//!   what git cannot hold (a file name that is not UTF-8).
+//!   what git cannot hold (a file name that is not UTF-8, a read-only file).
 //! - `stdout`, `stderr`, `exit`: what the run must print and its exit code. The work folder's
 //!   path is replaced by `$WORK` and the tree's by `$TREE` before comparing, and a scan's
 //!   time (`) in 0.01s`) by `) in $SECONDS`.
