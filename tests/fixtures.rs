@@ -12,7 +12,7 @@ fn bless() -> bool {
 
 fn round_trip_case(name: &str) {
     let case = fixtures().join(name);
-    let tmp = tempdir(name);
+    let tmp = TempDir::new(name);
     let work = tmp.join("tree");
     copy_tree(&case.join("out"), &work);
     let allow = tmp.join("allowlist.toml");
@@ -158,7 +158,7 @@ fn forms_round_trip() {
 /// [[removed]] notes and the order of entries.
 #[test]
 fn extract_onto_an_allowlist_keeps_counts_notes_and_order() {
-    let tmp = tempdir("extract-keeps");
+    let tmp = TempDir::new("extract-keeps");
     let tree = tmp.join("tree");
     copy_tree(&fixtures().join("forms/out"), &tree);
     let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();

@@ -14,7 +14,7 @@ use linkallow::tree::locate::Locator;
 use linkallow::{allowlist::Allowlist, compare::extract};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use util::*;
 
@@ -268,7 +268,7 @@ fn damaged_annotated_files_never_lose_a_declaration() {
     let Some(goroot) = toolchain(&shipped_release()) else {
         return;
     };
-    let scratch: PathBuf = tempdir("mutation-setup");
+    let scratch = TempDir::new("mutation-setup");
     for rel in FILES {
         let c = case(&goroot, &scratch, rel);
         let mut runner = TestRunner::new(Config {
@@ -293,7 +293,7 @@ macro_rules! found_by_mutation {
         #[test]
         fn $name() {
             let Some(goroot) = toolchain(&shipped_release()) else { return };
-            let scratch = tempdir(stringify!($name));
+            let scratch = TempDir::new(stringify!($name));
             let c = case(&goroot, &scratch, $rel);
             check_one(&goroot, &c, &$m, $op).unwrap_or_else(|e| panic!("{e}"));
         }

@@ -19,7 +19,7 @@ fn pull_program(dir: &Path, pull: &str) {
 const PULL_ALIGN: &str = "//go:linkname rtypeAlign reflect.(*rtype).Align\nfunc rtypeAlign(unsafe.Pointer) int\n\nvar _ = rtypeAlign";
 
 fn round_trip(orig: &Path, label: &str, full: bool) {
-    let tmp = tempdir(&format!("real-{label}"));
+    let tmp = TempDir::new(&format!("real-{label}"));
     let t = tmp.join("go");
     copy_tree(orig, &t);
     let allow = tmp.join("extracted.toml");
@@ -214,7 +214,7 @@ fn go_1_22_tree_takes_what_it_has_room_for() {
     let Some(root) = toolchain("go1.22.10") else {
         return;
     };
-    let tmp = tempdir("real-go1.22");
+    let tmp = TempDir::new("real-go1.22");
     let t = tmp.join("go");
     copy_tree(&root, &t);
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist.toml");
@@ -296,7 +296,7 @@ fn one_apply_reaches_the_fixed_point_on_every_release() {
         let Some(root) = toolchain(release) else {
             continue;
         };
-        let tmp = tempdir(&format!("fixed-point-{release}"));
+        let tmp = TempDir::new(&format!("fixed-point-{release}"));
         let t = tmp.join("go");
         std::fs::create_dir_all(&t).unwrap();
         copy_tree(&root.join("src"), &t.join("src"));

@@ -187,7 +187,7 @@ fn predictions_match_real_builds() {
             None => return,
         }
     }
-    let tmp = tempdir("scan-oracle");
+    let tmp = TempDir::new("scan-oracle");
     let module = tmp.join("mod");
     copy_tree(&fixtures().join("scan/mod"), &module);
     let packages: Vec<String> = {
@@ -346,7 +346,7 @@ const GOOD_PULL: &str = "package main\n\nimport _ \"unsafe\"\n\n//go:linkname fa
 /// vendor folder attributes files through modules.txt.
 #[test]
 fn attributes_pulls_to_modules() {
-    let tmp = tempdir("scan-modules");
+    let tmp = TempDir::new("scan-modules");
     let cache = tmp.join("gomodcache");
     write(
         &cache.join("github.com/!burnt!sushi/x@v1.2.3/go.mod"),
@@ -417,7 +417,7 @@ fn attributes_pulls_to_modules() {
 /// reported; exit 2.
 #[test]
 fn bad_input_is_reported_and_scanning_goes_on() {
-    let tmp = tempdir("scan-bad");
+    let tmp = TempDir::new("scan-bad");
     let m = tmp.join("m");
     write(&m.join("go.mod"), "module example.com/m\n");
     write(&m.join("good/main.go"), GOOD_PULL);
@@ -483,7 +483,7 @@ fn bad_input_is_reported_and_scanning_goes_on() {
 /// Shards merge into the same output; a corrupt line is reported with file and line.
 #[test]
 fn merge_streams_shards_and_reports_corrupt_lines() {
-    let tmp = tempdir("scan-merge");
+    let tmp = TempDir::new("scan-merge");
     let out = run(bin()
         .args(["scan", "--json"])
         .arg(fixtures().join("scan/mod")));
@@ -517,7 +517,7 @@ fn merge_streams_shards_and_reports_corrupt_lines() {
 /// module, and file names stay relative to the module root.
 #[test]
 fn a_walk_inside_a_module_is_attributed_to_it() {
-    let tmp = tempdir("scan-inside");
+    let tmp = TempDir::new("scan-inside");
     write(&tmp.join("app/go.mod"), "module example.com/app\n");
     write(&tmp.join("app/sub/deep/a.go"), GOOD_PULL);
     write(
@@ -589,7 +589,7 @@ fn test_file_pulls_count_only_with_tests() {
     let Some(root) = toolchain_goroot("local") else {
         return;
     };
-    let tmp = tempdir("scan-tests-flag");
+    let tmp = TempDir::new("scan-tests-flag");
     let m = tmp.join("m");
     write(&m.join("go.mod"), "module example.com/m\n\ngo 1.22\n");
     write(&m.join("m.go"), "package m\n");
@@ -634,7 +634,7 @@ fn version_comes_from_the_vcs_tag_as_go_build_stamps_it() {
     let Some(root) = toolchain_goroot("local") else {
         return;
     };
-    let tmp = tempdir("scan-vcs-version");
+    let tmp = TempDir::new("scan-vcs-version");
     let repo = tmp.join("repo");
     let git = |args: &[&str]| {
         let out = run(Command::new("git")

@@ -114,7 +114,7 @@ fn patch_files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn tiers_apply_with_git_am_in_order_build_and_give_the_tree_back() {
     let Some(goroot) = goroot() else { return };
-    let tmp = tempdir("series");
+    let tmp = TempDir::new("series");
     let allow = allowlist_with_counts(&tmp);
     let list = allowlist::load(allow.to_str().unwrap()).unwrap();
 
@@ -225,7 +225,7 @@ fn branch_change_ids(repo: &Path, branch: &str) -> Vec<String> {
 #[test]
 fn commit_makes_the_series_and_keeps_change_ids_on_regeneration() {
     let Some(goroot) = goroot() else { return };
-    let tmp = tempdir("commit");
+    let tmp = TempDir::new("commit");
     let allow = allowlist_with_counts(&tmp);
     let repo = tmp.join("go");
     src_copy(&goroot, &repo);
@@ -331,7 +331,7 @@ fn commit_makes_the_series_and_keeps_change_ids_on_regeneration() {
 #[test]
 fn rename_and_move_are_diagnosed_and_regenerate_as_one_change() {
     let Some(goroot) = goroot() else { return };
-    let tmp = tempdir("rename");
+    let tmp = TempDir::new("rename");
     let t = tmp.join("go");
     src_copy(&goroot, &t);
     let src = t.join("src");
@@ -484,7 +484,7 @@ fn shipped_patches_are_current() {
     let Some(goroot) = toolchain(&shipped_release()) else {
         return;
     };
-    let tmp = tempdir("shipped-patches");
+    let tmp = TempDir::new("shipped-patches");
     ok(&write_series(&goroot, &shipped_allowlist(), &tmp, true));
     assert_eq!(
         read_dir_files(&tmp),
@@ -498,7 +498,7 @@ fn shipped_patches_are_current() {
 /// naming the old declaration) is removed by apply once the rename is recorded.
 #[test]
 fn a_block_left_behind_by_a_rename_is_removed_and_the_new_place_annotated() {
-    let tmp = tempdir("left-behind");
+    let tmp = TempDir::new("left-behind");
     let tree = tmp.join("m");
     std::fs::create_dir_all(tree.join("p")).unwrap();
     std::fs::write(tree.join("go.mod"), "module example.com/m\n\ngo 1.23\n").unwrap();
@@ -540,7 +540,7 @@ fn build_convert_assign_pull(goroot: &Path, dir: &Path) -> std::process::Output 
 #[test]
 fn a_rename_recorded_with_local_keeps_the_old_name_linking() {
     let Some(goroot) = goroot() else { return };
-    let tmp = tempdir("rename-keep");
+    let tmp = TempDir::new("rename-keep");
     let t = tmp.join("go");
     copy_tree(&goroot, &t);
     let src = t.join("src");
@@ -600,7 +600,7 @@ fn a_rename_recorded_with_local_keeps_the_old_name_linking() {
 /// opens with a removal change that names what went and why, and after it check is clean.
 #[test]
 fn removals_make_their_own_cl_with_the_reasons() {
-    let tmp = tempdir("removal");
+    let tmp = TempDir::new("removal");
     let tree = tmp.join("m");
     copy_tree(&fixtures().join("forms/out"), &tree);
     let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
@@ -708,7 +708,7 @@ fn removals_make_their_own_cl_with_the_reasons() {
 /// A stage that becomes empty on regeneration leaves a CL behind in Gerrit: say which one.
 #[test]
 fn an_emptied_stage_names_the_change_id_to_abandon() {
-    let tmp = tempdir("abandon");
+    let tmp = TempDir::new("abandon");
     let tree = tmp.join("m");
     copy_tree(&fixtures().join("forms/in"), &tree);
     let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
@@ -766,7 +766,7 @@ fn an_emptied_stage_names_the_change_id_to_abandon() {
 /// and one at a name the series would write stops the run before anything is written.
 #[test]
 fn patches_out_deletes_only_patch_files_of_its_series() {
-    let tmp = tempdir("foreign-patches");
+    let tmp = TempDir::new("foreign-patches");
     let tree = tmp.join("m");
     copy_tree(&fixtures().join("forms/in"), &tree);
     let golden = std::fs::read_to_string(fixtures().join("forms/allowlist.toml")).unwrap();
@@ -905,7 +905,7 @@ fn commit_module(allow: &Path, repo: &Path, extra: &[&str]) -> std::process::Out
 /// worktree included when the command runs in a linked one; so does `commit --force`.
 #[test]
 fn commit_force_refuses_a_branch_checked_out_in_the_main_worktree() {
-    let tmp = tempdir("commit-main-worktree");
+    let tmp = TempDir::new("commit-main-worktree");
     let main = tmp.join("main");
     module_repo(&main, &[("p/p.go", go_func("plain"))]);
     let allow = allowlist_of(&tmp, &["plain"]);
@@ -968,7 +968,7 @@ fn commit_force_refuses_a_branch_checked_out_in_the_main_worktree() {
 #[test]
 fn commit_builds_from_heads_blobs_not_assume_unchanged_or_skip_worktree_edits() {
     for flag in ["--assume-unchanged", "--skip-worktree"] {
-        let tmp = tempdir(&format!("commit-head-blobs{flag}"));
+        let tmp = TempDir::new(&format!("commit-head-blobs{flag}"));
         let repo = tmp.join("m");
         module_repo(
             &repo,
@@ -1013,7 +1013,7 @@ fn commit_builds_from_heads_blobs_not_assume_unchanged_or_skip_worktree_edits() 
 /// of a tracked package is not there for the series (it used to go in whole, as a new file).
 #[test]
 fn commit_leaves_ignored_files_out_of_the_series() {
-    let tmp = tempdir("commit-ignored");
+    let tmp = TempDir::new("commit-ignored");
     let repo = tmp.join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(repo.join(".gitignore"), "/vendored/\nzgen.go\n").unwrap();
@@ -1114,7 +1114,7 @@ fn body_and_names(patch: &str) -> (String, Vec<String>) {
 /// takes them back to the series' tree and git apply takes apply's diff.
 #[test]
 fn patches_quote_names_and_encode_headers_as_git_format_patch() {
-    let tmp = tempdir("format-patch-oracle");
+    let tmp = TempDir::new("format-patch-oracle");
     let repo = tmp.join("m");
     let odd = [
         ("t\tab.go", "fTab"),
@@ -1226,7 +1226,7 @@ fn patches_quote_names_and_encode_headers_as_git_format_patch() {
 /// (or the commit's author line) and start another: all are refused, nothing is written.
 #[test]
 fn patches_and_commit_refuse_control_characters_in_headers() {
-    let tmp = tempdir("header-injection");
+    let tmp = TempDir::new("header-injection");
     let repo = tmp.join("m");
     module_repo(&repo, &[("p/p.go", go_func("plain"))]);
     let allow = allowlist_of(&tmp, &["plain"]);
@@ -1329,7 +1329,7 @@ fn patches_and_commit_refuse_control_characters_in_headers() {
 /// removal CL's Subject header (and its commit subject). The message is refused; nothing goes out.
 #[test]
 fn a_newline_in_a_package_folder_never_reaches_the_subject() {
-    let tmp = tempdir("subject-from-folder");
+    let tmp = TempDir::new("subject-from-folder");
     let tree = tmp.join("m");
     let dir = tree.join("q\nSubject: injected");
     std::fs::create_dir_all(&dir).unwrap();

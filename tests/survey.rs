@@ -104,7 +104,7 @@ fn parse_csv(text: &str) -> BTreeMap<String, u64> {
 
 #[test]
 fn dependents_count_matches_an_independent_closure() {
-    let dir = tempdir("survey-count");
+    let dir = TempDir::new("survey-count");
     let corpus = dir.join("pkg/mod");
     let mods = [
         // a's newest version is v1.10.0 (not v1.9.0 by text order): it requires c, not b.
@@ -249,7 +249,7 @@ fn dependents_count_matches_an_independent_closure() {
 #[test]
 fn dependents_count_agrees_with_go_mod_graph() {
     let Some(goroot) = goroot() else { return };
-    let dir = tempdir("survey-modgraph");
+    let dir = TempDir::new("survey-modgraph");
     let corpus = dir.join("pkg/mod");
     // One version per module, go 1.16 (no graph pruning): `go mod graph` lists every edge.
     let mods = [
@@ -386,7 +386,7 @@ fn adopt_makes_a_rejected_real_module_link() {
     let Some(go122) = toolchain("go1.22.10") else {
         return;
     };
-    let dir = tempdir("survey-adopt");
+    let dir = TempDir::new("survey-adopt");
     let cache = routine_cache(&dir);
     // The oracle before: go1.22.10 links, the installed release does not.
     let before = build_importer(&installed, &dir, &cache);
@@ -601,6 +601,7 @@ fn report_renders_in_a_real_browser() {
         return;
     };
     let Some(chromium) = chromium() else { return };
+    // A folder that stays: the screenshot printed below is for a person to look at.
     let dir = tempdir("survey-report");
     let cache = routine_cache(&dir);
     let out = run(bin()
@@ -765,7 +766,7 @@ fn report_renders_in_a_real_browser() {
 
 #[test]
 fn bad_survey_input_names_file_and_line_and_writes_nothing() {
-    let dir = tempdir("survey-bad");
+    let dir = TempDir::new("survey-bad");
     let good = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
     let old = good.replace(r#""build":null,"#, "");
     let scan = dir.join("old.jsonl");
@@ -858,7 +859,7 @@ fn adopt_lists_what_no_push_can_allow() {
     let Some(go127) = toolchain("go1.27.3") else {
         return;
     };
-    let dir = tempdir("survey-cannot");
+    let dir = TempDir::new("survey-cannot");
     let out = run(bin()
         .arg("scan")
         .arg(fixtures().join("scan"))
@@ -950,7 +951,7 @@ fn adopt_lists_what_no_push_can_allow() {
 #[test]
 fn a_variable_defined_with_a_value_counts_for_the_allowlist() {
     let Some(installed) = goroot() else { return };
-    let dir = tempdir("survey-defines-value");
+    let dir = TempDir::new("survey-defines-value");
     let m = dir.join("m");
     std::fs::create_dir_all(&m).unwrap();
     std::fs::write(m.join("go.mod"), "module example.com/definer\n\ngo 1.22\n").unwrap();
@@ -1027,7 +1028,7 @@ fn a_variable_defined_with_a_value_counts_for_the_allowlist() {
 #[test]
 fn report_html_injection_from_record_text() {
     let Some(chromium) = chromium() else { return };
-    let dir = tempdir("survey-injection");
+    let dir = TempDir::new("survey-injection");
     let good = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
     let pwn = |n: usize| format!("document.documentElement.setAttribute('data-pwned','{n}')");
     let payloads: Vec<String> = vec![

@@ -11,7 +11,7 @@
 //!   `--allowlist allowlist.toml`.
 //! - `files/` (optional): more inputs (a counts CSV...), copied into `$WORK`.
 //! - `setup` (optional): a shell script run in `$WORK` (with `$TREE` set) before the command, for
-//!   what git cannot hold (a file name that is not UTF-8).
+//!   what git cannot hold (a file name that is not UTF-8, a read-only file).
 //! - `stdout`, `stderr`, `exit`: what the run must print and its exit code. The work folder's
 //!   path is replaced by `$WORK` and the tree's by `$TREE` before comparing, and a scan's
 //!   time (`) in 0.01s`) by `) in $SECONDS`.
@@ -21,14 +21,19 @@
 //! - `work-out/` (optional): what the run creates in `$WORK` (a patch series), byte for byte.
 //!
 //! The harness runs `linkallow --goroot $TREE [--allowlist allowlist.toml] CMD...` in `$WORK`
-//! (`--goroot`/`--allowlist` are left out when `cmd` gives them). `LINKALLOW_BLESS=1 cargo test
-//! --test ui` rewrites the expectations from what the tool prints; `LINKALLOW_UI=NAME` runs the
-//! cases whose name contains NAME. Read every blessed file: an expectation is what the tool should
-//! print, not what it happens to print.
+//! (`--goroot`/`--allowlist` are left out when `cmd` gives them). Every folder is a test of its
+//! own, named by the folder, run in parallel: `cargo test --test ui NAME` runs the cases whose
+//! name contains NAME. `LINKALLOW_BLESS=1 cargo test --test ui` rewrites the expectations from
+//! what the tool prints. Read every blessed file: an expectation is what the tool should print,
+//! not what it happens to print. A failed case keeps its `$WORK` and prints where it is.
 
+mod util;
+
+use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use util::{TempDir, copy_exact as copy, diff_exact as diff_trees};
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui")
@@ -67,33 +72,6 @@ fn words(line: &str) -> Vec<String> {
     out
 }
 
-/// `cp -a`: symlinks stay symlinks, modes stay.
-fn copy(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .expect("cp");
-    assert!(
-        status.success(),
-        "cp -a {} {}",
-        from.display(),
-        to.display()
-    );
-}
-
-/// `diff -r` without following symlinks: empty when the trees are the same.
-fn diff_trees(want: &Path, got: &Path) -> String {
-    let out = Command::new("diff")
-        .args(["-r", "--no-dereference", "-u"])
-        .arg(want)
-        .arg(got)
-        .output()
-        .expect("diff");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 fn unified(name: &str, want: &str, got: &str) -> String {
     similar::TextDiff::from_lines(want, got)
         .unified_diff()
@@ -115,15 +93,17 @@ fn names(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// Runs one case; returns what differs (empty when the case passes).
-fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
+/// Runs one case; fails with what differs, keeping `$WORK` to look at.
+fn run_case(case: &Path, bless: bool) -> Result<(), Failed> {
     let name = case.file_name().unwrap().to_string_lossy().to_string();
-    let cmd = read(&case.join("cmd")).unwrap_or_else(|| panic!("{name}: no cmd file"));
-    let work = work_root.join(&name);
-    std::fs::create_dir_all(&work).unwrap();
+    let cmd = read(&case.join("cmd")).ok_or_else(|| format!("{name}: no cmd file"))?;
+    let mut dir = TempDir::new(&format!("ui-{name}"));
+    let work = dir.path().to_path_buf();
     let tree = work.join("tree");
     let tree_in = case.join("tree-in");
-    assert!(tree_in.is_dir(), "{name}: no tree-in/");
+    if !tree_in.is_dir() {
+        return Err(format!("{name}: no tree-in/").into());
+    }
     copy(&tree_in, &tree);
     let list_in = case.join("allowlist.toml");
     let has_list = list_in.exists();
@@ -139,6 +119,7 @@ fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
     // (file names that are not UTF-8). The tree the run must leave alone (without tree-out/) is
     // then tree-in/ set up the same way, in a folder of its own.
     let mut baseline = tree_in.clone();
+    let mut base_dir = None;
     if case.join("setup").exists() {
         let setup = |dir: &Path, tree: &Path| {
             let status = Command::new("sh")
@@ -149,11 +130,10 @@ fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
                 .expect("sh setup");
             assert!(status.success(), "{name}: setup failed");
         };
-        let base_dir = work_root.join(format!("{name}.baseline"));
-        std::fs::create_dir_all(&base_dir).unwrap();
-        baseline = base_dir.join("tree");
+        let base = base_dir.insert(TempDir::new(&format!("ui-{name}.baseline")));
+        baseline = base.join("tree");
         copy(&tree_in, &baseline);
-        setup(&base_dir, &baseline);
+        setup(base, &baseline);
         setup(&work, &tree);
     }
     let before = names(&work);
@@ -307,52 +287,34 @@ fn run_case(case: &Path, work_root: &Path, bless: bool) -> Vec<String> {
         }
     }
     if problems.is_empty() {
-        let _ = std::fs::remove_dir_all(&work);
+        return Ok(());
     }
-    problems
+    dir.keep();
+    Err(format!(
+        "{}\n(LINKALLOW_BLESS=1 rewrites the expectations; read them after. $WORK is {})",
+        problems.join("\n"),
+        work.display()
+    )
+    .into())
 }
 
-#[test]
-fn ui() {
+fn main() {
+    let args = Arguments::from_args();
     let bless = std::env::var_os("LINKALLOW_BLESS").is_some_and(|v| v == "1");
-    let only = std::env::var("LINKALLOW_UI").ok();
-    let work_root = std::env::temp_dir().join(format!("linkallow-ui-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work_root);
-    std::fs::create_dir_all(&work_root).unwrap();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .unwrap()
+    let dir = cases_dir();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
-        .filter(|p| {
-            only.as_deref()
-                .is_none_or(|o| p.file_name().unwrap().to_string_lossy().contains(o))
-        })
         .collect();
     cases.sort();
-    assert!(
-        !cases.is_empty(),
-        "no UI cases under {}",
-        cases_dir().display()
-    );
-    let mut failed = Vec::new();
-    for case in &cases {
-        let problems = run_case(case, &work_root, bless);
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        if problems.is_empty() {
-            eprintln!("ui {name} ... ok");
-        } else {
-            eprintln!("ui {name} ... FAILED");
-            failed.push(format!("---- {name} ----\n{}", problems.join("\n")));
-        }
-    }
-    if failed.is_empty() {
-        let _ = std::fs::remove_dir_all(&work_root);
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of {} UI cases failed (LINKALLOW_BLESS=1 rewrites the expectations; read them after):\n\n{}",
-        failed.len(),
-        cases.len(),
-        failed.join("\n\n")
-    );
+    assert!(!cases.is_empty(), "no UI cases under {}", dir.display());
+    let trials = cases
+        .into_iter()
+        .map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            Trial::test(name, move || run_case(&case, bless))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_linkallow"))
@@ -14,6 +16,81 @@ pub fn tempdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A test's scratch folder, like ripgrep's `Dir`: removed when the test passes, kept with its
+/// path printed when it fails (a panic, or [`TempDir::keep`]), so the failed state can be read.
+pub struct TempDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempDir {
+    /// An empty folder named after the test; unique in this process, so tests may run in
+    /// parallel, and cleared of what an earlier run with the same pid left.
+    pub fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("linkallow-test-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir { path, keep: false }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Keeps the folder: for a failure reported without a panic (libtest-mimic's `Failed`).
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if self.keep || std::thread::panicking() {
+            eprintln!("kept the test's folder {}", self.path.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<OsStr> for TempDir {
+    fn as_ref(&self) -> &OsStr {
+        self.path.as_os_str()
+    }
+}
+
+/// `cp -a FROM TO`: symlinks stay symlinks, modes stay.
+pub fn copy_exact(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
 }
 
 pub fn copy_tree(from: &Path, to: &Path) {
@@ -187,6 +264,18 @@ pub fn git_repo_of_src(root: &Path) {
     std::fs::write(root.join(".git/info/exclude"), "/*\n!/src\n").unwrap();
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "base"]);
+}
+
+/// `diff -r -u` without following symlinks, the partner of [`copy_exact`]: empty when the
+/// trees are the same, symlinks and all.
+pub fn diff_exact(want: &Path, got: &Path) -> String {
+    let out = Command::new("diff")
+        .args(["-r", "--no-dereference", "-u"])
+        .arg(want)
+        .arg(got)
+        .output()
+        .expect("diff");
+    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// Every file in `dir`, by name, with its bytes.

@@ -1,0 +1,3 @@
+package p
+
+func bare() int { return 7 }

@@ -1,0 +1,5 @@
+package loader
+
+var blockedLinknames = map[string][]string{
+	"runtime.mapaccess1": {"runtime"},
+}
