@@ -11,6 +11,7 @@ pub mod allowlist;
 pub mod annotation;
 pub mod check;
 pub mod commit;
+pub mod conflict;
 pub mod dependents;
 pub mod edit;
 pub mod error;
