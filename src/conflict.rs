@@ -166,10 +166,8 @@ impl Configs {
                         if all.iter().all(|b| b.builds(&ctx, &on))
                             && !none.iter().any(|b| b.builds(&ctx, &on))
                         {
-                            let mut shown = format!(
-                                "{goos}/{goarch} (cgo {}",
-                                if cgo { "on" } else { "off" }
-                            );
+                            let mut shown =
+                                format!("{goos}/{goarch} (cgo {}", if cgo { "on" } else { "off" });
                             let tags_on: Vec<&str> = free
                                 .iter()
                                 .enumerate()
@@ -421,8 +419,7 @@ pub fn package_conflicts(
                 let Some(f) = parse(s, locator)? else {
                     continue;
                 };
-                let Some((_, _, row)) = declared(&f).into_iter().find(|(k, _, _)| *k == key)
-                else {
+                let Some((_, _, row)) = declared(&f).into_iter().find(|(k, _, _)| *k == key) else {
                     continue;
                 };
                 let b = Built::of(&s.rel, &s.text);

@@ -12,11 +12,17 @@ fn applied_copy_builds(case: &str, ports: &[(&str, &str)]) {
     let Some(goroot) = util::goroot() else {
         return;
     };
-    let case_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui").join(case);
+    let case_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/ui")
+        .join(case);
     let work = util::tempdir(case);
     let tree = work.join("tree");
     util::copy_tree(&case_dir.join("tree-in"), &tree);
-    let out = util::linkallow(&tree, &case_dir.join("allowlist.toml"), &["apply", "--write"]);
+    let out = util::linkallow(
+        &tree,
+        &case_dir.join("allowlist.toml"),
+        &["apply", "--write"],
+    );
     util::ok(&out);
     assert!(
         !util::diff_trees(&case_dir.join("tree-in"), &tree).is_empty(),

@@ -146,7 +146,11 @@ pub fn is_context_tag(tag: &str) -> bool {
 pub fn every_os_arch() -> Vec<(String, String)> {
     KNOWN_OS
         .iter()
-        .flat_map(|os| KNOWN_ARCH.iter().map(move |arch| (os.to_string(), arch.to_string())))
+        .flat_map(|os| {
+            KNOWN_ARCH
+                .iter()
+                .map(move |arch| (os.to_string(), arch.to_string()))
+        })
         .collect()
 }
 
