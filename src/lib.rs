@@ -12,6 +12,7 @@
 pub mod allowlist;
 pub mod annotation;
 pub mod compare;
+pub mod conflict;
 pub mod dependents;
 pub mod edit;
 pub mod error;

@@ -621,6 +621,7 @@ pub fn apply_remembering(
     for rel in index.scans.keys() {
         work.entry(rel.clone()).or_default();
     }
+    let owners = owners_of(&work);
     let unscanned: Vec<&str> = work
         .keys()
         .map(String::as_str)
@@ -667,6 +668,14 @@ pub fn apply_remembering(
     if let Some(memo) = memo.as_deref_mut() {
         memo.files = remembered;
     }
+    // Files are planned on their own; what they must not share is checked per package.
+    problems.extend(crate::conflict::package_conflicts(
+        tree,
+        locator,
+        &plan.changes,
+        &plan.parsed,
+        &owners,
+    )?);
     // A symbol left out of one file is left out of all of them: plan again without it.
     let left_out: HashSet<String> = problems.iter().flat_map(|p| p.symbols.clone()).collect();
     if !left_out.is_empty() && options.skip_missing {
@@ -684,6 +693,26 @@ pub fn apply_remembering(
         return Err(Error::Unplaceable(dedup_problems(problems)));
     }
     Ok(plan)
+}
+
+/// The allowlist entries that bring text into each file, for refusals that name them.
+fn owners_of(work: &BTreeMap<String, FileWork>) -> HashMap<String, Vec<crate::conflict::Owner>> {
+    use crate::conflict::Owner;
+    work.iter()
+        .map(|(rel, w)| {
+            let sites = w.sites.iter().map(|(sym, site)| Owner {
+                pos: sym.pos.clone(),
+                symbols: vec![sym.linker_name()],
+                local: Some(site.local.clone()),
+            });
+            let regions = w.regions.iter().map(|r| Owner {
+                pos: r.pos.clone(),
+                symbols: r.symbols.clone(),
+                local: None,
+            });
+            (rel.clone(), sites.chain(regions).collect())
+        })
+        .collect()
 }
 
 /// One file's plan: its change (old, new) when it has one, and the symbols that could not go

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("dependents", 2),
     ("tree", 3),
     ("plan", 4),
+    ("conflict", 4),
     ("scan", 4),
     ("compare", 5),
     ("series", 6),

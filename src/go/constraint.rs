@@ -130,6 +130,30 @@ impl BuildContext {
     }
 }
 
+/// Whether the go command sets `tag` from the platform, the toolchain or cgo (what
+/// [`BuildContext`] decides), rather than from `-tags` or GOEXPERIMENT.
+pub fn is_context_tag(tag: &str) -> bool {
+    KNOWN_OS.contains(&tag)
+        || KNOWN_ARCH.contains(&tag)
+        || matches!(tag, "cgo" | "gc" | "gccgo" | "unix")
+        || tag
+            .strip_prefix("go1.")
+            .is_some_and(|n| n.parse::<u32>().is_ok())
+}
+
+/// Every GOOS/GOARCH pair go/build knows words for: the ports to assume when a tree has no
+/// `cmd/dist` to list its own.
+pub fn every_os_arch() -> Vec<(String, String)> {
+    KNOWN_OS
+        .iter()
+        .flat_map(|os| {
+            KNOWN_ARCH
+                .iter()
+                .map(move |arch| (os.to_string(), arch.to_string()))
+        })
+        .collect()
+}
+
 /// The GOOS/GOARCH tags a file name's suffixes require (`x_linux_amd64.go` → linux, amd64).
 pub fn file_name_tags(name: &str) -> Vec<String> {
     let stem = name.split('.').next().unwrap_or(name);
@@ -166,6 +190,32 @@ impl Constraint {
             Constraint::Not(x) => !x.eval(ctx),
             Constraint::And(a, b) => a.eval(ctx) && b.eval(ctx),
             Constraint::Or(a, b) => a.eval(ctx) || b.eval(ctx),
+        }
+    }
+
+    /// [`Constraint::eval`], with the tags `free` decides (`Some`) taken as it says.
+    pub fn eval_with(&self, ctx: &BuildContext, free: &dyn Fn(&str) -> Option<bool>) -> bool {
+        match self {
+            Constraint::Tag(t) => free(t).unwrap_or_else(|| ctx.matches_tag(t)),
+            Constraint::Not(x) => !x.eval_with(ctx, free),
+            Constraint::And(a, b) => a.eval_with(ctx, free) && b.eval_with(ctx, free),
+            Constraint::Or(a, b) => a.eval_with(ctx, free) || b.eval_with(ctx, free),
+        }
+    }
+
+    /// Every tag the expression names, in order, each once.
+    pub fn tags(&self, out: &mut Vec<String>) {
+        match self {
+            Constraint::Tag(t) => {
+                if !out.contains(t) {
+                    out.push(t.clone());
+                }
+            }
+            Constraint::Not(x) => x.tags(out),
+            Constraint::And(a, b) | Constraint::Or(a, b) => {
+                a.tags(out);
+                b.tags(out);
+            }
         }
     }
 

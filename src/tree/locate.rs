@@ -105,13 +105,28 @@ type FileNames = (Vec<u8>, HashSet<Box<str>>);
 
 /// One package directory, read once: its Go files, their bytes, and for each name the files
 /// that may declare it.
-struct DirIndex {
+pub struct DirIndex {
     files: Vec<String>,
     bytes: Vec<Vec<u8>>,
     declaring: HashMap<Box<str>, Vec<usize>>,
 }
 
 impl DirIndex {
+    /// Each Go file of the directory with its bytes in the tree, in file order.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files
+            .iter()
+            .map(String::as_str)
+            .zip(self.bytes.iter().map(Vec::as_slice))
+    }
+
+    /// The files that may declare `name` at top level (a superset; parse to be sure).
+    pub fn may_declare(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.candidates(name)
+            .into_iter()
+            .map(|i| self.files[i].as_str())
+    }
+
     /// The files that may declare `name`, in file order.
     fn candidates(&self, name: &str) -> Vec<usize> {
         if name.bytes().all(is_ident_byte) {
@@ -157,7 +172,7 @@ impl<'t> Locator<'t> {
     }
 
     /// The directory read and indexed by declarable name.
-    fn dir(&mut self, dir: &str) -> Result<Arc<DirIndex>> {
+    pub fn dir(&mut self, dir: &str) -> Result<Arc<DirIndex>> {
         if let Some(d) = self.dirs.get(dir) {
             return Ok(d.clone());
         }

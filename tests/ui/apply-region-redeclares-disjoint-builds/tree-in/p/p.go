@@ -1,0 +1,8 @@
+// Package p is a tiny package for linkallow's UI tests.
+package p
+
+import _ "unsafe"
+
+type T struct{}
+
+func (*T) m() int { return 1 }

@@ -1,0 +1,3 @@
+package p
+
+func badlinkname_T_m(t *T) int { return t.m() }

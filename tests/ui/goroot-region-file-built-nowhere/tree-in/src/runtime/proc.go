@@ -1,0 +1,5 @@
+package runtime
+
+import _ "unsafe"
+
+func plain() int { return 1 }
