@@ -95,7 +95,7 @@ struct Found {
 struct ModulePull {
     package: String,
     /// The pulling module's go.mod folder and what it says, to resolve a `replace`.
-    gomod: Arc<Option<(PathBuf, GoMod)>>,
+    gomod: ReadGoMod,
 }
 
 /// Where a Go pull sits in its package.
@@ -464,7 +464,7 @@ fn scan_file(
             };
             let mut r = record(
                 d.line,
-                target_columns(&text, d.line, d.col, &d_target),
+                target_columns(&text, d.line, d.col, d_target),
                 d_target.clone(),
                 d.local.clone(),
                 kind,
@@ -779,13 +779,17 @@ fn export_object(rule: &LinkerRule, symbol: &str) -> Option<(String, String)> {
     Some((pkg.to_string(), object.to_string()))
 }
 
+/// A module's go.mod with its folder; None for a module without one, or one that does not
+/// read (the walk reports that).
+type ReadGoMod = Arc<Option<(PathBuf, GoMod)>>;
+
 /// Each module's go.mod (with its folder), read once when one of its files names a non-std
 /// package. None for a module without one, or one that does not read (the walk reports that).
 #[derive(Default)]
-struct GoMods(Mutex<HashMap<PathBuf, Arc<Option<(PathBuf, GoMod)>>>>);
+struct GoMods(Mutex<HashMap<PathBuf, ReadGoMod>>);
 
 impl GoMods {
-    fn of(&self, go_mod: Option<&Path>) -> Arc<Option<(PathBuf, GoMod)>> {
+    fn of(&self, go_mod: Option<&Path>) -> ReadGoMod {
         let Some(go_mod) = go_mod else {
             return Arc::new(None);
         };
