@@ -545,7 +545,7 @@ pub enum ModuleDefs<'a> {
 }
 
 /// Why a module pull breaks nothing at link time that a push could guard.
-const MODULE_UNCHECKED: &str = "the linker checks no pull into a non-std package (no push needed or possible); a missing one fails an executable's link (relocation target not defined) but is silently left undefined in a -buildmode=c-shared library (go.dev/issue/81051)";
+const MODULE_UNCHECKED: &str = "the linker checks no pull into a non-std package (no push needed or possible); a missing one fails an executable's link (relocation target not defined; with external linking the C linker's undefined reference), but a -buildmode=c-shared library can keep it silently undefined (go.dev/issue/81051)";
 
 /// The verdict on a pull into package `pkg` of another module, `module` (`path version`, as
 /// the reasons name it): no linker checks it, so it links when the symbol exists there
