@@ -144,7 +144,7 @@ fn predict(records: &[Value], version: &str) -> BTreeMap<String, Prediction> {
                 );
             }
             "ignored" => p.ignored = true,
-            "ok" | "inactive" => {}
+            "ok" | "inactive" | "unknown" => {}
             other => panic!("unknown verdict {other}"),
         }
     }
@@ -705,5 +705,126 @@ fn version_comes_from_the_vcs_tag_as_go_build_stamps_it() {
     assert_eq!(seen[0], "v1.2.3");
     assert_eq!(seen[1], "v0.3.0");
     assert!(seen[4].ends_with("+dirty"), "{seen:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Pulls into another module's package (a local module behind a `replace`), from Go and from
+/// assembly: no linker checks them, so the link fails exactly when the target module lacks
+/// the symbol, and scan predicts that from the target module's sources when it scanned them.
+/// References to the pulling module's own packages are not pulls.
+#[test]
+fn module_pulls_match_real_builds() {
+    let mut roots = Vec::new();
+    for name in ["local", "go1.27.3", "go1.22.10"] {
+        match toolchain_goroot(name) {
+            Some(r) => roots.push(r),
+            None => return,
+        }
+    }
+    let tmp = tempdir("scan-modpull");
+    let corpus = tmp.join("c");
+    copy_tree(&fixtures().join("scan/modpull"), &corpus);
+    let main = corpus.join("main");
+    // Loading a tree's rule is most of a scan's time: the second scan loads one.
+    let scan = |path: &Path, roots: &[PathBuf]| {
+        let mut cmd = bin();
+        cmd.arg("scan").arg(path).arg("--json");
+        cmd.args(["--goos", "linux", "--goarch", "amd64"]);
+        for r in roots {
+            cmd.arg("--against").arg(r);
+        }
+        run(cmd.env("CGO_ENABLED", "0"))
+    };
+    let out = scan(&corpus, &roots);
+    // A live undefined module pull fails the gate as an undefined std pull does.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let records: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen = BTreeSet::new();
+    for r in &records {
+        assert_eq!(r["module"], "example.com/modpull", "{r}");
+        assert_eq!(
+            r["target_module"],
+            serde_json::json!({"path": "example.com/dep", "version": "v0.1.0"}),
+            "{r}"
+        );
+        let file = r["file"].as_str().unwrap();
+        assert!(
+            !file.starts_with("nopull_"),
+            "own packages are not pulls: {r}"
+        );
+        if r["kind"] == "asm" {
+            assert!(
+                r["local"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("example·com∕dep∕p·"),
+                "{r}"
+            );
+        }
+        seen.insert(file.split_once('/').unwrap().0.to_string());
+        for v in r["verdicts"].as_object().unwrap().values() {
+            if v["link"] == "inactive" {
+                continue; // the other platform's assembly
+            }
+            assert_eq!(v["cause"], "module", "{r}");
+            assert!(
+                v["reason"].as_str().unwrap().contains("go.dev/issue/81051"),
+                "{r}"
+            );
+        }
+    }
+    let want: BTreeSet<String> = ["asm_missing", "asm_other", "exists", "missing"]
+        .map(String::from)
+        .into();
+    assert_eq!(seen, want);
+    let mut disagreements = Vec::new();
+    for root in &roots {
+        let version = version_of(root);
+        let predicted = predict(&records, &version);
+        let none = Prediction::default();
+        for pkg in want.iter().map(String::as_str).chain(["nopull_own"]) {
+            let p = predicted.get(pkg).unwrap_or(&none);
+            let o = build(root, &main, pkg, "linux", "amd64");
+            if !agrees(p, &o) {
+                disagreements.push(format!(
+                    "{version} {pkg}: predicted {:?}, real {o:?}",
+                    p.failing
+                ));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    // The human report (here of the records merged back) lists them apart.
+    let shard = tmp.join("all.jsonl");
+    std::fs::write(&shard, stdout(&out)).unwrap();
+    let merged = run(bin().args(["scan", "--merge"]).arg(&shard));
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let text = stdout(&merged);
+    let at = text
+        .find("pulls into other modules' packages")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(text[at..].contains("example.com/dep/p.gone"), "{text}");
+    // Without the target module in the corpus nothing is known, and nothing fails.
+    let out = scan(&main, &roots[..1]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for l in stdout(&out).lines() {
+        let r: Value = serde_json::from_str(l).unwrap();
+        for v in r["verdicts"].as_object().unwrap().values() {
+            if v["link"] == "inactive" {
+                continue;
+            }
+            assert_eq!(v["link"], "unknown", "{r}");
+            assert!(
+                v["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("example.com/dep v0.1.0 => ../dep is not in the scanned corpus"),
+                "{r}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -11,6 +11,63 @@ pub struct GoMod {
     pub module: Option<(String, usize)>,
     /// Required module paths, in file order, without duplicates.
     pub requires: Vec<String>,
+    /// The version each of `requires` names (the first `require` of a path).
+    pub versions: Vec<String>,
+    /// `replace` directives, in file order.
+    pub replaces: Vec<Replace>,
+}
+
+/// `replace old [version] => new`: what the go command builds instead of a requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replace {
+    pub old: String,
+    /// None: every version of `old`.
+    pub old_version: Option<String>,
+    pub new: Replacement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replacement {
+    /// A folder (`./x`, `../x`, `/x`), relative to the go.mod's folder.
+    Dir(String),
+    Module {
+        path: String,
+        version: String,
+    },
+}
+
+impl GoMod {
+    /// The module providing import path `pkg` among the requirements (the longest module path
+    /// that is `pkg` or a prefix of it at a `/`), with the version required.
+    pub fn provider(&self, pkg: &str) -> Option<(&str, &str)> {
+        self.requires
+            .iter()
+            .zip(&self.versions)
+            .filter(|(m, _)| is_path_prefix(m, pkg))
+            .max_by_key(|(m, _)| m.len())
+            .map(|(m, v)| (m.as_str(), v.as_str()))
+    }
+
+    /// What replaces `module` at `version`: a replacement of that version wins over one of
+    /// every version, as in the go command.
+    pub fn replacement(&self, module: &str, version: &str) -> Option<&Replacement> {
+        let by = |exact: bool| {
+            self.replaces.iter().find(|r| {
+                r.old == module
+                    && if exact {
+                        r.old_version.as_deref() == Some(version)
+                    } else {
+                        r.old_version.is_none()
+                    }
+            })
+        };
+        by(true).or_else(|| by(false)).map(|r| &r.new)
+    }
+}
+
+/// `module` is `pkg` or an ancestor path of it.
+pub fn is_path_prefix(module: &str, pkg: &str) -> bool {
+    pkg == module || pkg.strip_prefix(module).is_some_and(|r| r.starts_with('/'))
 }
 
 /// Why a `go.mod` does not read, at 1-based line and column.
@@ -37,6 +94,8 @@ fn at(line: usize, col: usize, message: impl Into<String>) -> GoModError {
 pub fn parse(text: &str) -> Result<GoMod, GoModError> {
     let mut module: Option<(String, usize)> = None;
     let mut requires: Vec<String> = Vec::new();
+    let mut versions: Vec<String> = Vec::new();
+    let mut replaces: Vec<Replace> = Vec::new();
     // The open block's verb and the line it opened on.
     let mut block: Option<(String, usize)> = None;
     for (i, raw) in text.lines().enumerate() {
@@ -94,15 +153,62 @@ pub fn parse(text: &str) -> Result<GoMod, GoModError> {
                 }
                 if !requires.iter().any(|r| r == path) {
                     requires.push(path.to_string());
+                    versions.push(version.to_string());
                 }
             }
+            "replace" => replaces.push(replace(args).ok_or_else(|| {
+                at(
+                    n,
+                    1,
+                    format!(
+                        "usage: replace module/path [v1.2.3] => other/module v1.4 or => ../local/directory (found {raw:?})"
+                    ),
+                )
+            })?),
             _ => {}
         }
     }
     if let Some((verb, line)) = block {
         return Err(at(line, 1, format!("{verb} ( block is never closed")));
     }
-    Ok(GoMod { module, requires })
+    Ok(GoMod {
+        module,
+        requires,
+        versions,
+        replaces,
+    })
+}
+
+/// A `replace` line's words after the verb, as modfile's `parseReplace` reads them.
+fn replace(args: &[&str]) -> Option<Replace> {
+    let arrow = args.iter().position(|w| *w == "=>")?;
+    let (old, new) = (&args[..arrow], &args[arrow + 1..]);
+    let (old, old_version) = match old {
+        [p] => (p, None),
+        [p, v] if v.starts_with('v') => (p, Some(v.to_string())),
+        _ => return None,
+    };
+    check_import_path(old).ok()?;
+    let new = match new {
+        [d] if d.starts_with("./")
+            || d.starts_with("../")
+            || d.starts_with('/')
+            || *d == "."
+            || *d == ".." =>
+        {
+            Replacement::Dir(d.to_string())
+        }
+        [p, v] if v.starts_with('v') && check_import_path(p).is_ok() => Replacement::Module {
+            path: p.to_string(),
+            version: v.to_string(),
+        },
+        _ => return None,
+    };
+    Some(Replace {
+        old: old.to_string(),
+        old_version,
+        new,
+    })
 }
 
 /// The module path of a `go.mod`, or why there is none.
@@ -317,6 +423,38 @@ fn major_suffix_ok(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirements_resolve_by_longest_prefix_and_replacement() {
+        let m = parse(
+            "module example.com/main\nrequire (\n\tgolang.org/x/net v0.56.0\n\tgolang.org/x/net/sub v1.0.0\n)\nreplace golang.org/x/net => ../net\nreplace golang.org/x/net/sub v1.0.0 => example.com/fork v1.2.0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.provider("golang.org/x/net/http2"),
+            Some(("golang.org/x/net", "v0.56.0"))
+        );
+        assert_eq!(
+            m.provider("golang.org/x/net/sub/a"),
+            Some(("golang.org/x/net/sub", "v1.0.0"))
+        );
+        assert_eq!(m.provider("golang.org/x/netx/a"), None);
+        assert_eq!(
+            m.replacement("golang.org/x/net", "v0.56.0"),
+            Some(&Replacement::Dir("../net".into()))
+        );
+        assert_eq!(
+            m.replacement("golang.org/x/net/sub", "v1.0.0"),
+            Some(&Replacement::Module {
+                path: "example.com/fork".into(),
+                version: "v1.2.0".into()
+            })
+        );
+        assert_eq!(m.replacement("golang.org/x/net/sub", "v1.1.0"), None);
+        let e = parse("module m\nreplace a => b\n").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 1));
+        assert!(e.message.starts_with("usage: replace"), "{}", e.message);
+    }
 
     #[test]
     fn gomod_module_line_comment_is_not_part_of_the_path() {

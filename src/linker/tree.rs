@@ -690,28 +690,7 @@ fn index_symbols(goroot: &Path, ctx: &BuildContext) -> Result<Index> {
             &mut asm_refs,
         );
     }
-    for (pkg, sym, push) in pushes {
-        if let Some(def) = symbols.get_mut(&sym)
-            && def.package == pkg
-            && def.push.is_none()
-        {
-            def.push = Some(push);
-        }
-    }
-    for (pkg, sym) in go_decls {
-        if let Some(def) = symbols.get_mut(&sym)
-            && def.package == pkg
-        {
-            def.go_decl = true;
-        }
-    }
-    for (pkg, sym) in asm_refs {
-        if let Some(def) = symbols.get_mut(&sym)
-            && def.package == pkg
-        {
-            def.asm_ref_in_package = true;
-        }
-    }
+    mark(&mut symbols, pushes, go_decls, asm_refs);
     let packages: HashSet<String> = by_package.keys().map(|p| p.to_string()).collect();
     let mut imports: HashMap<String, Vec<String>> = HashMap::new();
     for (pkg, files) in &by_package {
@@ -734,6 +713,102 @@ fn index_symbols(goroot: &Path, ctx: &BuildContext) -> Result<Index> {
         imports.insert(pkg.to_string(), list);
     }
     Ok((symbols, packages, imports))
+}
+
+/// Pushes, Go declarations of assembly functions and assembly references, applied to the
+/// definitions they name in their own package once every definition is known.
+fn mark(
+    symbols: &mut HashMap<String, SymbolDef>,
+    pushes: Vec<(String, String, Push)>,
+    go_decls: Vec<(String, String)>,
+    asm_refs: Vec<(String, String)>,
+) {
+    for (pkg, sym, push) in pushes {
+        if let Some(def) = symbols.get_mut(&sym)
+            && def.package == pkg
+            && def.push.is_none()
+        {
+            def.push = Some(push);
+        }
+    }
+    for (pkg, sym) in go_decls {
+        if let Some(def) = symbols.get_mut(&sym)
+            && def.package == pkg
+        {
+            def.go_decl = true;
+        }
+    }
+    for (pkg, sym) in asm_refs {
+        if let Some(def) = symbols.get_mut(&sym)
+            && def.package == pkg
+        {
+            def.asm_ref_in_package = true;
+        }
+    }
+}
+
+/// The symbols one non-std package defines for `ctx`, read as the tree's packages are: its
+/// non-test `.go` and `.s` files in `dir`, each built for `ctx`. `site` prefixes each
+/// file name in the definitions' sites. None when no file of it is built.
+pub fn package_symbols(
+    dir: &Path,
+    site: &str,
+    pkg: &str,
+    ctx: &BuildContext,
+) -> Option<HashMap<String, SymbolDef>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            ((n.ends_with(".go") && !n.ends_with("_test.go")) || n.ends_with(".s"))
+                && !n.starts_with(['.', '_'])
+        })
+        .collect();
+    names.sort();
+    let files: Vec<TreeFile> = names
+        .iter()
+        .filter_map(|name| {
+            let text = crate::readfile::regular_string(&dir.join(name)).ok()?;
+            if !file_is_built(ctx, name, &text) {
+                return None;
+            }
+            let content = if name.ends_with(".go") {
+                let decls = decls::parse(&text);
+                if decls
+                    .package
+                    .as_deref()
+                    .is_some_and(|p| p.ends_with("_test") || p == "documentation")
+                {
+                    return None;
+                }
+                FileContent::Go(decls)
+            } else {
+                FileContent::Asm(asm::symbols(&text))
+            };
+            Some(TreeFile {
+                package: pkg.to_string(),
+                rel: format!("{site}{name}"),
+                content,
+            })
+        })
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    let refs: Vec<&TreeFile> = files.iter().collect();
+    let (mut symbols, mut pushes, mut go_decls, mut asm_refs) = Default::default();
+    add_package(
+        pkg,
+        &refs,
+        &mut symbols,
+        &mut pushes,
+        &mut go_decls,
+        &mut asm_refs,
+    );
+    mark(&mut symbols, pushes, go_decls, asm_refs);
+    Some(symbols)
 }
 
 fn add_package(

@@ -4,6 +4,7 @@
 use super::blocked;
 use super::tree::{CheckShape, DefKind, LinkerRule, Push, SymbolDef};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// What the linker does with a pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -14,6 +15,9 @@ pub enum Link {
     Undefined,
     Ignored,
     Inactive,
+    /// What the link does is not known from the sources scanned (a pull into a module that
+    /// is not in the corpus): not a failure.
+    Unknown,
 }
 
 impl Link {
@@ -24,6 +28,7 @@ impl Link {
             Link::Undefined => "undefined",
             Link::Ignored => "ignored",
             Link::Inactive => "inactive",
+            Link::Unknown => "unknown",
         }
     }
 
@@ -83,6 +88,9 @@ pub enum Cause {
     NoRegabi,
     /// No such symbol (or not under the ABI the reference needs) on the platform.
     Undefined,
+    /// A pull into another module's package, which no linker checks: `link` says whether the
+    /// target module (when scanned) defines it.
+    Module,
 }
 
 impl Cause {
@@ -110,6 +118,7 @@ impl Cause {
             Cause::NoPackage => "no-package",
             Cause::NoRegabi => "no-regabi",
             Cause::Undefined => "undefined",
+            Cause::Module => "module",
         }
     }
 }
@@ -528,6 +537,119 @@ fn undefined(rule: &LinkerRule, pull: &Pull, platform: &str) -> Verdict {
 // TEMP-ALIAS: see lib.rs.
 #[doc(hidden)]
 pub use crate::go::name::{is_std, package_of as symbol_package};
+
+/// What the scanned corpus holds of the module a module pull's target package comes from.
+pub enum ModuleDefs<'a> {
+    /// The module (at the version the pulling module requires) was not scanned, or no
+    /// requirement provides the package.
+    NotScanned,
+    /// Scanned, but no file of the package is built for the rule's platform.
+    NoFiles,
+    Symbols(&'a HashMap<String, SymbolDef>),
+}
+
+/// Why a module pull breaks nothing at link time that a push could guard.
+const MODULE_UNCHECKED: &str = "the linker checks no pull into a non-std package (no push needed or possible); a missing one fails an executable's link (relocation target not defined; with external linking the C linker's undefined reference), but a -buildmode=c-shared library can keep it silently undefined (go.dev/issue/81051)";
+
+/// The verdict on a pull into package `pkg` of another module, `module` (`path version`, as
+/// the reasons name it): no linker checks it, so it links when the symbol exists there
+/// under the reference's ABI and the program links the package.
+pub fn judge_module(
+    rule: &LinkerRule,
+    pull: &Pull,
+    pkg: &str,
+    module: &str,
+    defs: ModuleDefs,
+) -> Verdict {
+    let version = &rule.version;
+    let platform = format!("{}/{}", rule.ctx.goos, rule.ctx.goarch);
+    if let PullKind::Type | PullKind::Const = pull.kind {
+        return judge(rule, pull);
+    }
+    if !pull.active {
+        return judge(rule, pull);
+    }
+    let imported = pull.imports.iter().any(|i| i == pkg);
+    let def = match &defs {
+        ModuleDefs::Symbols(m) => m.get(pull.symbol),
+        _ => None,
+    };
+    if pull.defines {
+        return match def {
+            Some(d) if imported && d.has_data => verdict(
+                Link::Rejected,
+                Cause::Duplicate,
+                format!(
+                    "defines {} (a push), but {module} also defines it at {}: duplicated definition",
+                    pull.symbol, d.site
+                ),
+            ),
+            _ => verdict(
+                Link::Ok,
+                Cause::Defines,
+                format!(
+                    "defines {} in {module}'s package {pkg}; the linker checks only references",
+                    pull.symbol
+                ),
+            ),
+        };
+    }
+    if let Some(why) = pull.unreferenced {
+        return verdict(
+            Link::Inactive,
+            Cause::Unreferenced,
+            format!("no live code uses it on {platform} ({why}): the object holds no reference"),
+        );
+    }
+    if let PullKind::Asm {
+        is_static: true, ..
+    } = pull.kind
+    {
+        return judge(rule, pull);
+    }
+    let (link, why) = match defs {
+        ModuleDefs::NotScanned => (
+            Link::Unknown,
+            format!(
+                "{module} is not in the scanned corpus: whether it defines {} is unknown",
+                pull.symbol
+            ),
+        ),
+        ModuleDefs::NoFiles => (
+            Link::Undefined,
+            format!("{pkg} of {module} has no files built on {platform} with {version}"),
+        ),
+        ModuleDefs::Symbols(_) => match reached(rule, pull, def) {
+            Some(r) if imported => (
+                Link::Ok,
+                format!("{module} defines it at {}", def_of(&r).site),
+            ),
+            Some(r) => (
+                Link::Unknown,
+                format!(
+                    "{module} defines it at {}, but the pulling package does not import {pkg}: it links only if another package of the program does",
+                    def_of(&r).site
+                ),
+            ),
+            None => (
+                Link::Undefined,
+                match def {
+                    Some(d) => format!(
+                        "{module} defines {} at {} but not under the ABI a {} reference needs",
+                        pull.symbol,
+                        d.site,
+                        pull.kind.as_str()
+                    ),
+                    None => format!(
+                        "{module} defines no {} on {platform} with {version}",
+                        pull.symbol
+                    ),
+                },
+            ),
+        },
+    };
+    verdict(link, Cause::Module, format!("{why}; {MODULE_UNCHECKED}"))
+}
 
 #[cfg(test)]
 mod tests {

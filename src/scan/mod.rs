@@ -1,6 +1,8 @@
 //! `scan`: find every pull `//go:linkname` (and every assembly reference) into the standard
 //! library in module sources, attribute it to its module, and judge it with each `--against`
-//! tree's linker rule ([`crate::linker`]).
+//! tree's linker rule ([`crate::linker`]). Pulls into another module's packages are recorded
+//! apart (`target_module`) and judged against that module when it is in the corpus; a
+//! module's references to its own packages are its own code, not pulls, and are left out.
 
 pub mod command;
 pub mod report;
@@ -9,9 +11,10 @@ pub mod walk;
 use crate::go::asm;
 use crate::go::constraint::{BuildContext, describe};
 use crate::go::decls::{self, GoDecls, LocalKind};
+use crate::go::gomod::{GoMod, Replacement, is_path_prefix};
 use crate::go::name::{is_std, package_of};
 use crate::linker::tree::{LinkerRule, file_is_built};
-use crate::linker::verdict::{self, Pull, PullKind, Verdict};
+use crate::linker::verdict::{self, ModuleDefs, Pull, PullKind, Verdict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +48,20 @@ pub struct PullRecord {
     /// Keyed by each `--against` tree's VERSION line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdicts: Option<BTreeMap<String, Verdict>>,
+    /// For a pull into another module's package (not the standard library's): that module.
+    /// Absent for standard-library pulls and in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_module: Option<TargetModule>,
+}
+
+/// The module that provides a module pull's target package, from the pulling module's
+/// `go.mod` requirements (the longest module path that is a prefix of the package).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetModule {
+    /// Null when no requirement provides the package.
+    pub path: Option<String>,
+    /// The version the pulling module requires.
+    pub version: Option<String>,
 }
 
 impl PullRecord {
@@ -71,6 +88,15 @@ struct Found {
     origin: Option<Origin>,
     /// For an assembly file: its package's imports.
     asm_imports: Vec<String>,
+    /// For a module pull: the target package and where its module's sources are in the
+    /// corpus (resolved after the walk).
+    target: Option<ModulePull>,
+}
+
+struct ModulePull {
+    package: String,
+    /// The pulling module's go.mod folder and what it says, to resolve a `replace`.
+    gomod: ReadGoMod,
 }
 
 /// Where a Go pull sits in its package.
@@ -107,11 +133,12 @@ pub fn scan_walked(
     progress: &(dyn Fn(u64) + Sync),
 ) -> ScanOutput {
     let folders = FolderDecls::default();
+    let gomods = GoMods::default();
     let results: Vec<(Vec<Found>, Option<ScanError>, u64)> = walked
         .files
         .par_iter()
         .map(|path| {
-            let r = scan_file(path, walked.module_of(path), &folders);
+            let r = scan_file(path, walked.module_of(path), &folders, &gomods);
             progress(1);
             r
         })
@@ -138,11 +165,12 @@ pub fn scan_walked(
         .filter(|f| f.record.defines)
         .map(|f| key(&f.record))
         .collect();
+    let mut targets = TargetDefs::default();
     for f in all {
         if !f.record.defines && f.record.kind == "asm" && own.contains(&key(&f.record)) {
             continue;
         }
-        records.push(judge_all(f, rules));
+        records.push(judge_all(f, rules, &walked.modules, &mut targets));
     }
     records.sort_by(|a, b| {
         (&a.module, &a.version, &a.file, a.line, a.column)
@@ -156,13 +184,22 @@ pub fn scan_walked(
     }
 }
 
-fn judge_all(f: Found, rules: &[LinkerRule]) -> PullRecord {
+fn judge_all(
+    f: Found,
+    rules: &[LinkerRule],
+    modules: &[Module],
+    targets: &mut TargetDefs,
+) -> PullRecord {
     let mut record = f.record;
     if rules.is_empty() {
         return record;
     }
+    let source = f
+        .target
+        .as_ref()
+        .map(|t| (t, target_source(&record, t, modules)));
     let mut verdicts = BTreeMap::new();
-    for rule in rules {
+    for (r, rule) in rules.iter().enumerate() {
         let active = is_built(&rule.ctx, &f.name, f.header.as_deref(), f.cgo_file);
         let unit = f
             .origin
@@ -182,19 +219,32 @@ fn judge_all(f: Found, rules: &[LinkerRule]) -> PullRecord {
                 package_ref = o.folder.package_ref(u, o, rule, &record.symbol);
             }
         }
-        let v = verdict::judge(
-            rule,
-            &Pull {
-                symbol: &record.symbol,
-                kind: f.kind,
-                defines: record.defines,
-                package: &f.package,
-                active,
-                unreferenced: unreferenced.as_deref(),
-                package_ref: package_ref.as_deref(),
-                imports: &imports,
-            },
-        );
+        let pull = Pull {
+            symbol: &record.symbol,
+            kind: f.kind,
+            defines: record.defines,
+            package: &f.package,
+            active,
+            unreferenced: unreferenced.as_deref(),
+            package_ref: package_ref.as_deref(),
+            imports: &imports,
+        };
+        let v = match &source {
+            None => verdict::judge(rule, &pull),
+            Some((t, source)) => {
+                let (shown, defs) = match source {
+                    Ok(s) => (
+                        s.shown.as_str(),
+                        match targets.of(s, &t.package, r, rule) {
+                            Some(m) => ModuleDefs::Symbols(m),
+                            None => ModuleDefs::NoFiles,
+                        },
+                    ),
+                    Err(shown) => (shown.as_str(), ModuleDefs::NotScanned),
+                };
+                verdict::judge_module(rule, &pull, &t.package, shown, defs)
+            }
+        };
         verdicts.insert(rule.version.clone(), v);
     }
     record.verdicts = Some(verdicts);
@@ -228,6 +278,7 @@ fn scan_file(
     path: &Path,
     module: Option<&Module>,
     folders: &FolderDecls,
+    gomods: &GoMods,
 ) -> (Vec<Found>, Option<ScanError>, u64) {
     let bytes = match crate::readfile::regular(path) {
         Ok(b) => b,
@@ -332,21 +383,57 @@ fn scan_file(
                 test,
                 build: build.clone(),
                 verdicts: None,
+                target_module: None,
             }
         };
+    // A target outside the standard library: None for the module's own packages (and
+    // `main`), which are its code and not pulls; else the module pull.
+    let module_pull = |target_pkg: &str| -> Option<(ModulePull, TargetModule)> {
+        if target_pkg == "main" {
+            return None;
+        }
+        let gomod = gomods.of(module.and_then(|m| m.go_mod.as_deref()));
+        let provider = gomod
+            .as_ref()
+            .as_ref()
+            .and_then(|(_, g)| g.provider(target_pkg));
+        let own = !module_path.is_empty() && is_path_prefix(&module_path, target_pkg);
+        // A nested module (its own go.mod, required) provides its packages, not the parent.
+        if own && provider.is_none_or(|(p, _)| p.len() <= module_path.len()) {
+            return None;
+        }
+        let target = TargetModule {
+            path: provider.map(|(p, _)| p.to_string()),
+            version: provider.map(|(_, v)| v.to_string()),
+        };
+        Some((
+            ModulePull {
+                package: target_pkg.to_string(),
+                gomod: gomod.clone(),
+            },
+            target,
+        ))
+    };
     let mut found = Vec::new();
     if is_go {
         let decls = decls::parse(&text);
         let package = linker_package(decls.package.as_deref(), &import_path);
         let mut siblings: Option<Arc<Folder>> = None;
         for d in &decls.directives {
-            let Some(target) = &d.target else { continue };
-            let Some(target_pkg) = package_of(target) else {
+            let Some(d_target) = &d.target else { continue };
+            let Some(target_pkg) = package_of(d_target) else {
                 continue;
             };
-            if !is_std(target_pkg) || target_pkg == import_path {
+            if target_pkg == import_path {
                 continue;
             }
+            let target = match is_std(target_pkg) {
+                true => None,
+                false => match module_pull(target_pkg) {
+                    Some(t) => Some(t),
+                    None => continue,
+                },
+            };
             let folder = siblings.get_or_insert_with(|| folders.of(path)).clone();
             let local_kind = decls.lookup(&d.local).map(|(k, _)| k).or_else(|| {
                 folder
@@ -376,15 +463,20 @@ fn scan_file(
                 Some(LocalKind::Const) => (PullKind::Const, false),
                 None => (PullKind::Func, false),
             };
+            let mut r = record(
+                d.line,
+                target_columns(&text, d.line, d.col, d_target),
+                d_target.clone(),
+                d.local.clone(),
+                kind,
+                defines,
+            );
+            let target = target.map(|(pull, t)| {
+                r.target_module = Some(t);
+                pull
+            });
             found.push(Found {
-                record: record(
-                    d.line,
-                    target_columns(&text, d.line, d.col, target),
-                    target.clone(),
-                    d.local.clone(),
-                    kind,
-                    defines,
-                ),
+                record: r,
                 kind,
                 package: package.clone(),
                 name: name.clone(),
@@ -392,6 +484,7 @@ fn scan_file(
                 cgo_file,
                 origin,
                 asm_imports: Vec::new(),
+                target,
             });
         }
     } else {
@@ -404,14 +497,22 @@ fn scan_file(
         let asm_imports = folder.imports(&plain);
         for s in asm::symbols(&text) {
             let Some(p) = &s.package else { continue };
-            if !is_std(p) || *p == import_path {
+            if *p == import_path {
                 continue;
             }
+            let target = match is_std(p) {
+                true => None,
+                false => match module_pull(p) {
+                    Some(t) => Some(t),
+                    None => continue,
+                },
+            };
             let symbol = s.linker_name(&import_path);
             if !seen.insert((symbol.clone(), s.definition)) {
                 continue;
             }
-            let local = format!("{}·{}", p.replace('/', "∕"), s.name);
+            // As written: every `.` of the path as `·`, every `/` as `∕`.
+            let local = format!("{}·{}", p.replace('.', "·").replace('/', "∕"), s.name);
             let kind = PullKind::Asm {
                 abi_internal: s.abi_internal,
                 is_static: s.is_static,
@@ -421,15 +522,20 @@ fn scan_file(
             } else {
                 local
             };
+            let mut r = record(
+                s.line,
+                (s.col, s.end_col),
+                symbol,
+                local,
+                kind,
+                s.definition,
+            );
+            let target = target.map(|(pull, t)| {
+                r.target_module = Some(t);
+                pull
+            });
             found.push(Found {
-                record: record(
-                    s.line,
-                    (s.col, s.end_col),
-                    symbol,
-                    local,
-                    kind,
-                    s.definition,
-                ),
+                record: r,
                 kind,
                 package: package.clone(),
                 name: name.clone(),
@@ -437,6 +543,7 @@ fn scan_file(
                 cgo_file: false,
                 origin: None,
                 asm_imports: asm_imports.clone(),
+                target,
             });
         }
     }
@@ -671,6 +778,134 @@ fn export_object(rule: &LinkerRule, symbol: &str) -> Option<(String, String)> {
         None => rest.split('.').next()?,
     };
     Some((pkg.to_string(), object.to_string()))
+}
+
+/// A module's go.mod with its folder; None for a module without one, or one that does not
+/// read (the walk reports that).
+type ReadGoMod = Arc<Option<(PathBuf, GoMod)>>;
+
+/// Each module's go.mod (with its folder), read once when one of its files names a non-std
+/// package. None for a module without one, or one that does not read (the walk reports that).
+#[derive(Default)]
+struct GoMods(Mutex<HashMap<PathBuf, ReadGoMod>>);
+
+impl GoMods {
+    fn of(&self, go_mod: Option<&Path>) -> ReadGoMod {
+        let Some(go_mod) = go_mod else {
+            return Arc::new(None);
+        };
+        if let Some(g) = self.0.lock().ok().and_then(|m| m.get(go_mod).cloned()) {
+            return g;
+        }
+        let read = crate::readfile::regular_string(go_mod)
+            .ok()
+            .and_then(|t| crate::go::gomod::parse(&t).ok())
+            .map(|g| (go_mod.parent().unwrap_or(Path::new(".")).to_path_buf(), g));
+        let read = Arc::new(read);
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(go_mod.to_path_buf(), read.clone());
+        }
+        read
+    }
+}
+
+/// Where a module pull's target module is in the corpus.
+struct TargetSource {
+    /// Its root (for vendored copies, `vendor/<path>`), and the required module path, which
+    /// the packages' import paths start with (also when a replacement has another path).
+    root: PathBuf,
+    path: String,
+    /// `path version`, with `=> replacement` when replaced, for the reasons.
+    shown: String,
+}
+
+/// The corpus module the pulling module builds for `t`: the required version, or what its
+/// `replace` puts there (a folder, or another module at a version). Else how to name it.
+fn target_source(
+    record: &PullRecord,
+    t: &ModulePull,
+    modules: &[Module],
+) -> Result<TargetSource, String> {
+    let Some(TargetModule {
+        path: Some(path),
+        version: Some(version),
+    }) = &record.target_module
+    else {
+        return Err(format!(
+            "no requirement of {}'s go.mod provides {}, so its module",
+            record.module, t.package
+        ));
+    };
+    let gomod = t.gomod.as_ref().as_ref();
+    let replaced = gomod.and_then(|(dir, g)| Some((dir, g.replacement(path, version)?)));
+    let (found, shown) = match replaced {
+        Some((dir, Replacement::Dir(d))) => {
+            let want = dir.join(d).canonicalize().ok();
+            let m = modules.iter().find(|m| {
+                m.below.is_empty() && want.is_some() && m.root.canonicalize().ok() == want
+            });
+            (m, format!("{path} {version} => {d}"))
+        }
+        Some((
+            _,
+            Replacement::Module {
+                path: p,
+                version: v,
+            },
+        )) => (
+            modules
+                .iter()
+                .find(|m| m.path == *p && m.version.as_deref() == Some(v.as_str())),
+            format!("{path} {version} => {p} {v}"),
+        ),
+        None => (
+            modules
+                .iter()
+                .find(|m| m.path == *path && m.version.as_deref() == Some(version.as_str())),
+            format!("{path} {version}"),
+        ),
+    };
+    match found {
+        Some(m) => Ok(TargetSource {
+            root: m.root.clone(),
+            path: path.clone(),
+            shown,
+        }),
+        None => Err(shown),
+    }
+}
+
+/// The symbols of target packages, per package folder and rule, read once.
+#[derive(Default)]
+struct TargetDefs(
+    HashMap<(PathBuf, usize), Option<HashMap<String, crate::linker::tree::SymbolDef>>>,
+);
+
+impl TargetDefs {
+    fn of(
+        &mut self,
+        s: &TargetSource,
+        package: &str,
+        rule_index: usize,
+        rule: &LinkerRule,
+    ) -> Option<&HashMap<String, crate::linker::tree::SymbolDef>> {
+        // A replacement module keeps the required module's import paths.
+        let below = package
+            .strip_prefix(s.path.as_str())
+            .unwrap_or("")
+            .trim_start_matches('/');
+        let dir = s.root.join(below);
+        let site = match below {
+            "" => String::new(),
+            b => format!("{b}/"),
+        };
+        self.0
+            .entry((dir.clone(), rule_index))
+            .or_insert_with(|| {
+                crate::linker::tree::package_symbols(&dir, &site, package, &rule.ctx)
+            })
+            .as_ref()
+    }
 }
 
 /// Each folder's Go files, read once per folder holding a pull.

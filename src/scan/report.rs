@@ -28,6 +28,8 @@ struct SymbolSummary {
 #[derive(Default)]
 pub struct Summary {
     symbols: BTreeMap<String, SymbolSummary>,
+    /// Pulls into other modules' packages, reported after the standard library's.
+    module_symbols: BTreeMap<String, SymbolSummary>,
     pub pulls: u64,
     /// Active pulls some release rejects or lacks.
     pub failing: u64,
@@ -39,7 +41,11 @@ impl Summary {
         if r.fails() {
             self.failing += 1;
         }
-        let s = self.symbols.entry(r.symbol.clone()).or_default();
+        let map = match r.target_module {
+            Some(_) => &mut self.module_symbols,
+            None => &mut self.symbols,
+        };
+        let s = map.entry(r.symbol.clone()).or_default();
         let key = (r.module.clone(), r.version.clone());
         if s.last_module.as_ref() != Some(&key) {
             s.modules += 1;
@@ -58,6 +64,12 @@ impl Summary {
         if r.test {
             kind.push_str(" (test)");
         }
+        if let Some(t) = &r.target_module {
+            match (&t.path, &t.version) {
+                (Some(p), Some(v)) => kind.push_str(&format!(" (from {p} {v})")),
+                _ => kind.push_str(" (from no required module)"),
+            }
+        }
         s.kinds.insert(kind);
         for (release, v) in r.verdicts.iter().flatten() {
             let e = s
@@ -70,49 +82,67 @@ impl Summary {
         }
     }
 
-    /// Per symbol, most-pulled first: its modules and the verdict per release.
+    /// Per symbol, most-pulled first: its modules and the verdict per release; then the
+    /// pulls into other modules' packages the same way.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let mut order: Vec<(&String, &SymbolSummary)> = self.symbols.iter().collect();
-        order.sort_by(|a, b| b.1.modules.cmp(&a.1.modules).then(a.0.cmp(b.0)));
-        for (symbol, s) in order {
-            let kinds: Vec<&str> = s.kinds.iter().map(String::as_str).collect();
+        write_symbols(&self.symbols, out)?;
+        if !self.module_symbols.is_empty() {
             writeln!(
                 out,
-                "{symbol}  {}, {}",
-                crate::error::plural(s.modules as usize, "module", "modules"),
-                kinds.join(", ")
+                "pulls into other modules' packages (no linker checks them; go.dev/issue/81051):"
             )?;
-            for (release, links) in &s.verdicts {
-                let counts: Vec<String> = links
-                    .iter()
-                    .map(|(l, (n, _))| format!("{} {n}", l.as_str()))
-                    .collect();
-                // The reason of the verdict that matters most: a failure first.
-                let (_, (_, reason)) = links
-                    .iter()
-                    .max_by_key(|(l, _)| match l {
-                        Link::Rejected => 4,
-                        Link::Undefined => 3,
-                        Link::Ok => 2,
-                        Link::Ignored => 1,
-                        Link::Inactive => 0,
-                    })
-                    .expect("an entry exists for every release key");
-                writeln!(out, "  {release}: {}: {reason}", counts.join(", "))?;
-            }
-            let more = s.modules.saturating_sub(s.examples.len() as u64);
-            let mut mods = s.examples.join(", ");
-            if more > 0 {
-                mods.push_str(&format!(", and {more} more"));
-            }
-            writeln!(out, "  pulled by {mods}")?;
+            write_symbols(&self.module_symbols, out)?;
         }
         Ok(())
     }
 
     pub fn symbols(&self) -> usize {
-        self.symbols.len()
+        self.symbols.len() + self.module_symbols.len()
     }
+}
+
+/// One section of the human report.
+fn write_symbols(
+    symbols: &BTreeMap<String, SymbolSummary>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut order: Vec<(&String, &SymbolSummary)> = symbols.iter().collect();
+    order.sort_by(|a, b| b.1.modules.cmp(&a.1.modules).then(a.0.cmp(b.0)));
+    for (symbol, s) in order {
+        let kinds: Vec<&str> = s.kinds.iter().map(String::as_str).collect();
+        writeln!(
+            out,
+            "{symbol}  {}, {}",
+            crate::error::plural(s.modules as usize, "module", "modules"),
+            kinds.join(", ")
+        )?;
+        for (release, links) in &s.verdicts {
+            let counts: Vec<String> = links
+                .iter()
+                .map(|(l, (n, _))| format!("{} {n}", l.as_str()))
+                .collect();
+            // The reason of the verdict that matters most: a failure first.
+            let (_, (_, reason)) = links
+                .iter()
+                .max_by_key(|(l, _)| match l {
+                    Link::Rejected => 5,
+                    Link::Undefined => 4,
+                    Link::Unknown => 3,
+                    Link::Ok => 2,
+                    Link::Ignored => 1,
+                    Link::Inactive => 0,
+                })
+                .expect("an entry exists for every release key");
+            writeln!(out, "  {release}: {}: {reason}", counts.join(", "))?;
+        }
+        let more = s.modules.saturating_sub(s.examples.len() as u64);
+        let mut mods = s.examples.join(", ");
+        if more > 0 {
+            mods.push_str(&format!(", and {more} more"));
+        }
+        writeln!(out, "  pulled by {mods}")?;
+    }
+    Ok(())
 }
 
 /// One record as a JSON line.

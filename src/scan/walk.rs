@@ -18,6 +18,9 @@ pub struct Module {
     /// Where `root` sits below the module's real root, when the walk started inside a module
     /// (`linkallow scan ./sub`): prefixed to file names and import paths. Empty otherwise.
     pub below: String,
+    /// Its `go.mod`, if it has one: a pull into another module's package is resolved with
+    /// its requirements.
+    pub go_mod: Option<PathBuf>,
 }
 
 /// A problem the walk or a read ran into; scanning goes on.
@@ -205,6 +208,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
             version: Some(version.to_string()),
             import_path: None,
             below: String::new(),
+            go_mod: Some(dir.join("go.mod")).filter(|g| g.is_file()),
         });
         return;
     }
@@ -238,6 +242,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
             version,
             import_path: None,
             below: String::new(),
+            go_mod: Some(gomod.clone()),
         });
     }
     if name == "vendor" {
@@ -272,6 +277,7 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
                         version: Some(v.to_string()),
                         import_path: in_std.then(|| format!("vendor/{p}")),
                         below: String::new(),
+                        go_mod: None,
                     });
                 }
             }

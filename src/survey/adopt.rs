@@ -122,7 +122,7 @@ pub fn adopt(
                 }
                 continue;
             }
-            Link::Ok | Link::Ignored | Link::Inactive => continue,
+            Link::Ok | Link::Ignored | Link::Inactive | Link::Unknown => continue,
         }
         if let Some(why) = why_not_pushable(rule, &r.symbol) {
             if seen.insert((r.symbol.clone(), r.module.clone(), "c")) {

@@ -104,11 +104,14 @@ pub fn read_counts(
     Ok(out)
 }
 
-/// Every record of the scan files, each with its `file:line`.
+/// Every record of the scan files, each with its `file:line`, except pulls into other
+/// modules' packages: the allowlist and its report are about the standard library's symbols.
 pub fn read_scans(scans: &[PathBuf]) -> Result<Vec<(crate::scan::PullRecord, String)>> {
     let mut out = Vec::new();
     records::read(scans, |r, file, line| {
-        out.push((r, format!("{file}:{line}")));
+        if r.target_module.is_none() {
+            out.push((r, format!("{file}:{line}")));
+        }
         Ok(())
     })?;
     Ok(out)

@@ -118,6 +118,22 @@ mod tests {
     const GOOD: &str = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
 
     #[test]
+    fn module_pull_records_read_back() {
+        let new = GOOD.replace(
+            r#""verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}"#,
+            r#""verdicts":{"go1.26.8":{"link":"unknown","cause":"module","reason":"r"}},"target_module":{"path":"golang.org/x/net","version":"v0.56.0"}"#,
+        );
+        let r = parse_line("s.jsonl", 1, new.as_bytes()).unwrap();
+        assert_eq!(
+            r.target_module.as_ref().and_then(|t| t.path.as_deref()),
+            Some("golang.org/x/net")
+        );
+        assert!(!r.fails());
+        let old = parse_line("s.jsonl", 1, GOOD.as_bytes()).unwrap();
+        assert_eq!(old.target_module, None);
+    }
+
+    #[test]
     fn good_records_read_and_bad_ones_name_their_line() {
         let r = parse_line("s.jsonl", 1, GOOD.as_bytes()).unwrap();
         assert_eq!(r.symbol, "runtime.g0");

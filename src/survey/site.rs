@@ -43,6 +43,8 @@ impl Shade {
             Link::Ok => Shade::Ok,
             Link::Ignored => Shade::Ignored,
             Link::Inactive => Shade::Inactive,
+            // Only module pulls, which the report does not read (`read_scans`).
+            Link::Unknown => Shade::None,
         }
     }
     fn name(self) -> &'static str {
