@@ -83,6 +83,10 @@ pub enum Cause {
     NoRegabi,
     /// No such symbol (or not under the ABI the reference needs) on the platform.
     Undefined,
+    /// A cause this linkallow does not know (a record from a newer one): read, never written,
+    /// and treated as no cause at all would be, except that `reason` is not parsed for it.
+    #[serde(other)]
+    Other,
 }
 
 impl Cause {
@@ -110,6 +114,7 @@ impl Cause {
             Cause::NoPackage => "no-package",
             Cause::NoRegabi => "no-regabi",
             Cause::Undefined => "undefined",
+            Cause::Other => "other",
         }
     }
 }
