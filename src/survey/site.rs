@@ -938,6 +938,95 @@ mod tests {
         assert!(site.files["linkname-nocount.html"].contains("1 pull from 1 module."));
     }
 
+    /// A record of `scan --json`, with `verdict` as the go1.26.8 verdict's JSON.
+    fn record(module: &str, symbol: &str, verdict: &str) -> PullRecord {
+        let line = format!(
+            r#"{{"module":"{module}","version":"v1.0.0","file":"a.s","line":3,"column":1,"symbol":"{symbol}","local":"x","kind":"asm","defines":false,"test":false,"build":null,"verdicts":{{"go1.26.8":{verdict}}}}}"#
+        );
+        crate::survey::records::parse_line("s.jsonl", 1, line.as_bytes()).unwrap()
+    }
+
+    fn site_of(records: &[PullRecord]) -> Site {
+        let mut survey = Survey::default();
+        for r in records {
+            survey.add(r);
+        }
+        survey.site(&Allowlist::default(), &BTreeMap::new())
+    }
+
+    #[test]
+    fn own_assembly_symbols_are_left_out_of_the_std_heap_map_and_counts() {
+        let own = record(
+            "github.com/apache/arrow/go/v14",
+            "clib._memcpy",
+            r#"{"link":"ok","cause":"own-definition","reason":"defined by the package itself"}"#,
+        );
+        let std = record(
+            "example.com/m",
+            "runtime.memmove",
+            r#"{"link":"rejected","cause":"no-push","reason":"not pushed"}"#,
+        );
+        let site = site_of(&[own.clone(), std.clone()]);
+        let index = &site.files["index.html"];
+        assert!(!index.contains("clib"), "{index}");
+        assert!(
+            index.contains("1 pull of 1 symbol from 1 module,"),
+            "{index}"
+        );
+        assert!(index.contains("runtime.memmove"), "{index}");
+        // Still listed, with its verdict, on the symbol's own page.
+        let symbols = &site.files["symbols.html"];
+        assert!(
+            symbols.contains("<code>clib._memcpy</code></h2>\n<p>1 module. <span class=\"tag ok\">go1.26.8: ok</span> Not a standard-library pull"),
+            "{symbols}"
+        );
+        // Without the cause (an older shard), the symbol counts as before.
+        let mut old = own.clone();
+        for v in old.verdicts.as_mut().unwrap().values_mut() {
+            v.cause = None;
+        }
+        let index = &site_of(&[old, std.clone()]).files["index.html"];
+        assert!(index.contains("clib._memcpy"), "{index}");
+        // A symbol of a non-std package is never a std pull, whatever its cause.
+        let module = record(
+            "example.com/m",
+            "golang.org/x/net/http2.connPool",
+            r#"{"link":"ok","cause":"module","reason":"a module pull"}"#,
+        );
+        let index = &site_of(&[module, std]).files["index.html"];
+        assert!(!index.contains("http2"), "{index}");
+    }
+
+    #[test]
+    fn shade_comes_from_the_cause_and_from_the_reason_only_without_one() {
+        let blocked = record(
+            "example.com/m",
+            "runtime.a",
+            r#"{"link":"rejected","cause":"blocked","reason":"refused"}"#,
+        );
+        let old = record(
+            "example.com/m",
+            "runtime.b",
+            r#"{"link":"rejected","reason":"in blockedLinknames (loader.go:1)"}"#,
+        );
+        let newer = record(
+            "example.com/m",
+            "runtime.c",
+            r#"{"link":"rejected","cause":"a-cause-from-later","reason":"not in blockedLinknames"}"#,
+        );
+        assert_eq!(
+            newer.verdicts.as_ref().unwrap()["go1.26.8"].cause,
+            Some(Cause::Other)
+        );
+        let index = &site_of(&[blocked, old, newer]).files["index.html"];
+        for (sym, shade) in [("a", "blocked"), ("b", "blocked"), ("c", "rejected")] {
+            let row = format!(
+                "<code>runtime.{sym}</code></a></td><td class=\"n\">1</td><td class=\"v {shade}\">"
+            );
+            assert!(index.contains(&row), "runtime.{sym} not {shade}: {index}");
+        }
+    }
+
     #[test]
     fn tier_pages_cut_where_the_next_begins() {
         assert_eq!(
