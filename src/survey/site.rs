@@ -569,7 +569,7 @@ fn index(ctx: &Ctx) -> String {
                 s.std_modules.len(),
                 s.shade[i].name(),
                 s.shade[i].name(),
-                esc(&reason)
+                esc(reason)
             );
         }
         b.push_str("</tbody></table>\n");
