@@ -331,30 +331,72 @@ fn git_identity() -> Option<String> {
 /// `check` uses when no allowlist.toml is at hand.
 const BUILT_IN_ALLOWLIST: &str = include_str!("../allowlist.toml");
 
-/// The allowlist: `--allowlist` when that file exists, else `allowlist.toml` at the tree's root
-/// (a GOROOT or module), else the built-in one, saying so.
-fn load_allowlist(cli: &Cli, tree: &Tree) -> Result<allowlist::Allowlist> {
+/// Where the allowlist was found: a file, or the one built into linkallow.
+enum AllowlistSource {
+    File(PathBuf),
+    BuiltIn,
+}
+
+/// Finds the allowlist: `--allowlist` when that file exists (or was given), else
+/// `allowlist.toml` at the tree's root (a GOROOT's parent, or a module), else the built-in one,
+/// saying which when it is not the plain `./allowlist.toml`. `root` is the tree's root, when a
+/// tree is at hand.
+fn find_allowlist(cli: &Cli, root: Option<&std::path::Path>) -> AllowlistSource {
     let given = &cli.allowlist;
     if given.exists() || given != std::path::Path::new("allowlist.toml") {
-        return Ok(allowlist::load(&given.to_string_lossy())?);
+        return AllowlistSource::File(given.clone());
     }
-    let root = if tree.is_goroot() {
+    if let Some(root) = root {
+        let beside = root.join("allowlist.toml");
+        if beside.exists() {
+            say!("linkallow: using {}", beside.display());
+            return AllowlistSource::File(beside);
+        }
+    }
+    AllowlistSource::BuiltIn
+}
+
+/// The root `allowlist.toml` is looked for in: a GOROOT's parent, or the module itself.
+fn tree_root(tree: &Tree) -> PathBuf {
+    if tree.is_goroot() {
         tree.base.parent().unwrap_or(&tree.base).to_path_buf()
     } else {
         tree.base.clone()
-    };
-    let beside = root.join("allowlist.toml");
-    if beside.exists() {
-        say!("linkallow: using {}", beside.display());
-        return Ok(allowlist::load(&beside.to_string_lossy())?);
     }
+}
+
+/// The built-in allowlist, saying so (and where no file was found).
+fn built_in_allowlist(root: Option<&std::path::Path>) -> Result<allowlist::Allowlist> {
     let list = allowlist::parse("<built-in allowlist.toml>", BUILT_IN_ALLOWLIST)?;
+    let place = match root {
+        Some(root) => format!("here or in {}", root.display()),
+        None => "here".to_string(),
+    };
     say!(
-        "linkallow: no allowlist.toml here or in {}; using the one built into linkallow ({}); pass --allowlist FILE for another",
-        root.display(),
+        "linkallow: no allowlist.toml {place}; using the one built into linkallow ({}); pass --allowlist FILE for another",
         list.source.as_deref().unwrap_or("shipped")
     );
     Ok(list)
+}
+
+/// The allowlist for a command that reads it (see [`find_allowlist`]).
+fn load_allowlist(cli: &Cli, tree: &Tree) -> Result<allowlist::Allowlist> {
+    let root = tree_root(tree);
+    match find_allowlist(cli, Some(&root)) {
+        AllowlistSource::File(path) => Ok(allowlist::load(&path.to_string_lossy())?),
+        AllowlistSource::BuiltIn => built_in_allowlist(Some(&root)),
+    }
+}
+
+/// The tree's root for `report`, which needs no tree: only when one is named (`--goroot`,
+/// `$GOROOT`) and opens; a report never fails for want of a tree.
+fn report_tree_root(cli: &Cli) -> Option<PathBuf> {
+    let named = cli.goroot.clone().or_else(|| {
+        std::env::var_os("GOROOT")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    })?;
+    Tree::open(&named).ok().map(|t| tree_root(&t))
 }
 
 /// Opens the tree; from then on messages name its files from the root the user gave
@@ -401,10 +443,16 @@ fn run(cli: &Cli) -> Result<u8> {
             out,
             dependents,
         } => {
+            let root = report_tree_root(cli);
+            // A report only reads the allowlist, so the built-in one will do.
+            let list = match find_allowlist(cli, root.as_deref()) {
+                AllowlistSource::File(path) => allowlist::load(&path.to_string_lossy())?,
+                AllowlistSource::BuiltIn => built_in_allowlist(root.as_deref())?,
+            };
             return linkallow::survey::report_command(
                 scans,
                 out,
-                &cli.allowlist,
+                &list,
                 dependents.as_deref(),
                 &mut Escaping::new(std::io::stderr()),
             );
@@ -416,10 +464,20 @@ fn run(cli: &Cli) -> Result<u8> {
             dry_run,
         } => {
             let goroot = goroot(cli)?;
+            let root = tree_root(&Tree::open(&goroot)?);
+            // adopt writes the allowlist: never the built-in one, nor a file the user did not name
+            // or keep beside the tree.
+            let list_path = match find_allowlist(cli, Some(&root)) {
+                AllowlistSource::File(path) => path,
+                AllowlistSource::BuiltIn => anyhow::bail!(
+                    "no allowlist.toml here or in {}; adopt writes the allowlist and will not write the one built into linkallow: pass --allowlist FILE (the repository's allowlist.toml, or one `extract -o FILE` writes from an annotated tree)",
+                    root.display()
+                ),
+            };
             let opts = linkallow::survey::AdoptOptions {
                 scans,
                 goroot: &goroot,
-                allowlist: &cli.allowlist,
+                allowlist: &list_path,
                 dependents: dependents.as_deref(),
                 min_dependents: *min_dependents,
                 dry_run: *dry_run,

@@ -91,6 +91,10 @@ pub enum Cause {
     /// A pull into another module's package, which no linker checks: `link` says whether the
     /// target module (when scanned) defines it.
     Module,
+    /// A cause this linkallow does not know (a record from a newer one): read, never written,
+    /// and treated as no cause at all would be, except that `reason` is not parsed for it.
+    #[serde(other)]
+    Other,
 }
 
 impl Cause {
@@ -119,6 +123,7 @@ impl Cause {
             Cause::NoRegabi => "no-regabi",
             Cause::Undefined => "undefined",
             Cause::Module => "module",
+            Cause::Other => "other",
         }
     }
 }

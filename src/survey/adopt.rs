@@ -10,7 +10,7 @@ use crate::error::Pos;
 use crate::go::name::package_of;
 use crate::linker::LinkerRule;
 use crate::linker::tree::DefKind;
-use crate::linker::verdict::Link;
+use crate::linker::verdict::{Cause, Link};
 use crate::scan::PullRecord;
 use std::collections::BTreeMap;
 
@@ -98,34 +98,37 @@ pub fn adopt(
                 matches!(d.kind, DefKind::GoVar) && !d.has_data && d.push.is_none()
             });
         // A definition is a push, not a pull: when it clashes, no push of ours helps.
-        if r.defines && !replaces_unpushed {
-            if v.link == Link::Rejected && seen.insert((r.symbol.clone(), r.module.clone(), "d")) {
-                cannot.push(left(format!("a definition, not a pull: {}", v.reason)));
-            }
-            continue;
-        }
-        if matches!(r.kind.as_str(), "type" | "const") {
-            if seen.insert((r.symbol.clone(), r.module.clone(), "k")) {
-                cannot.push(left(format!(
-                    "a linkname on a {}: the compiler refuses it and the linker never sees it",
-                    r.kind
-                )));
-            }
-            continue;
-        }
-        match v.link {
-            Link::Rejected => {}
-            Link::Ok if replaces_unpushed => {}
-            Link::Undefined => {
-                if seen.insert((r.symbol.clone(), r.module.clone(), "u")) {
-                    cannot.push(left(format!("undefined in {version}: {}", v.reason)));
-                }
+        let unpushable = if r.defines && !replaces_unpushed {
+            if v.link != Link::Rejected {
                 continue;
             }
-            Link::Ok | Link::Ignored | Link::Inactive | Link::Unknown => continue,
-        }
-        if let Some(why) = why_not_pushable(rule, &r.symbol) {
-            if seen.insert((r.symbol.clone(), r.module.clone(), "c")) {
+            Some((
+                Unpushable::Definition,
+                format!("a definition, not a pull: {}", v.reason),
+            ))
+        } else if v.cause == Some(Cause::NotFuncOrVar)
+            || matches!(r.kind.as_str(), "type" | "const")
+        {
+            Some((
+                Unpushable::TypeOrConst,
+                format!(
+                    "a linkname on a {}: the compiler refuses it and the linker never sees it",
+                    r.kind
+                ),
+            ))
+        } else {
+            match v.link {
+                Link::Rejected => why_not_pushable(rule, &r.symbol, v.cause),
+                Link::Ok if replaces_unpushed => why_not_pushable(rule, &r.symbol, None),
+                Link::Undefined => Some((
+                    Unpushable::Undefined,
+                    format!("undefined in {version}: {}", v.reason),
+                )),
+                Link::Ok | Link::Ignored | Link::Inactive | Link::Unknown => continue,
+            }
+        };
+        if let Some((class, why)) = unpushable {
+            if seen.insert((r.symbol.clone(), r.module.clone(), class)) {
                 cannot.push(left(why));
             }
             continue;
@@ -313,30 +316,66 @@ fn at_error(at: &str, message: &str) -> Error {
     Error::at(file, line.parse().unwrap_or(0), 1, message)
 }
 
-/// Why a push cannot make this symbol link, read from the tree: the linker's own list, a
-/// std-only push, or a definition apply cannot put a `//go:linkname` on.
-pub fn why_not_pushable(rule: &LinkerRule, symbol: &str) -> Option<String> {
-    if let Some(b) = rule.blocked.get(symbol) {
-        return Some(format!(
-            "blocked: in blockedLinknames (cmd/link/internal/loader/loader.go:{}); no push unblocks it",
-            b.line
+/// Why no push of ours makes a pull link; a (symbol, module) pair is listed once per class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unpushable {
+    /// The module defines the symbol, and that definition clashes.
+    Definition,
+    /// A linkname on a type or constant.
+    TypeOrConst,
+    /// The tree has no such symbol.
+    Undefined,
+    /// In the linker's `blockedLinknames`.
+    Blocked,
+    /// Pushed with `//go:linknamestd`, for the standard library alone.
+    StdOnly,
+    /// Defined only in assembly: no Go declaration to push.
+    AsmOnly,
+}
+
+/// Why a push cannot make this rejected symbol link: the verdict's `cause` says blocked or
+/// std-only; the tree says where (and whether the definition is assembly only). A record
+/// without a cause (an older linkallow), or with one this linkallow does not know, is decided
+/// from the tree alone, as before causes existed.
+pub fn why_not_pushable(
+    rule: &LinkerRule,
+    symbol: &str,
+    cause: Option<Cause>,
+) -> Option<(Unpushable, String)> {
+    let blocked = rule.blocked.get(symbol);
+    let def = rule.symbols.get(symbol);
+    let std_push = def.and_then(|d| d.push.as_ref()).filter(|p| p.std_only);
+    let known = cause.filter(|c| *c != Cause::Other);
+    let blocked_too =
+        matches!(known, Some(Cause::Blocked)) || (known.is_none() && blocked.is_some());
+    if blocked_too {
+        let at = blocked.map_or(String::new(), |b| format!(":{}", b.line));
+        return Some((
+            Unpushable::Blocked,
+            format!(
+                "blocked: in blockedLinknames (cmd/link/internal/loader/loader.go{at}); no push unblocks it"
+            ),
         ));
     }
-    let def = rule.symbols.get(symbol)?;
-    if let Some(p) = &def.push
-        && p.std_only
-    {
-        return Some(format!(
-            "std-only: pushed with //go:linknamestd at {} for the standard library alone",
-            p.site
+    let std_only =
+        matches!(known, Some(Cause::Linknamestd)) || (known.is_none() && std_push.is_some());
+    if std_only {
+        let at = std_push.map_or(String::new(), |p| format!(" at {}", p.site));
+        return Some((
+            Unpushable::StdOnly,
+            format!("std-only: pushed with //go:linknamestd{at} for the standard library alone"),
         ));
     }
+    let def = def?;
     match def.kind {
         DefKind::GoFunc | DefKind::GoVar => None,
         DefKind::AsmFunc { .. } if def.go_decl => None,
-        DefKind::AsmFunc { .. } | DefKind::AsmData => Some(format!(
-            "defined only in assembly at {}: there is no Go declaration to push",
-            def.site
+        DefKind::AsmFunc { .. } | DefKind::AsmData => Some((
+            Unpushable::AsmOnly,
+            format!(
+                "defined only in assembly at {}: there is no Go declaration to push",
+                def.site
+            ),
         )),
     }
 }

@@ -223,37 +223,64 @@ fn writable(path: &std::path::Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(|e| Error::io(path, e))
 }
 
-/// `report`: the static site in `out`, from the scans, the allowlist and the counts.
+/// `report`: the static site in `out`, from the scans, the allowlist and the counts. The
+/// records are read one line at a time into [`site::Survey`]; the pages are written as one
+/// transaction (an interrupted run leaves the old site, or none).
 pub fn report_command(
     scans: &[PathBuf],
     out: &std::path::Path,
-    allowlist: &std::path::Path,
+    list: &crate::allowlist::Allowlist,
     dependents: Option<&std::path::Path>,
     err: &mut impl std::io::Write,
 ) -> anyhow::Result<u8> {
-    let list = crate::allowlist::load(&allowlist.to_string_lossy())?;
-    let records: Vec<crate::scan::PullRecord> =
-        read_scans(scans)?.into_iter().map(|(r, _)| r).collect();
-    let modules: std::collections::BTreeSet<String> =
-        records.iter().map(|r| r.module.clone()).collect();
+    let mut survey = site::Survey::default();
+    records::read(scans, |r, _, _| {
+        survey.add(&r);
+        Ok(())
+    })?;
+    let modules = survey.modules();
     let mut counts = list.dependents.clone();
     if let Some(f) = dependents {
         for (m, (d, _)) in read_counts(f, Some(&modules))? {
             counts.insert(m, d);
         }
     }
-    let site = site::build(&records, &list, &counts);
+    let pulls = survey.records();
+    let site = survey.site(list, &counts);
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let out = writable(out)?;
-    for (name, text) in &site.files {
-        crate::edit::write_file(&out.join(name), text)?;
+    let lock = crate::edit::DirLock::acquire(&out)?;
+    let pages = site.files.len();
+    let mut writes = Vec::new();
+    for (name, text) in site.files {
+        let path = out.join(&name);
+        let old = match crate::readfile::regular(&path) {
+            Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
+                Error::at(
+                    &path.display().to_string(),
+                    1,
+                    1,
+                    "not UTF-8, so not a page of a report; refusing to replace it",
+                )
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&path, e).into()),
+        };
+        if old.as_deref() != Some(text.as_str()) {
+            writes.push(crate::edit::FileWrite {
+                path,
+                old,
+                new: Some(text),
+            });
+        }
     }
+    crate::edit::commit(&writes, &lock, &mut |_| Ok(()))?;
     writeln!(
         err,
         "linkallow: {}: {} for {} from {}",
         out.display(),
-        plural(site.files.len(), "page", "pages"),
-        plural(records.len(), "pull", "pulls"),
+        plural(pages, "page", "pages"),
+        plural(pulls, "pull", "pulls"),
         plural(modules.len(), "module", "modules")
     )?;
     Ok(crate::error::exit::OK)

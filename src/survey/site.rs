@@ -8,10 +8,11 @@ use crate::allowlist::{self, Allowlist, Dependents};
 use crate::error::plural;
 use crate::go::constraint::release_of;
 use crate::go::name::package_of;
-use crate::linker::verdict::Link;
+use crate::linker::verdict::{Cause, Link};
 use crate::scan::PullRecord;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// What a pull's verdict is drawn as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,9 +36,13 @@ impl Shade {
         Shade::Inactive,
         Shade::None,
     ];
-    fn of(link: Link, reason: &str) -> Shade {
+    /// From the cause; a record without one (an older linkallow) is read from its reason.
+    fn of(link: Link, cause: Option<Cause>, reason: &str) -> Shade {
         match link {
-            Link::Rejected if reason.contains("blockedLinknames") => Shade::Blocked,
+            Link::Rejected if cause == Some(Cause::Blocked) => Shade::Blocked,
+            Link::Rejected if cause.is_none() && reason.contains("blockedLinknames") => {
+                Shade::Blocked
+            }
             Link::Rejected => Shade::Rejected,
             Link::Undefined => Shade::Undefined,
             Link::Ok => Shade::Ok,
@@ -85,113 +90,271 @@ impl Shade {
 /// A package in the heap map: its symbols with their module counts, and their total.
 type PackageArea<'a> = (&'a str, Vec<(&'a str, usize)>, usize);
 
-struct SymbolInfo<'a> {
-    pulls: Vec<&'a PullRecord>,
-    modules: BTreeSet<&'a str>,
-    /// Per release, the verdict that matters most among its (non-test) pulls.
+/// One verdict of a pull, as drawn.
+struct PullVerdict {
+    /// Index into [`Survey::releases`] (in the order they were met).
+    release: usize,
+    link: Link,
+    shade: Shade,
+    reason: Rc<str>,
+}
+
+/// One pull as the pages need it. Texts that repeat (modules, versions, files, reasons) are
+/// kept once and shared, so a big shard costs a few words a pull, not its JSON.
+struct Pull {
+    module: Rc<str>,
+    /// The version as shown (`—` for none).
+    version: Rc<str>,
+    file: Rc<str>,
+    line: usize,
+    /// The kind as shown, with ` (test)` and ` (defines)`.
+    kind: Rc<str>,
+    test: bool,
+    /// A pull of a standard-library symbol (see [`std_pull`]).
+    std: bool,
+    verdicts: Box<[PullVerdict]>,
+}
+
+#[derive(Default)]
+struct SymbolInfo {
+    pulls: Vec<Pull>,
+    modules: BTreeSet<Rc<str>>,
+    /// The modules with a standard-library pull of the symbol: what the heap map and the
+    /// counts of `index.html` are made of.
+    std_modules: BTreeSet<Rc<str>>,
+    /// Per module, the first pull the allowlist would need (index into `pulls`).
+    first_needed: BTreeMap<Rc<str>, usize>,
+    /// Per release (in `Ctx::releases` order), the verdict that matters most among its pulls.
     shade: Vec<Shade>,
+}
+
+impl SymbolInfo {
+    fn is_std(&self) -> bool {
+        !self.std_modules.is_empty()
+    }
+}
+
+/// Whether a record pulls a standard-library symbol, for the heap map and the counts: not when
+/// the symbol's package is not the standard library's (its first path element has a dot), nor
+/// when every verdict's cause says the reference stays in the pulling module
+/// (`own-definition`, `module`, `same-package`, `asm-named-for-package`, `no-package`). Every other cause
+/// is a std pull, `not-built`, `unreferenced` and the definitions included: they name a std
+/// symbol, only the build differs. A record without causes (an older linkallow) or with a cause
+/// this linkallow does not know is a std pull, as it always was.
+fn std_pull(r: &PullRecord) -> bool {
+    let package = package_of(&r.symbol).unwrap_or(&r.symbol);
+    if !crate::go::name::is_std(package) {
+        return false;
+    }
+    let stays_in_module = |c: Cause| {
+        matches!(
+            c,
+            Cause::OwnDefinition
+                | Cause::Module
+                | Cause::SamePackage
+                | Cause::AsmNamedForPackage
+                | Cause::NoPackage
+        )
+    };
+    match &r.verdicts {
+        Some(v) if !v.is_empty() => !v.values().all(|v| v.cause.is_some_and(stays_in_module)),
+        _ => true,
+    }
+}
+
+/// Texts kept once.
+#[derive(Default)]
+struct Interned(HashSet<Rc<str>>);
+
+impl Interned {
+    fn get(&mut self, s: &str) -> Rc<str> {
+        if let Some(r) = self.0.get(s) {
+            return r.clone();
+        }
+        let r: Rc<str> = s.into();
+        self.0.insert(r.clone());
+        r
+    }
+}
+
+/// What the pages are made from, gathered one record at a time (`report` streams its shards
+/// through [`Survey::add`]): per symbol its pulls in a compact form, per release its name.
+#[derive(Default)]
+pub struct Survey {
+    releases: Vec<String>,
+    release_ids: HashMap<String, usize>,
+    symbols: BTreeMap<String, SymbolInfo>,
+    texts: Interned,
+    records: usize,
+}
+
+impl Survey {
+    pub fn add(&mut self, r: &PullRecord) {
+        self.records += 1;
+        let std = std_pull(r);
+        let needed = std
+            && !r.test
+            && super::records::counts_for_allowlist(r)
+            && !matches!(r.kind.as_str(), "type" | "const");
+        let mut verdicts = Vec::new();
+        for (rel, v) in r.verdicts.iter().flatten() {
+            let next = self.releases.len();
+            let release = *self.release_ids.entry(rel.clone()).or_insert(next);
+            if release == next {
+                self.releases.push(rel.clone());
+            }
+            verdicts.push(PullVerdict {
+                release,
+                link: v.link,
+                shade: Shade::of(v.link, v.cause, &v.reason),
+                reason: self.texts.get(&v.reason),
+            });
+        }
+        let mut kind = r.kind.clone();
+        if r.test {
+            kind.push_str(" (test)");
+        }
+        if r.defines {
+            kind.push_str(" (defines)");
+        }
+        let module = self.texts.get(&r.module);
+        let pull = Pull {
+            module: module.clone(),
+            version: self.texts.get(r.version.as_deref().unwrap_or("—")),
+            file: self.texts.get(&r.file),
+            line: r.line,
+            kind: self.texts.get(&kind),
+            test: r.test,
+            std,
+            verdicts: verdicts.into_boxed_slice(),
+        };
+        let s = match self.symbols.get_mut(&r.symbol) {
+            Some(s) => s,
+            None => self.symbols.entry(r.symbol.clone()).or_default(),
+        };
+        if needed && !s.first_needed.contains_key(&module) {
+            s.first_needed.insert(module.clone(), s.pulls.len());
+        }
+        if std {
+            s.std_modules.insert(module.clone());
+        }
+        s.modules.insert(module);
+        s.pulls.push(pull);
+    }
+
+    /// The records added.
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    /// Every module the records name.
+    pub fn modules(&self) -> BTreeSet<String> {
+        self.symbols
+            .values()
+            .flat_map(|s| s.modules.iter().map(|m| m.to_string()))
+            .collect()
+    }
+
+    /// Builds every page. `counts` are the module dependents (a `--dependents` file over the
+    /// allowlist's `[dependents]`).
+    pub fn site(mut self, list: &Allowlist, counts: &BTreeMap<String, Dependents>) -> Site {
+        // Releases in version order; `order[k]` is the met index of the k-th.
+        let mut order: Vec<usize> = (0..self.releases.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.releases[a], &self.releases[b]);
+            release_of(a).cmp(&release_of(b)).then(a.cmp(b))
+        });
+        let releases: Vec<String> = order.iter().map(|&i| self.releases[i].clone()).collect();
+        for s in self.symbols.values_mut() {
+            // The pool: std pulls outside tests, else std pulls, else the same without std.
+            let pick = |std: bool, tests: bool| {
+                let pool: Vec<&Pull> = s
+                    .pulls
+                    .iter()
+                    .filter(|p| (!std || p.std) && (tests || !p.test))
+                    .collect();
+                (!pool.is_empty()).then_some(pool)
+            };
+            let pool = pick(true, false)
+                .or_else(|| pick(true, true))
+                .or_else(|| pick(false, false))
+                .unwrap_or_else(|| s.pulls.iter().collect());
+            let shade = order
+                .iter()
+                .map(|&rel| {
+                    pool.iter()
+                        .flat_map(|p| p.verdicts.iter())
+                        .filter(|v| v.release == rel)
+                        .map(|v| v.shade)
+                        .max()
+                        .unwrap_or(Shade::None)
+                })
+                .collect();
+            s.shade = shade;
+        }
+        let ids: BTreeMap<&str, String> = self
+            .symbols
+            .keys()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), format!("s{i}-{}", slug(s))))
+            .collect();
+        let listed = |symbol: &str, module: &str| {
+            list.symbol(symbol).is_some_and(|s| {
+                s.modules
+                    .iter()
+                    .any(|m| allowlist::module_path(m) == module)
+            })
+        };
+        let ctx = Ctx {
+            releases: &releases,
+            order: &order,
+            symbols: &self.symbols,
+            ids: &ids,
+            counts,
+            tiers: tier_pages(&list.tiers),
+            listed: &listed,
+        };
+        let mut files = BTreeMap::new();
+        files.insert("index.html".to_string(), index(&ctx));
+        files.insert("symbols.html".to_string(), symbols_page(&ctx));
+        let pages = ctx.tiers.clone();
+        for (lo, hi) in &pages {
+            let name = format!("linkname{lo}.html");
+            let title = match hi {
+                Some(hi) => format!(
+                    "Pulls from modules with {} ≤ dependents < {}",
+                    thousands(*lo),
+                    thousands(*hi)
+                ),
+                None => format!(
+                    "Pulls from modules with at least {} dependents",
+                    thousands(*lo)
+                ),
+            };
+            let keep = |m: &str| {
+                counts
+                    .get(m)
+                    .is_some_and(|d| d.floor() >= *lo && hi.is_none_or(|h| d.floor() < h))
+            };
+            files.insert(name.clone(), pulls_page(&ctx, &name, &title, &keep));
+        }
+        let keep = |m: &str| !counts.contains_key(m);
+        files.insert(
+            "linkname-nocount.html".to_string(),
+            pulls_page(
+                &ctx,
+                "linkname-nocount.html",
+                "Pulls from modules without a dependents count",
+                &keep,
+            ),
+        );
+        Site { files }
+    }
 }
 
 /// The pages, by file name.
 pub struct Site {
     pub files: BTreeMap<String, String>,
-}
-
-/// Builds every page. `counts` are the module dependents (a `--dependents` file over the
-/// allowlist's `[dependents]`).
-pub fn build(
-    records: &[PullRecord],
-    list: &Allowlist,
-    counts: &BTreeMap<String, Dependents>,
-) -> Site {
-    let mut releases: Vec<String> = records
-        .iter()
-        .flat_map(|r| r.verdicts.iter().flat_map(|v| v.keys().cloned()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    releases.sort_by(|a, b| release_of(a).cmp(&release_of(b)).then(a.cmp(b)));
-    let mut symbols: BTreeMap<&str, SymbolInfo> = BTreeMap::new();
-    for r in records {
-        let s = symbols.entry(&r.symbol).or_insert_with(|| SymbolInfo {
-            pulls: Vec::new(),
-            modules: BTreeSet::new(),
-            shade: vec![Shade::None; releases.len()],
-        });
-        s.pulls.push(r);
-        s.modules.insert(&r.module);
-    }
-    for s in symbols.values_mut() {
-        let counted: Vec<&&PullRecord> = s.pulls.iter().filter(|p| !p.test).collect();
-        let pool: Vec<&PullRecord> = if counted.is_empty() {
-            s.pulls.clone()
-        } else {
-            counted.into_iter().copied().collect()
-        };
-        for (i, rel) in releases.iter().enumerate() {
-            s.shade[i] = pool
-                .iter()
-                .filter_map(|p| p.verdicts.as_ref()?.get(rel))
-                .map(|v| Shade::of(v.link, &v.reason))
-                .max()
-                .unwrap_or(Shade::None);
-        }
-    }
-    let ids: BTreeMap<&str, String> = symbols
-        .keys()
-        .enumerate()
-        .map(|(i, s)| (*s, format!("s{i}-{}", slug(s))))
-        .collect();
-    let listed = |symbol: &str, module: &str| {
-        list.symbol(symbol).is_some_and(|s| {
-            s.modules
-                .iter()
-                .any(|m| allowlist::module_path(m) == module)
-        })
-    };
-    let ctx = Ctx {
-        releases: &releases,
-        symbols: &symbols,
-        ids: &ids,
-        counts,
-        tiers: tier_pages(&list.tiers),
-        listed: &listed,
-    };
-    let mut files = BTreeMap::new();
-    files.insert("index.html".to_string(), index(&ctx, records));
-    files.insert("symbols.html".to_string(), symbols_page(&ctx));
-    let pages = ctx.tiers.clone();
-    for (lo, hi) in &pages {
-        let name = format!("linkname{lo}.html");
-        let title = match hi {
-            Some(hi) => format!(
-                "Pulls from modules with {} ≤ dependents < {}",
-                thousands(*lo),
-                thousands(*hi)
-            ),
-            None => format!(
-                "Pulls from modules with at least {} dependents",
-                thousands(*lo)
-            ),
-        };
-        let keep = |m: &str| {
-            counts
-                .get(m)
-                .is_some_and(|d| d.floor() >= *lo && hi.is_none_or(|h| d.floor() < h))
-        };
-        files.insert(name.clone(), pulls_page(&ctx, &name, &title, &keep));
-    }
-    let keep = |m: &str| !counts.contains_key(m);
-    files.insert(
-        "linkname-nocount.html".to_string(),
-        pulls_page(
-            &ctx,
-            "linkname-nocount.html",
-            "Pulls from modules without a dependents count",
-            &keep,
-        ),
-    );
-    Site { files }
 }
 
 /// Tier pages, largest first: (lowest dependents, next tier up). `linkname1` takes the rest.
@@ -213,7 +376,9 @@ fn tier_pages(tiers: &[u64]) -> Vec<(u64, Option<u64>)> {
 
 struct Ctx<'a> {
     releases: &'a [String],
-    symbols: &'a BTreeMap<&'a str, SymbolInfo<'a>>,
+    /// `order[k]`: the index pulls know the k-th of `releases` by.
+    order: &'a [usize],
+    symbols: &'a BTreeMap<String, SymbolInfo>,
     ids: &'a BTreeMap<&'a str, String>,
     counts: &'a BTreeMap<String, Dependents>,
     tiers: Vec<(u64, Option<u64>)>,
@@ -248,16 +413,15 @@ impl Ctx<'_> {
     }
 }
 
-fn verdict_cells(ctx: &Ctx, r: &PullRecord) -> String {
+fn verdict_cells(ctx: &Ctx, r: &Pull) -> String {
     let mut out = String::new();
-    for rel in ctx.releases {
-        match r.verdicts.as_ref().and_then(|v| v.get(rel)) {
+    for &rel in ctx.order {
+        match r.verdicts.iter().find(|v| v.release == rel) {
             Some(v) => {
-                let s = Shade::of(v.link, &v.reason);
                 let _ = write!(
                     out,
                     "<td class=\"v {}\" title=\"{}\">{}</td>",
-                    s.name(),
+                    v.shade.name(),
                     esc(&v.reason),
                     v.link.as_str()
                 );
@@ -275,14 +439,24 @@ fn release_heads(ctx: &Ctx) -> String {
         .collect()
 }
 
-fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
+/// The standard-library survey: only std pulls (see [`std_pull`]) count here.
+fn index(ctx: &Ctx) -> String {
     let mut b = String::new();
-    let modules: BTreeSet<&str> = records.iter().map(|r| r.module.as_str()).collect();
+    let std_symbols: Vec<(&String, &SymbolInfo)> =
+        ctx.symbols.iter().filter(|(_, s)| s.is_std()).collect();
+    let modules: BTreeSet<&str> = std_symbols
+        .iter()
+        .flat_map(|(_, s)| s.std_modules.iter().map(|m| &**m))
+        .collect();
+    let pulls: usize = std_symbols
+        .iter()
+        .map(|(_, s)| s.pulls.iter().filter(|p| p.std).count())
+        .sum();
     let _ = writeln!(
         b,
         "<h1>Standard-library internals pulled with <code>//go:linkname</code></h1>\n<p class=\"lead\">{} of {} from {}{}.</p>",
-        plural(records.len(), "pull", "pulls"),
-        plural(ctx.symbols.len(), "symbol", "symbols"),
+        plural(pulls, "pull", "pulls"),
+        plural(std_symbols.len(), "symbol", "symbols"),
         plural(modules.len(), "module", "modules"),
         if ctx.releases.is_empty() {
             String::new()
@@ -293,8 +467,13 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
     b.push_str(&heap_map(ctx));
 
     // Symbols by modules.
-    let mut order: Vec<(&&str, &SymbolInfo)> = ctx.symbols.iter().collect();
-    order.sort_by(|a, b| b.1.modules.len().cmp(&a.1.modules.len()).then(a.0.cmp(b.0)));
+    let mut order = std_symbols;
+    order.sort_by(|a, b| {
+        b.1.std_modules
+            .len()
+            .cmp(&a.1.std_modules.len())
+            .then(a.0.cmp(b.0))
+    });
     let _ = writeln!(
         b,
         "<h2 id=\"symbols\">Symbols by modules</h2>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>modules</th><th>dependents (sum)</th><th>allowlisted modules</th>{}</tr></thead><tbody>",
@@ -303,9 +482,9 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
     for (sym, s) in &order {
         // Modules without a count add nothing; a symbol with none shows a dash.
         let known: Vec<u64> = s
-            .modules
+            .std_modules
             .iter()
-            .filter_map(|m| ctx.counts.get(*m).map(|d| d.floor()))
+            .filter_map(|m| ctx.counts.get(&**m).map(|d| d.floor()))
             .collect();
         let deps: u64 = known.iter().sum();
         let deps_text = if known.is_empty() {
@@ -313,12 +492,16 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
         } else {
             thousands(deps)
         };
-        let allowed = s.modules.iter().filter(|m| (ctx.listed)(sym, m)).count();
+        let allowed = s
+            .std_modules
+            .iter()
+            .filter(|m| (ctx.listed)(sym, m))
+            .count();
         let _ = write!(
             b,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\" data-v=\"{deps}\">{deps_text}</td><td class=\"n\">{allowed}</td>",
             ctx.sym_link(sym),
-            s.modules.len(),
+            s.std_modules.len(),
         );
         for sh in &s.shade {
             let _ = write!(b, "<td class=\"v {}\">{}</td>", sh.name(), sh.name());
@@ -329,11 +512,13 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
 
     // Modules by pulls.
     let mut per_module: BTreeMap<&str, (BTreeSet<&str>, usize, BTreeSet<&str>)> = BTreeMap::new();
-    for r in records {
-        let e = per_module.entry(&r.module).or_default();
-        e.0.insert(r.version.as_deref().unwrap_or("—"));
-        e.1 += 1;
-        e.2.insert(&r.symbol);
+    for (sym, s) in &order {
+        for p in s.pulls.iter().filter(|p| p.std) {
+            let e = per_module.entry(&p.module).or_default();
+            e.0.insert(&p.version);
+            e.1 += 1;
+            e.2.insert(sym);
+        }
     }
     let mut morder: Vec<_> = per_module.iter().collect();
     morder.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
@@ -373,17 +558,18 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
             let reason = s
                 .pulls
                 .iter()
-                .filter_map(|p| p.verdicts.as_ref()?.get(rel))
-                .find(|v| Shade::of(v.link, &v.reason) == s.shade[i])
-                .map_or(String::new(), |v| v.reason.clone());
+                .filter(|p| p.std)
+                .flat_map(|p| p.verdicts.iter())
+                .find(|v| v.release == ctx.order[i] && v.shade == s.shade[i])
+                .map_or("", |v| &v.reason);
             let _ = writeln!(
                 b,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"v {}\">{}</td><td>{}</td></tr>",
                 ctx.sym_link(sym),
-                s.modules.len(),
+                s.std_modules.len(),
                 s.shade[i].name(),
                 s.shade[i].name(),
-                esc(&reason)
+                esc(reason)
             );
         }
         b.push_str("</tbody></table>\n");
@@ -392,18 +578,11 @@ fn index(ctx: &Ctx, records: &[PullRecord]) -> String {
     // What the allowlist does not cover.
     b.push_str("<h2 id=\"uncovered\">Pulls the allowlist does not name</h2>\n<table class=\"sortable\"><thead><tr><th>symbol</th><th>module</th><th>dependents</th><th>first pull</th></tr></thead><tbody>\n");
     for (sym, s) in &order {
-        for m in &s.modules {
+        for (m, &first) in &s.first_needed {
             if (ctx.listed)(sym, m) {
                 continue;
             }
-            let Some(p) = s.pulls.iter().find(|p| {
-                p.module == *m
-                    && !p.test
-                    && super::records::counts_for_allowlist(p)
-                    && !matches!(p.kind.as_str(), "type" | "const")
-            }) else {
-                continue;
-            };
+            let p = &s.pulls[first];
             let (text, n) = ctx.count_text(m);
             let _ = writeln!(
                 b,
@@ -425,12 +604,12 @@ fn heap_map(ctx: &Ctx) -> String {
     const H: f64 = 560.0;
     const HEAD: f64 = 16.0;
     let mut packages: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
-    for (sym, s) in ctx.symbols {
+    for (sym, s) in ctx.symbols.iter().filter(|(_, s)| s.is_std()) {
         let pkg = package_of(sym).unwrap_or(sym);
         packages
             .entry(pkg)
             .or_default()
-            .push((sym, s.modules.len()));
+            .push((sym, s.std_modules.len()));
     }
     let mut porder: Vec<PackageArea> = packages
         .into_iter()
@@ -511,7 +690,7 @@ fn heap_map(ctx: &Ctx) -> String {
         };
         let srects = squarify(&syms.iter().map(|s| s.1 as f64).collect::<Vec<_>>(), inner);
         for ((sym, n), r) in syms.iter().zip(&srects) {
-            let info = &ctx.symbols[sym];
+            let info = &ctx.symbols[*sym];
             let mut data = String::new();
             for (i, sh) in info.shade.iter().enumerate() {
                 let _ = write!(data, " data-r{i}=\"{}\"", sh.name());
@@ -566,7 +745,7 @@ fn symbols_page(ctx: &Ctx) -> String {
         let _ = write!(
             b,
             "<section class=\"symbol\" id=\"{}\"><h2><code>{}</code></h2>\n<p>{}. ",
-            ctx.ids[sym],
+            ctx.ids[sym.as_str()],
             esc(sym),
             plural(s.modules.len(), "module", "modules")
         );
@@ -579,6 +758,9 @@ fn symbols_page(ctx: &Ctx) -> String {
                 s.shade[i].name()
             );
         }
+        if !s.is_std() {
+            b.push_str("Not a standard-library pull: left out of the heap map and the counts. ");
+        }
         let _ = writeln!(
             b,
             "</p>\n<table class=\"sortable\"><thead><tr><th>module</th><th>version</th><th>file:line</th><th>kind</th><th>dependents</th><th>in allowlist</th>{}</tr></thead><tbody>",
@@ -586,21 +768,14 @@ fn symbols_page(ctx: &Ctx) -> String {
         );
         for p in &s.pulls {
             let (text, n) = ctx.count_text(&p.module);
-            let mut kind = p.kind.clone();
-            if p.test {
-                kind.push_str(" (test)");
-            }
-            if p.defines {
-                kind.push_str(" (defines)");
-            }
             let _ = writeln!(
                 b,
                 "<tr><td>{}</td><td>{}</td><td><code>{}:{}</code></td><td>{}</td><td class=\"n\" data-v=\"{n}\">{text}</td><td>{}</td>{}</tr>",
                 esc(&p.module),
-                esc(p.version.as_deref().unwrap_or("—")),
+                esc(&p.version),
                 esc(&p.file),
                 p.line,
-                esc(&kind),
+                esc(&p.kind),
                 if (ctx.listed)(sym, &p.module) {
                     "yes"
                 } else {
@@ -622,7 +797,7 @@ fn pulls_page(ctx: &Ctx, name: &str, title: &str, keep: &dyn Fn(&str) -> bool) -
         for p in s.pulls.iter().filter(|p| keep(&p.module)) {
             let (text, n) = ctx.count_text(&p.module);
             n_rows += 1;
-            mods.insert(p.module.as_str());
+            mods.insert(&*p.module);
             let _ = writeln!(
                 rows,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\" data-v=\"{n}\">{text}</td><td><code>{}:{}</code></td><td>{}</td>{}</tr>",
@@ -749,7 +924,9 @@ mod tests {
     fn report_grammar_one_symbol() {
         let good = r#"{"module":"example.com/m","version":"v1.0.0","file":"a.go","line":3,"column":1,"symbol":"runtime.g0","local":"g0","kind":"var","defines":false,"test":false,"build":null,"verdicts":{"go1.26.8":{"link":"rejected","reason":"r"}}}"#;
         let r = crate::survey::records::parse_line("s.jsonl", 1, good.as_bytes()).unwrap();
-        let site = build(&[r], &Allowlist::default(), &BTreeMap::new());
+        let mut survey = Survey::default();
+        survey.add(&r);
+        let site = survey.site(&Allowlist::default(), &BTreeMap::new());
         let index = &site.files["index.html"];
         assert!(
             index.contains("1 pull of 1 symbol from 1 module,"),
@@ -759,6 +936,95 @@ mod tests {
         assert!(index.contains("— 1 module</title>"), "{index}");
         assert!(site.files["symbols.html"].contains("<p>1 module. "));
         assert!(site.files["linkname-nocount.html"].contains("1 pull from 1 module."));
+    }
+
+    /// A record of `scan --json`, with `verdict` as the go1.26.8 verdict's JSON.
+    fn record(module: &str, symbol: &str, verdict: &str) -> PullRecord {
+        let line = format!(
+            r#"{{"module":"{module}","version":"v1.0.0","file":"a.s","line":3,"column":1,"symbol":"{symbol}","local":"x","kind":"asm","defines":false,"test":false,"build":null,"verdicts":{{"go1.26.8":{verdict}}}}}"#
+        );
+        crate::survey::records::parse_line("s.jsonl", 1, line.as_bytes()).unwrap()
+    }
+
+    fn site_of(records: &[PullRecord]) -> Site {
+        let mut survey = Survey::default();
+        for r in records {
+            survey.add(r);
+        }
+        survey.site(&Allowlist::default(), &BTreeMap::new())
+    }
+
+    #[test]
+    fn own_assembly_symbols_are_left_out_of_the_std_heap_map_and_counts() {
+        let own = record(
+            "github.com/apache/arrow/go/v14",
+            "clib._memcpy",
+            r#"{"link":"ok","cause":"own-definition","reason":"defined by the package itself"}"#,
+        );
+        let std = record(
+            "example.com/m",
+            "runtime.memmove",
+            r#"{"link":"rejected","cause":"no-push","reason":"not pushed"}"#,
+        );
+        let site = site_of(&[own.clone(), std.clone()]);
+        let index = &site.files["index.html"];
+        assert!(!index.contains("clib"), "{index}");
+        assert!(
+            index.contains("1 pull of 1 symbol from 1 module,"),
+            "{index}"
+        );
+        assert!(index.contains("runtime.memmove"), "{index}");
+        // Still listed, with its verdict, on the symbol's own page.
+        let symbols = &site.files["symbols.html"];
+        assert!(
+            symbols.contains("<code>clib._memcpy</code></h2>\n<p>1 module. <span class=\"tag ok\">go1.26.8: ok</span> Not a standard-library pull"),
+            "{symbols}"
+        );
+        // Without the cause (an older shard), the symbol counts as before.
+        let mut old = own.clone();
+        for v in old.verdicts.as_mut().unwrap().values_mut() {
+            v.cause = None;
+        }
+        let index = &site_of(&[old, std.clone()]).files["index.html"];
+        assert!(index.contains("clib._memcpy"), "{index}");
+        // A symbol of a non-std package is never a std pull, whatever its cause.
+        let module = record(
+            "example.com/m",
+            "golang.org/x/net/http2.connPool",
+            r#"{"link":"ok","cause":"module","reason":"a module pull"}"#,
+        );
+        let index = &site_of(&[module, std]).files["index.html"];
+        assert!(!index.contains("http2"), "{index}");
+    }
+
+    #[test]
+    fn shade_comes_from_the_cause_and_from_the_reason_only_without_one() {
+        let blocked = record(
+            "example.com/m",
+            "runtime.a",
+            r#"{"link":"rejected","cause":"blocked","reason":"refused"}"#,
+        );
+        let old = record(
+            "example.com/m",
+            "runtime.b",
+            r#"{"link":"rejected","reason":"in blockedLinknames (loader.go:1)"}"#,
+        );
+        let newer = record(
+            "example.com/m",
+            "runtime.c",
+            r#"{"link":"rejected","cause":"a-cause-from-later","reason":"not in blockedLinknames"}"#,
+        );
+        assert_eq!(
+            newer.verdicts.as_ref().unwrap()["go1.26.8"].cause,
+            Some(Cause::Other)
+        );
+        let index = &site_of(&[blocked, old, newer]).files["index.html"];
+        for (sym, shade) in [("a", "blocked"), ("b", "blocked"), ("c", "rejected")] {
+            let row = format!(
+                "<code>runtime.{sym}</code></a></td><td class=\"n\">1</td><td class=\"v {shade}\">"
+            );
+            assert!(index.contains(&row), "runtime.{sym} not {shade}: {index}");
+        }
     }
 
     #[test]
