@@ -5,4 +5,5 @@ pub mod asm;
 pub mod constraint;
 pub mod decls;
 pub mod gomod;
+pub mod strlit;
 pub mod syntax;
