@@ -85,13 +85,27 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Characters a terminal would not show as themselves: controls other than newline and tab,
-/// bidi controls (CVE-2021-42574), zero-width and other invisible formatting characters.
+/// Characters a terminal would not show as themselves, so that text shown is never obeyed or
+/// hidden. The rule: controls other than newline and tab (Cc); every format character (Cf:
+/// bidi controls, CVE-2021-42574, zero-width characters, U+FEFF, the tag characters
+/// U+E0000-U+E007F that smuggle text, and the other scripts' format controls); line and
+/// paragraph separators (Zl, Zp); private-use characters (Co: a font may draw anything);
+/// variation selectors, invisible themselves and a known way to hide bytes; the invisible
+/// fillers (U+034F, the Hangul fillers); and noncharacters. Letters, marks and symbols of
+/// any script stay.
 pub fn is_invisible(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c,
-            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{0600}'..='\u{0605}' | '\u{06DD}'
+            | '\u{070F}' | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{115F}'..='\u{1160}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{E000}'..='\u{F8FF}'
+            | '\u{FDD0}'..='\u{FDEF}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}'
+            | '\u{F0000}'..='\u{10FFFF}')
+        // Noncharacters: the last two code points of every plane.
+        || (c as u32) & 0xFFFE == 0xFFFE
 }
 
 /// `text` with every invisible character written as `\u{202e}`, for messages printed to a
@@ -121,7 +135,10 @@ pub fn escape_invisible_json(json: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
         if is_invisible(c) && !c.is_ascii() {
-            out.push_str(&format!("\\u{:04x}", c as u32));
+            // JSON's \u escapes are UTF-16: a character beyond the BMP is a surrogate pair.
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{:04x}", unit));
+            }
         } else {
             out.push(c);
         }
@@ -232,6 +249,33 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&escape_invisible_json("\"x\u{2066}y\"")).unwrap();
         assert_eq!(v, "x\u{2066}y");
+    }
+
+    /// Review h12: characters beyond the BMP (tag characters, variation selectors 17-256,
+    /// private use) reached the terminal raw, and JSON needs them as surrogate pairs.
+    #[test]
+    fn invisible_characters_beyond_the_bmp_are_escaped() {
+        for c in [
+            '\u{E0041}',
+            '\u{E0001}',
+            '\u{E0100}',
+            '\u{FE0F}',
+            '\u{F0000}',
+            '\u{1D173}',
+            '\u{1FFFF}',
+            '\u{E000}',
+            '\u{3164}',
+        ] {
+            assert!(is_invisible(c), "{:x}", c as u32);
+        }
+        for c in ['😀', '𝔸', '名', 'é', '\u{1F3FB}'] {
+            assert!(!is_invisible(c), "{c}");
+        }
+        assert_eq!(escape_invisible("a\u{E0041}b"), "a\\u{e0041}b");
+        let json = escape_invisible_json("\"x\u{E0041}y\"");
+        assert_eq!(json, "\"x\\udb40\\udc41y\"");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v, "x\u{E0041}y");
     }
 
     #[test]

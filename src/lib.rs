@@ -12,7 +12,7 @@
 pub mod allowlist;
 pub mod annotation;
 pub mod compare;
-pub mod conflict;
+pub mod date;
 pub mod dependents;
 pub mod edit;
 pub mod error;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, usize)] = &[
     ("error", 0),
     ("readfile", 0),
+    ("date", 0),
     ("go", 0),
     ("testing", 0),
     ("annotation", 1),
@@ -18,7 +19,6 @@ const LAYERS: &[(&str, usize)] = &[
     ("dependents", 2),
     ("tree", 3),
     ("plan", 4),
-    ("conflict", 4),
     ("scan", 4),
     ("compare", 5),
     ("series", 6),

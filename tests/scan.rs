@@ -828,3 +828,101 @@ fn module_pulls_match_real_builds() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// Review h12: a dirty tree at a tag is `v1.2.3+dirty` (as `go version -m` shows), the
+/// version does not depend on writing the path relative or absolute, a module in `sub/` of a
+/// repository whose root has no go.mod gets none (`(devel)`), and the scanned repository's
+/// config runs nothing: a hostile `core.fsmonitor`, hooks, pager or external diff.
+#[test]
+fn vcs_version_matches_go_and_runs_nothing_from_the_repository() {
+    let Some(root) = toolchain_goroot("local") else {
+        return;
+    };
+    let tmp = tempdir("scan-vcs-hostile");
+    let git = |repo: &Path, args: &[&str]| {
+        let out = run(Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["-c", "user.email=a@example.com", "-c", "user.name=a"])
+            .args(args));
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    };
+    let stamped = |dir: &Path| {
+        let bin_path = tmp.join("prog");
+        let out = run(Command::new(root.join("bin/go"))
+            .current_dir(dir)
+            .args(["build", "-buildvcs=true", "-o"])
+            .arg(&bin_path)
+            .arg(".")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "")
+            .env("GOROOT", &root));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = run(Command::new(root.join("bin/go"))
+            .args(["version", "-m"])
+            .arg(&bin_path));
+        let _ = std::fs::remove_file(&bin_path);
+        stdout(&out)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("mod\t"))
+            .and_then(|l| l.split('\t').nth(1))
+            .unwrap()
+            .to_string()
+    };
+    let scanned = |cwd: &Path, dir: &str| {
+        let out = run(bin().current_dir(cwd).args(["scan", "--json", dir]));
+        let v: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        v["version"].as_str().unwrap_or("(devel)").to_string()
+    };
+    // Dirty at a tag.
+    let repo = tmp.join("repo");
+    write(&repo.join("go.mod"), "module example.com/m\n\ngo 1.22\n");
+    write(&repo.join("main.go"), GOOD_PULL);
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "one"]);
+    git(&repo, &["tag", "v1.2.3"]);
+    write(&repo.join("main.go"), format!("{GOOD_PULL}// edit\n"));
+    let want = stamped(&repo);
+    assert_eq!(want, "v1.2.3+dirty");
+    // A module below a root without go.mod.
+    let bare = tmp.join("bare");
+    write(
+        &bare.join("sub/go.mod"),
+        "module example.com/b/sub\n\ngo 1.22\n",
+    );
+    write(&bare.join("sub/main.go"), GOOD_PULL);
+    git(&bare, &["init", "-q"]);
+    git(&bare, &["add", "."]);
+    git(&bare, &["commit", "-qm", "one"]);
+    git(&bare, &["tag", "sub/v0.3.0"]);
+    let want_sub = stamped(&bare.join("sub"));
+    assert_eq!(want_sub, "(devel)");
+    // Now the repository turns hostile; go build would run these, scan must not.
+    let marker = tmp.join("pwned");
+    let evil = format!("touch {}", marker.display());
+    write(
+        &repo.join("hooks/post-index-change"),
+        format!("#!/bin/sh\n{evil}\n"),
+    );
+    run(Command::new("chmod")
+        .arg("+x")
+        .arg(repo.join("hooks/post-index-change")));
+    for (k, v) in [
+        ("core.fsmonitor", evil.as_str()),
+        ("core.hooksPath", "hooks"),
+        ("core.pager", evil.as_str()),
+        ("diff.external", evil.as_str()),
+    ] {
+        git(&repo, &["config", k, v]);
+    }
+    assert_eq!(scanned(&tmp, "repo"), want);
+    assert_eq!(scanned(&tmp, repo.to_str().unwrap()), want);
+    assert_eq!(scanned(&repo, "."), want);
+    assert_eq!(scanned(&bare, "sub"), want_sub);
+    assert!(
+        !marker.exists(),
+        "scan ran a command from the repository's config"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}

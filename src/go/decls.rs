@@ -154,6 +154,49 @@ impl Cond {
         let v = if self.goarch { goarch } else { goos };
         self.values.iter().any(|x| x == v) != self.negate
     }
+
+    fn negated(self) -> Cond {
+        Cond {
+            negate: !self.negate,
+            ..self
+        }
+    }
+
+    /// Where `self` or `other` holds (both on the same variable, as in one switch).
+    fn or(self, other: &Cond) -> Cond {
+        let has = |c: &Cond, v: &String| c.values.contains(v);
+        let values = match (self.negate, other.negate) {
+            (false, false) => {
+                let mut v = self.values.clone();
+                v.extend(other.values.iter().filter(|x| !has(&self, x)).cloned());
+                v
+            }
+            // Not in A, or in B: not in A without B.
+            (true, false) => self
+                .values
+                .iter()
+                .filter(|x| !has(other, x))
+                .cloned()
+                .collect(),
+            (false, true) => other
+                .values
+                .iter()
+                .filter(|x| !has(&self, x))
+                .cloned()
+                .collect(),
+            (true, true) => self
+                .values
+                .iter()
+                .filter(|x| has(other, x))
+                .cloned()
+                .collect(),
+        };
+        Cond {
+            goarch: self.goarch,
+            values,
+            negate: self.negate || other.negate,
+        }
+    }
 }
 
 /// One mention of an identifier (not after a `.`), with the folded conditions it sits under
@@ -167,28 +210,50 @@ pub struct Use {
     pub declares: bool,
 }
 
-/// Every identifier mention of a file, by name.
-pub fn uses(text: &str) -> std::collections::HashMap<String, Vec<Use>> {
+/// Every identifier mention of a file, by name. `decls` is the file's [`parse`]: a
+/// `runtime.GOOS` folds only where `runtime` is this file's import of package runtime.
+pub fn uses(text: &str, decls: &GoDecls) -> std::collections::HashMap<String, Vec<Use>> {
     let mut ignored = Vec::new();
     let t = tokenize(text, &mut ignored);
     let mut out: std::collections::HashMap<String, Vec<Use>> = Default::default();
     // One frame per open brace: the condition of its block, and for a switch on the target,
-    // its case labels and the condition of the current clause.
+    // its case labels and the condition of the current clause. An `else if` opens a frame
+    // without a brace (`else { if ... }`, as the spec reads it) holding the negation of the
+    // condition before it; it closes where its chain ends.
     struct Frame {
         cond: Option<Cond>,
         switch: Option<(bool, Vec<String>)>,
+        /// The current clause's condition; None when unknown (then the clause is live).
         clause: Option<Cond>,
+        else_if: bool,
     }
     let mut frames: Vec<Frame> = Vec::new();
-    let mut last_if: Option<Cond> = None;
+    // The condition of the if-block just closed: Some(None) when it was not one scan folds.
+    let mut last_if: Option<Option<Cond>> = None;
     let ident = |i: usize| match t.get(i).map(|x| &x.tok) {
         Some(Tok::Ident(s)) => Some(s.as_str()),
         _ => None,
     };
     let punct = |i: usize, c: char| t.get(i).map(|x| &x.tok) == Some(&Tok::Punct(c));
+    // `runtime` names package runtime only if this file imports it under that name and no
+    // other mention of `runtime` (a parameter, a local, a field) could shadow it: every
+    // identifier `runtime` is then a qualifier (`runtime.`) or that import's own name.
+    let runtime_is_package = decls
+        .imports
+        .iter()
+        .any(|i| i.path == "runtime" && matches!(i.name.as_deref(), None | Some("runtime")))
+        && !decls
+            .imports
+            .iter()
+            .any(|i| i.path != "runtime" && i.name.as_deref() == Some("runtime"))
+        && (0..t.len()).all(|i| {
+            ident(i) != Some("runtime")
+                || punct(i + 1, '.')
+                || matches!(t.get(i + 1).map(|x| &x.tok), Some(Tok::Str(p)) if p == "runtime")
+        });
     // `runtime.GOOS` / `runtime.GOARCH` starting at i: Some(is_goarch).
     let target_at = |i: usize| -> Option<bool> {
-        if ident(i)? != "runtime" || !punct(i + 1, '.') {
+        if !runtime_is_package || ident(i)? != "runtime" || !punct(i + 1, '.') {
             return None;
         }
         match ident(i + 2)? {
@@ -205,6 +270,7 @@ pub fn uses(text: &str) -> std::collections::HashMap<String, Vec<Use>> {
                     cond: None,
                     switch: None,
                     clause: None,
+                    else_if: false,
                 };
                 // `if runtime.GOOS == "x" {` / `!=`
                 if i >= 7
@@ -220,60 +286,49 @@ pub fn uses(text: &str) -> std::collections::HashMap<String, Vec<Use>> {
                         negate: punct(i - 3, '!'),
                     });
                 } else if i >= 1 && ident(i - 1) == Some("else") {
-                    frame.cond = last_if.take().map(|c| Cond {
-                        negate: !c.negate,
-                        ..c
-                    });
+                    frame.cond = last_if.take().flatten().map(Cond::negated);
                 } else if i >= 4
                     && ident(i - 4) == Some("switch")
                     && let Some(goarch) = target_at(i - 3)
                 {
-                    // The labels of every clause at this depth, for `default`.
-                    let mut labels = Vec::new();
-                    let mut depth = 0i32;
-                    let mut j = i;
-                    while j < t.len() {
-                        match &t[j].tok {
-                            Tok::Punct('{' | '(' | '[') => depth += 1,
-                            Tok::Punct('}' | ')' | ']') => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            Tok::Ident(k) if depth == 1 && k == "case" => {
-                                let mut k2 = j + 1;
-                                while let Some(tok) = t.get(k2).map(|x| &x.tok) {
-                                    match tok {
-                                        Tok::Str(v) => labels.push(v.clone()),
-                                        Tok::Punct(',') => {}
-                                        _ => break,
-                                    }
-                                    k2 += 1;
-                                }
-                            }
-                            _ => {}
-                        }
-                        j += 1;
-                    }
-                    frame.switch = Some((goarch, labels));
+                    frame.switch = Some((goarch, switch_labels(&t, i)));
                 }
                 last_if = None;
                 frames.push(frame);
             }
             Tok::Punct('}') => {
-                last_if = frames.pop().and_then(|f| f.cond);
+                last_if = frames.pop().map(|f| f.cond);
+                // A chain that does not go on with `else` closes its `else if` frames.
+                if ident(i + 1) != Some("else") {
+                    while frames.last().is_some_and(|f| f.else_if) {
+                        frames.pop();
+                    }
+                }
+            }
+            Tok::Ident(k) if k == "else" && ident(i + 1) == Some("if") => {
+                frames.push(Frame {
+                    cond: last_if.take().flatten().map(Cond::negated),
+                    switch: None,
+                    clause: None,
+                    else_if: true,
+                });
             }
             Tok::Ident(k) if k == "case" || k == "default" => {
+                // A clause entered by `fallthrough` also runs where the one before it does.
+                let fallen = (1..=2)
+                    .map(|d| i.checked_sub(d).map(|j| &t[j].tok))
+                    .find(|tok| *tok != Some(&Tok::Semi))
+                    .flatten()
+                    == Some(&Tok::Ident("fallthrough".into()));
                 if let Some(f) = frames.last_mut()
                     && let Some((goarch, labels)) = &f.switch
                 {
-                    if k == "default" {
-                        f.clause = Some(Cond {
+                    let own = if k == "default" {
+                        Some(Cond {
                             goarch: *goarch,
                             values: labels.clone(),
                             negate: true,
-                        });
+                        })
                     } else {
                         let mut values = Vec::new();
                         let mut j = i + 1;
@@ -290,12 +345,17 @@ pub fn uses(text: &str) -> std::collections::HashMap<String, Vec<Use>> {
                             }
                             j += 1;
                         }
-                        f.clause = all_strings.then_some(Cond {
+                        all_strings.then_some(Cond {
                             goarch: *goarch,
                             values,
                             negate: false,
-                        });
-                    }
+                        })
+                    };
+                    f.clause = match (fallen, own, f.clause.take()) {
+                        (false, own, _) => own,
+                        (true, Some(own), Some(before)) => Some(own.or(&before)),
+                        (true, _, _) => None,
+                    };
                 }
             }
             Tok::Ident(name) => {
@@ -324,12 +384,45 @@ pub fn uses(text: &str) -> std::collections::HashMap<String, Vec<Use>> {
     out
 }
 
+/// The string labels of every clause of the switch whose body opens at `open`, for `default`.
+/// A label that is not a string literal is left out, which only makes `default` wider.
+fn switch_labels(t: &[Token], open: usize) -> Vec<String> {
+    let mut labels = Vec::new();
+    let mut depth = 0i32;
+    let mut j = open;
+    while j < t.len() {
+        match &t[j].tok {
+            Tok::Punct('{' | '(' | '[') => depth += 1,
+            Tok::Punct('}' | ')' | ']') => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Tok::Ident(k) if depth == 1 && k == "case" => {
+                let mut k2 = j + 1;
+                while let Some(tok) = t.get(k2).map(|x| &x.tok) {
+                    match tok {
+                        Tok::Str(v) => labels.push(v.clone()),
+                        Tok::Punct(',') => {}
+                        _ => break,
+                    }
+                    k2 += 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    labels
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Ident(String),
     /// A rune or number literal.
     Lit,
-    /// A string literal's text between its quotes (escapes left as written).
+    /// A string literal's value (escapes decoded).
     Str(String),
     Punct(char),
     /// An automatic or explicit semicolon.
@@ -410,16 +503,18 @@ fn tokenize(text: &str, directives: &mut Vec<Directive>) -> Vec<Token> {
             b'"' | b'\'' => {
                 let mut j = i + 1;
                 while j < bytes.len() && bytes[j] != b && bytes[j] != b'\n' {
-                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                    j += if bytes[j] == b'\\' && bytes.get(j + 1) != Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
                 }
-                let tok = if b == b'"' {
-                    Tok::Str(
-                        text.get(i + 1..j.min(bytes.len()))
-                            .unwrap_or("")
-                            .to_string(),
-                    )
-                } else {
-                    Tok::Lit
+                // A string Go refuses or whose value is not UTF-8 equals no name: a literal.
+                let tok = match text.get(i + 1..j.min(bytes.len())) {
+                    Some(body) if b == b'"' => {
+                        super::strlit::unquote(body).map_or(Tok::Lit, Tok::Str)
+                    }
+                    _ => Tok::Lit,
                 };
                 out.push(Token { tok, line });
                 i = (j + 1).min(bytes.len());
@@ -433,8 +528,9 @@ fn tokenize(text: &str, directives: &mut Vec<Directive>) -> Vec<Token> {
                 let inner = text
                     .get(i + 1..end.saturating_sub(1).max(i + 1))
                     .unwrap_or("");
+                // A raw string's value drops its carriage returns.
                 out.push(Token {
-                    tok: Tok::Str(inner.to_string()),
+                    tok: Tok::Str(inner.replace('\r', "")),
                     line,
                 });
                 let newlines = memchr::memchr_iter(b'\n', &bytes[i..end]).count();
@@ -931,6 +1027,60 @@ func last() {
             let _ = parse(&src[..i]);
         }
         assert_eq!(parse(src).funcs.len(), 1);
+    }
+
+    /// Whether each use of `bad` in `body` (inside `func main`) is live on linux/amd64.
+    fn live_on_linux(imports: &str, body: &str) -> Vec<bool> {
+        let src = format!("package main\n\nimport ({imports})\n\nfunc main() {{\n{body}\n}}\n");
+        let d = parse(&src);
+        uses(&src, &d)
+            .get("bad")
+            .map(|u| {
+                u.iter()
+                    .map(|u| u.conds.iter().all(|c| c.holds("linux", "amd64")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn folded_conditions_follow_go_semantics() {
+        let rt = "\"runtime\"";
+        // fallthrough: the darwin clause also runs on linux.
+        let ft = "switch runtime.GOOS {\ncase \"linux\":\nprintln(1)\nfallthrough\ncase \"darwin\":\nbad()\ncase \"ios\":\nbad()\n}";
+        assert_eq!(live_on_linux(rt, ft), vec![true, false]);
+        let ft_default = "switch runtime.GOOS {\ndefault:\nfallthrough\ncase \"darwin\":\nbad()\n}";
+        assert_eq!(live_on_linux(rt, ft_default), vec![true]);
+        // Escaped and raw literals are decoded; an undecodable one folds nothing.
+        assert_eq!(
+            live_on_linux(
+                rt,
+                "if runtime.GOOS == \"\\x6cinux\" { bad() }\nif runtime.GOOS == `linux` { bad() }\nif runtime.GOOS != \"\\154inux\" { bad() }"
+            ),
+            vec![true, true, false]
+        );
+        // else negates every condition of its chain.
+        let chain = "if runtime.GOOS == \"linux\" {\n} else if runtime.GOOS == \"darwin\" {\nbad()\n} else if x {\nbad()\n} else {\nbad()\n}\nbad()";
+        assert_eq!(live_on_linux(rt, chain), vec![false, false, false, true]);
+        let chain_off = "if runtime.GOOS == \"windows\" {\n} else if y {\n} else {\nbad()\n}";
+        assert_eq!(live_on_linux(rt, chain_off), vec![true]);
+        // runtime must be the import of package runtime, unshadowed.
+        let cond = "if runtime.GOOS == \"windows\" { bad() }";
+        assert_eq!(live_on_linux(rt, cond), vec![false]);
+        assert_eq!(live_on_linux("runtime \"runtime\"", cond), vec![false]);
+        assert_eq!(
+            live_on_linux("runtime \"example.com/fake\"", cond),
+            vec![true]
+        );
+        assert_eq!(live_on_linux("rt \"runtime\"", cond), vec![true]);
+        assert_eq!(
+            live_on_linux(rt, &format!("runtime := T{{}}\n{cond}")),
+            vec![true]
+        );
+        assert_eq!(
+            live_on_linux(rt, &format!("for _, runtime := range xs {{\n{cond}\n}}")),
+            vec![true]
+        );
     }
 
     #[test]

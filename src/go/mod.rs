@@ -6,4 +6,5 @@ pub mod constraint;
 pub mod decls;
 pub mod gomod;
 pub mod name;
+pub mod strlit;
 pub mod syntax;

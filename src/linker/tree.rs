@@ -225,6 +225,22 @@ impl LinkerRule {
         false
     }
 
+    /// Whether some program can link `pkg`: a package a program may import (not internal,
+    /// vendored or a command) is `pkg` or imports it, directly or not.
+    pub fn linkable(&self, pkg: &str) -> bool {
+        let importable: Vec<String> = self
+            .packages
+            .iter()
+            .filter(|p| {
+                !p.starts_with("vendor/")
+                    && !p.starts_with("cmd/")
+                    && !p.split('/').any(|e| e == "internal")
+            })
+            .cloned()
+            .collect();
+        self.links_package(pkg, &importable)
+    }
+
     fn resolve_import<'a>(&'a self, path: &'a str) -> &'a str {
         if self.packages.contains(path) {
             return path;

@@ -234,14 +234,34 @@ pub fn judge(rule: &LinkerRule, pull: &Pull) -> Verdict {
                 Cause::OwnDefinition,
                 format!("the definition itself ({})", d.site),
             ),
-            Some(d) if !rule.links_package(&d.package, pull.imports) => verdict(
-                Link::Ok,
-                Cause::Defines,
-                format!(
-                    "defines {}; {version} defines it too ({}), but {} is not linked into a program that imports {}",
-                    pull.symbol, d.site, d.package, pull.package
-                ),
-            ),
+            // No program links the tree's definition: nothing to collide with.
+            Some(d)
+                if !rule.links_package(&d.package, pull.imports) && !rule.linkable(&d.package) =>
+            {
+                verdict(
+                    Link::Ok,
+                    Cause::Defines,
+                    format!(
+                        "defines {}; {version} defines it too ({}), but no program links {}",
+                        pull.symbol, d.site, d.package
+                    ),
+                )
+            }
+            // The pulling package does not import the tree's package, but the program may
+            // (scan assumes the defining package is linked): a duplicate there.
+            Some(d)
+                if !rule.links_package(&d.package, pull.imports)
+                    && (d.has_data || pull.kind != PullKind::Var) =>
+            {
+                verdict(
+                    Link::Rejected,
+                    Cause::Duplicate,
+                    format!(
+                        "defines {} (a push), but {version} also defines it at {}: duplicated definition in a program that links {} ({} does not import it)",
+                        pull.symbol, d.site, d.package, pull.package
+                    ),
+                )
+            }
             Some(d) if d.has_data || pull.kind != PullKind::Var => verdict(
                 Link::Rejected,
                 Cause::Duplicate,

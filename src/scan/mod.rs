@@ -946,7 +946,7 @@ fn folder_decls(dir: &Path) -> Folder {
             Some(FolderFile {
                 header: header_of(&text),
                 cgo: decls.imports_c(),
-                uses: decls::uses(&text),
+                uses: decls::uses(&text, &decls),
                 decls,
                 name,
             })

@@ -285,72 +285,81 @@ fn enter_dir(dir: &Path, w: &mut Walked) {
     }
 }
 
-/// The version `go build` stamps on a main module checked out with git (Go 1.24 and later): the
-/// semver tag at HEAD (`sub/v1.2.3` for a module in `sub/`) when the work tree is clean, else a
-/// pseudo-version after the highest such tag HEAD contains, with `+dirty` for uncommitted
-/// changes. None outside a git work tree.
+/// The version `go build` stamps on a main module checked out with git (Go 1.24 and later,
+/// `setBuildInfo` in cmd/go/internal/load/pkg.go): none unless the repository's root holds a
+/// go.mod; the semver tag at HEAD (`sub/v1.2.3` for a module in `sub/`), else a pseudo-version
+/// after the highest such tag HEAD contains; `+dirty` after either for uncommitted changes.
+/// Read with libgit2, not the git command: a scanned repository's config then runs nothing
+/// (`core.fsmonitor`, hooks, filter drivers, `diff.external`, a pager), and no process starts.
 fn vcs_version(dir: &Path, module_path: &str) -> Option<String> {
-    if !dir.ancestors().any(|a| a.join(".git").exists()) {
-        return None;
-    }
-    let git = |args: &[&str]| -> Option<String> {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("TZ", "UTC")
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
-    };
-    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?);
+    // Canonical first: a relative path's ancestors stop short of the repository.
     let here = dir.canonicalize().ok()?;
-    let rel = here.strip_prefix(top.canonicalize().ok()?).ok()?;
+    let repo = git2::Repository::discover(&here).ok()?;
+    let top = repo.workdir()?.canonicalize().ok()?;
+    let root_mod = crate::readfile::regular_string(&top.join("go.mod")).ok()?;
+    crate::go::gomod::module_path(&root_mod).ok()?;
+    let rel = here.strip_prefix(&top).ok()?;
     let prefix = match rel.to_string_lossy().replace('\\', "/") {
         r if r.is_empty() => String::new(),
         r => format!("{r}/"),
     };
-    let head = git(&[
-        "log",
-        "-1",
-        "--format=%H %cd",
-        "--date=format-local:%Y%m%d%H%M%S",
-    ])?;
-    let (hash, time) = head.split_once(' ')?;
+    let head = repo.head().ok()?.peel_to_commit().ok()?;
+    let hash = head.id().to_string();
+    let secs = head.time().seconds();
+    let (y, mo, d) = crate::date::civil_from_days(secs.div_euclid(86400));
+    let s = secs.rem_euclid(86400);
+    let time = format!(
+        "{y:04}{mo:02}{d:02}{:02}{:02}{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    );
     // A module path ending in /vN (N >= 2) takes vN tags; any other takes v0 and v1.
     let major = module_path
         .rsplit_once("/v")
         .and_then(|(_, n)| n.parse::<u64>().ok())
         .filter(|n| *n >= 2);
-    let tags = |args: &[&str]| -> Vec<Semver> {
-        git(args)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|t| Semver::parse(t.strip_prefix(prefix.as_str())?))
-            .filter(|v| match major {
-                Some(n) => v.major == n,
-                None => v.major <= 1,
-            })
-            .collect()
-    };
-    let dirty = !git(&["status", "--porcelain"])?.is_empty();
-    if !dirty && let Some(v) = tags(&["tag", "--points-at", "HEAD"]).into_iter().max() {
-        return Some(v.text);
-    }
-    let short = hash.get(..12)?;
-    let pseudo = match tags(&["tag", "--merged", "HEAD"]).into_iter().max() {
-        None => format!("v{}.0.0-{time}-{short}", major.unwrap_or(0)),
-        Some(b) if b.pre.is_empty() => {
-            format!("v{}.{}.{}-0.{time}-{short}", b.major, b.minor, b.patch + 1)
+    // The module's tags with whether each is at HEAD, for those HEAD contains.
+    let mut tags: Vec<(Semver, bool)> = Vec::new();
+    for name in repo.tag_names(None).ok()?.iter().flatten().flatten() {
+        let Some(v) = name.strip_prefix(prefix.as_str()).and_then(Semver::parse) else {
+            continue;
+        };
+        if !match major {
+            Some(n) => v.major == n,
+            None => v.major <= 1,
+        } {
+            continue;
         }
-        Some(b) => format!("{}.0.{time}-{short}", b.text),
+        let Ok(commit) = repo
+            .find_reference(&format!("refs/tags/{name}"))
+            .and_then(|r| r.peel_to_commit())
+        else {
+            continue;
+        };
+        let at_head = commit.id() == head.id();
+        if at_head || repo.graph_descendant_of(head.id(), commit.id()) == Ok(true) {
+            tags.push((v, at_head));
+        }
+    }
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).include_ignored(false);
+    let dirty = !repo.statuses(Some(&mut opts)).ok()?.is_empty();
+    let short = hash.get(..12)?;
+    let version = match tags.iter().filter(|(_, at)| *at).map(|(v, _)| v).max() {
+        Some(v) => v.text.clone(),
+        None => match tags.iter().map(|(v, _)| v).max() {
+            None => format!("v{}.0.0-{time}-{short}", major.unwrap_or(0)),
+            Some(b) if b.pre.is_empty() => {
+                format!("v{}.{}.{}-0.{time}-{short}", b.major, b.minor, b.patch + 1)
+            }
+            Some(b) => format!("{}.0.{time}-{short}", b.text),
+        },
     };
     Some(if dirty {
-        format!("{pseudo}+dirty")
+        format!("{version}+dirty")
     } else {
-        pseudo
+        version
     })
 }
 

@@ -90,7 +90,7 @@ impl Timestamp {
             return Err(format!("there is no time {time}"));
         }
         let offset_minutes = parse_offset(offset)?;
-        let local = days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
+        let local = crate::date::days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
         let secs = local - i64::from(offset_minutes) * 60;
         in_range(secs).map(|secs| Timestamp {
             secs,
@@ -103,7 +103,7 @@ impl Timestamp {
         let local = self.secs + i64::from(self.offset_minutes) * 60;
         let days = local.div_euclid(86400);
         let secs = local.rem_euclid(86400);
-        let (y, m, d) = civil_from_days(days);
+        let (y, m, d) = crate::date::civil_from_days(days);
         const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
         let sign = if self.offset_minutes < 0 { '-' } else { '+' };
         let off = self.offset_minutes.unsigned_abs();
@@ -175,28 +175,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-// Howard Hinnant's civil-calendar algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Refuses text with a control character: in a mail header a newline ends the header and

@@ -2,6 +2,8 @@
 //! written. Apply is "strip what the allowlist governs, then render the allowlist", so inserting,
 //! updating and moving blocks are one mechanism and a second run changes nothing.
 
+pub mod conflict;
+
 use crate::allowlist::{Allowlist, DirectivePos, DocSite, Region, Symbol};
 use crate::annotation;
 use crate::error::{Error, Pos, Result};
@@ -669,7 +671,7 @@ pub fn apply_remembering(
         memo.files = remembered;
     }
     // Files are planned on their own; what they must not share is checked per package.
-    problems.extend(crate::conflict::package_conflicts(
+    problems.extend(crate::plan::conflict::package_conflicts(
         tree,
         locator,
         &plan.changes,
@@ -696,8 +698,10 @@ pub fn apply_remembering(
 }
 
 /// The allowlist entries that bring text into each file, for refusals that name them.
-fn owners_of(work: &BTreeMap<String, FileWork>) -> HashMap<String, Vec<crate::conflict::Owner>> {
-    use crate::conflict::Owner;
+fn owners_of(
+    work: &BTreeMap<String, FileWork>,
+) -> HashMap<String, Vec<crate::plan::conflict::Owner>> {
+    use crate::plan::conflict::Owner;
     work.iter()
         .map(|(rel, w)| {
             let sites = w.sites.iter().map(|(sym, site)| Owner {
