@@ -2,8 +2,7 @@
 //! the binary maps every one of them to exit code 2.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::PathBuf;
 
 /// Exit codes shared by every command: agreement, drift found, error.
 pub mod exit {
@@ -12,69 +11,7 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
-/// A position in a file, 1-based as editors and compilers print it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Pos {
-    pub file: String,
-    pub line: usize,
-    pub col: usize,
-}
-
-impl std::fmt::Display for Pos {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", display_path(&self.file), self.line, self.col)
-    }
-}
-
-/// The tree whose files messages name: its base (paths inside it are relative to it), the
-/// prefix that makes such a path relative to the root the user gave (`src/` for a GOROOT, whose
-/// paths are kept relative to `GOROOT/src`), and that root.
-static TREE_PATHS: OnceLock<(PathBuf, String, PathBuf)> = OnceLock::new();
-
-/// From now on, positions, I/O errors and write refusals name the files of the tree at `base`
-/// relative to `root`, the folder the user gave (`src/runtime/proc.go:12:1` for a GOROOT), as
-/// the diffs do: one base everywhere, so that a path in a message opens from there in an editor
-/// or a CI log. `prefix` is `base` relative to `root`. Set once, by the binary.
-pub fn name_tree_files_from(base: &Path, prefix: &str, root: &Path) {
-    let _ = TREE_PATHS.set((base.to_path_buf(), prefix.to_string(), root.to_path_buf()));
-}
-
-/// `file` as messages print it: a tree file (a relative `.go` or `.s` path whose folder is in
-/// the tree) with the prefix of [`name_tree_files_from`], an absolute path inside the tree
-/// relative to its root; anything else (the allowlist, a counts file) as it is.
-pub fn display_path(file: &str) -> Cow<'_, str> {
-    let Some((base, prefix, root)) = TREE_PATHS.get() else {
-        return Cow::Borrowed(file);
-    };
-    if file.starts_with('/') {
-        return match Path::new(file).strip_prefix(root) {
-            Ok(rel) if !rel.as_os_str().is_empty() => {
-                Cow::Owned(rel.to_string_lossy().into_owned())
-            }
-            _ => Cow::Borrowed(file),
-        };
-    }
-    let source = file.ends_with(".go") || file.ends_with(".s");
-    let dir = file.rfind('/').map_or("", |i| &file[..i]);
-    if prefix.is_empty() || !source || file.starts_with('<') || !base.join(dir).is_dir() {
-        return Cow::Borrowed(file);
-    }
-    Cow::Owned(format!("{prefix}{file}"))
-}
-
-/// A path known to be relative to the tree's base (a file or folder of the tree), as messages
-/// print it: from the root the user gave.
-pub fn display_rel(rel: &str) -> String {
-    match TREE_PATHS.get() {
-        Some((_, prefix, _)) => format!("{prefix}{rel}"),
-        None => rel.to_string(),
-    }
-}
-
-/// A path as messages print it: see [`display_path`].
-pub fn display_file(path: &Path) -> String {
-    display_path(&path.to_string_lossy()).into_owned()
-}
+pub use crate::diag::{Pos, display_file, display_path, display_rel, name_tree_files_from};
 
 /// `1 symbol`, `2 symbols`, `0 symbols`: every count a message or page prints.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
@@ -176,12 +113,12 @@ pub enum Error {
     #[error("{pos}: {message}")]
     Plan { pos: Pos, message: String },
     #[error("{}", unplaceable(.0))]
-    Unplaceable(Vec<crate::plan::Problem>),
+    Unplaceable(Vec<crate::diag::Diagnostic>),
     #[error("{0}")]
     Other(String),
 }
 
-fn unplaceable(problems: &[crate::plan::Problem]) -> String {
+fn unplaceable(problems: &[crate::diag::Diagnostic]) -> String {
     let mut out = format!(
         "{} of the allowlist's entries cannot be placed in this tree; nothing was written (--skip-missing applies the rest):",
         problems.len()

@@ -14,6 +14,7 @@ pub mod annotation;
 pub mod compare;
 pub mod date;
 pub mod dependents;
+pub mod diag;
 pub mod edit;
 pub mod error;
 pub mod go;

@@ -649,7 +649,7 @@ fn run(cli: &Cli) -> Result<u8> {
             }
             if *json {
                 // The same paths as the text and the diffs: relative to the root given.
-                let shown: Vec<check::Finding> = findings
+                let shown: Vec<linkallow::diag::Diagnostic> = findings
                     .iter()
                     .map(|f| {
                         let mut f = f.clone();
@@ -1067,10 +1067,10 @@ fn finish(
     out: &mut impl Write,
 ) -> Result<u8> {
     if let Some(lock) = lock {
-        edit::write(tree, plan, lock)?;
+        edit::write(&tree.base, &plan.changes, lock)?;
         say!("linkallow: wrote {}", plan::summary(plan));
     } else {
-        out.write_all(edit::unified_diff(tree, plan).as_bytes())?;
+        out.write_all(edit::unified_diff(&plan.changes, &tree.diff_paths()).as_bytes())?;
         say!("linkallow: would change {}", plan::summary(plan));
     }
     Ok(exit::OK)

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Layer of each top-level module; the binary (`main.rs`, `cli.rs`) sits above them all.
 const LAYERS: &[(&str, usize)] = &[
+    ("diag", 0),
     ("error", 0),
     ("readfile", 0),
     ("date", 0),

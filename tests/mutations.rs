@@ -182,7 +182,7 @@ fn check_one(goroot: &Path, c: &Case, m: &Mutation, op: Op) -> Result<(), TestCa
     let tree = Tree::open(&dir).unwrap();
     let result = plan_for(&tree, &c.list, op).and_then(|p| {
         let lock = DirLock::acquire(&tree.base)?;
-        edit::write(&tree, &p, &lock).map(|()| p)
+        edit::write(&tree.base, &p.changes, &lock).map(|()| p)
     });
     let output = std::fs::read_to_string(&path).ok();
     let Ok(_) = result else {

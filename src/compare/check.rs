@@ -2,21 +2,18 @@
 
 use crate::allowlist::{Allowlist, DirectivePos, module_path};
 use crate::compare::extract::extract;
+use crate::diag::{DiagKind, Diagnostic};
 use crate::error::{Pos, Result};
 use crate::plan;
 use crate::tree::index::TreeIndex;
 use crate::tree::locate::{self, Locator};
 use std::collections::{HashMap, HashSet};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub pos: Pos,
-    /// A short stable word for tools: missing-block, stale-block, modules-differ, ...
-    pub kind: &'static str,
-    pub message: String,
-}
-
-pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Result<Vec<Finding>> {
+pub fn check(
+    index: &TreeIndex,
+    list: &Allowlist,
+    locator: &mut Locator,
+) -> Result<Vec<Diagnostic>> {
     let found = extract(index, locator)?.list;
     // Lookups by linker name, built once: a search per entry would make check quadratic in the
     // allowlist's length.
@@ -40,13 +37,14 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     && let Some(region) = list.regions.iter().find(|r| r.symbols.contains(&name))
                 {
                     explained.insert(region.file.clone());
-                    findings.push(Finding {
+                    findings.push(Diagnostic {
                         pos: Pos {
                             file: region.file.clone(),
                             line: 1,
                             col: 1,
                         },
-                        kind: "missing-block",
+                        kind: DiagKind::MissingBlock,
+                        symbols: vec![name.clone()],
                         message: format!("{name}: region missing (allowlist {})", region.pos),
                     });
                 }
@@ -54,18 +52,20 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     let files = match locator.files_for(site) {
                         Ok(files) => files,
                         Err(e) => {
-                            findings.push(Finding {
+                            findings.push(Diagnostic {
                                 pos: sym.pos.clone(),
-                                kind: "symbol-not-found",
+                                kind: DiagKind::SymbolNotFound,
+                                symbols: vec![name.clone()],
                                 message: format!("{name}: {e}"),
                             });
                             continue;
                         }
                     };
                     if let Some(f) = files.iter().find(|f| !locator.tree().exists(f)) {
-                        findings.push(Finding {
+                        findings.push(Diagnostic {
                             pos: sym.pos.clone(),
-                            kind: "symbol-not-found",
+                            kind: DiagKind::SymbolNotFound,
+                            symbols: vec![name.clone()],
                             message: format!("{name}: file {f} not found in the tree"),
                         });
                         continue;
@@ -73,9 +73,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     match files.first() {
                         None => {
                             let err = locate::not_found_message(index, list, locator, sym, site);
-                            findings.push(Finding {
+                            findings.push(Diagnostic {
                                 pos: sym.pos.clone(),
-                                kind: "symbol-not-found",
+                                kind: DiagKind::SymbolNotFound,
+                                symbols: vec![name.clone()],
                                 message: err,
                             });
                         }
@@ -84,9 +85,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                             // A named file that does not declare the site's name is apply's
                             // "does not declare" finding below, not a missing block.
                             if let Some(pos) = locator.decl_pos(f, site)? {
-                                findings.push(Finding {
+                                findings.push(Diagnostic {
                                     pos,
-                                    kind: "missing-block",
+                                    kind: DiagKind::MissingBlock,
+                                    symbols: vec![name.clone()],
                                     message: format!(
                                         "{name}: block missing (allowlist {})",
                                         sym.pos
@@ -104,9 +106,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                         .iter()
                         .any(|s| s.text.lead_name.as_ref() == Some(old))
                 {
-                    findings.push(Finding {
+                    findings.push(Diagnostic {
                         pos: there.pos.clone(),
-                        kind: "rename-pending",
+                        kind: DiagKind::RenamePending,
+                        symbols: vec![name.clone()],
                         message: format!(
                             "{name}: block still names {old} (renamed_from); apply updates it"
                         ),
@@ -129,9 +132,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                             extra.join(", ")
                         )
                     };
-                    findings.push(Finding {
+                    findings.push(Diagnostic {
                         pos: there.pos.clone(),
-                        kind: "modules-differ",
+                        kind: DiagKind::ModulesDiffer,
+                        symbols: vec![name.clone()],
                         message: format!(
                             "{name}: module list differs from the allowlist: {detail}"
                         ),
@@ -146,9 +150,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     if let Some(doc) = in_tree
                         && doc.directive_row.is_none()
                     {
-                        findings.push(Finding {
+                        findings.push(Diagnostic {
                             pos: doc.pos.clone(),
-                            kind: "directive-missing",
+                            kind: DiagKind::DirectiveMissing,
+                            symbols: vec![name.clone()],
                             message: format!("{name}: //go:linkname {} missing", site.local),
                         });
                         explained.insert(doc.pos.file.clone());
@@ -189,9 +194,10 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
                     "{name}: annotated in the tree but not in the allowlist; apply --prune removes it (patches --prune makes the removal CL)"
                 ),
             };
-            findings.push(Finding {
+            findings.push(Diagnostic {
                 pos: sym.pos.clone(),
-                kind: "stale-block",
+                kind: DiagKind::StaleBlock,
+                symbols: vec![name.clone()],
                 message,
             });
             explained.insert(sym.pos.file.clone());
@@ -208,23 +214,24 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
         },
         locator,
     )?;
-    // Symbols already reported as not found (a message starts with the linker name and `:`).
-    let not_found_prefix = |f: &Finding| {
-        (f.kind == "symbol-not-found")
-            .then(|| f.message.split_once(':').map(|(s, _)| s.to_string()))
-            .flatten()
+    // Symbols already reported as not found.
+    let not_found_in = |f: &Diagnostic| {
+        (f.kind == DiagKind::SymbolNotFound)
+            .then(|| f.symbols.clone())
+            .unwrap_or_default()
     };
-    let mut not_found: HashSet<String> = findings.iter().filter_map(not_found_prefix).collect();
+    let mut not_found: HashSet<String> = findings.iter().flat_map(not_found_in).collect();
     for p in &applied.skipped {
         let reported = p.symbols.iter().all(|s| not_found.contains(s.as_str()));
-        if p.kind == plan::ProblemKind::InTheWay || !reported {
+        if p.kind == DiagKind::InTheWay || !reported {
             explained.insert(p.pos.file.clone());
-            findings.push(Finding {
+            findings.push(Diagnostic {
                 pos: p.pos.clone(),
-                kind: p.kind.as_str(),
+                kind: p.kind,
+                symbols: p.symbols.clone(),
                 message: p.message.clone(),
             });
-            not_found.extend(findings.last().and_then(not_found_prefix));
+            not_found.extend(findings.last().map(not_found_in).unwrap_or_default());
         }
     }
     for change in &applied.changes {
@@ -239,13 +246,14 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
             .position(|(a, b)| a != b)
             .unwrap_or(old.lines().count().min(new.lines().count()))
             + 1;
-        findings.push(Finding {
+        findings.push(Diagnostic {
             pos: Pos {
                 file: change.rel.clone(),
                 line,
                 col: 1,
             },
-            kind: "layout-differs",
+            kind: DiagKind::LayoutDiffers,
+            symbols: Vec::new(),
             message: "annotation text or layout differs from what the allowlist renders".into(),
         });
     }
@@ -253,21 +261,11 @@ pub fn check(index: &TreeIndex, list: &Allowlist, locator: &mut Locator) -> Resu
     Ok(findings)
 }
 
-/// The findings as a JSON array of `{file, line, column, kind, message}`.
-pub fn to_json(findings: &[Finding]) -> String {
-    let items: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "file": f.pos.file,
-                "line": f.pos.line,
-                "column": f.pos.col,
-                "kind": f.kind,
-                "message": f.message,
-            })
-        })
-        .collect();
-    let mut out = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
+/// The findings as a JSON array of `{column, file, kind, line, message}` (keys sorted, as
+/// they always were).
+pub fn to_json(findings: &[Diagnostic]) -> String {
+    let sorted = serde_json::to_value(findings).unwrap_or_default();
+    let mut out = serde_json::to_string_pretty(&sorted).unwrap_or_else(|_| "[]".into());
     out.push('\n');
     out
 }

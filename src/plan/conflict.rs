@@ -9,7 +9,7 @@
 use crate::error::{Error, Pos, Result};
 use crate::go::constraint::{self, BuildContext, Constraint};
 use crate::go::syntax::{DeclKind, GoFile};
-use crate::plan::{FileChange, Problem, ProblemKind};
+use crate::plan::{DiagKind, Diagnostic, FileChange};
 use crate::tree::annotations::Directive;
 use crate::tree::locate::Locator;
 use crate::tree::{Tree, dir_of};
@@ -241,7 +241,7 @@ pub fn package_conflicts(
     changes: &[FileChange],
     parsed: &BTreeMap<String, GoFile>,
     owners: &HashMap<String, Vec<Owner>>,
-) -> Result<Vec<Problem>> {
+) -> Result<Vec<Diagnostic>> {
     let configs = Configs::of(tree);
     let by_rel: HashMap<&str, &FileChange> = changes.iter().map(|c| (c.rel.as_str(), c)).collect();
     let mut problems = Vec::new();
@@ -268,10 +268,10 @@ pub fn package_conflicts(
             continue;
         }
         let me = Built::of(rel, text);
-        let refuse = |owner: &Owner, message: String| Problem {
+        let refuse = |owner: &Owner, message: String| Diagnostic {
             pos: owner.pos.clone(),
             symbols: owner.symbols.clone(),
-            kind: ProblemKind::InTheWay,
+            kind: DiagKind::InTheWay,
             message: format!("{}: {message}", owner.symbols.join(", ")),
         };
         if let Some(owner) = region

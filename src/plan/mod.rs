@@ -6,6 +6,7 @@ pub mod conflict;
 
 use crate::allowlist::{Allowlist, DirectivePos, DocSite, Region, Symbol};
 use crate::annotation;
+use crate::diag::{DiagKind, Diagnostic};
 use crate::error::{Error, Pos, Result};
 use crate::go::name::split_linker_name;
 use crate::go::syntax::{Decl, DeclKind, GoFile};
@@ -16,50 +17,16 @@ use crate::tree::locate::{Locator, documented_decl, not_found_message};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// One file's change: `None` means the file is absent (before) or deleted (after).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileChange {
-    pub rel: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-}
+pub use crate::edit::FileChange;
 
 /// Changed files only, sorted by path, and the symbols apply could not place (only when asked
 /// to skip them).
 #[derive(Debug, Default)]
 pub struct Plan {
     pub changes: Vec<FileChange>,
-    pub skipped: Vec<Problem>,
+    pub skipped: Vec<Diagnostic>,
     /// The new text of changed files, parsed (when the plan parsed it), by path.
     pub parsed: BTreeMap<String, GoFile>,
-}
-
-/// Why a listed symbol cannot be placed in this tree: another release, a typo, a damaged file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Where to look: the tree position at stake when there is one, else the allowlist entry.
-    pub pos: Pos,
-    /// The linker names the problem keeps out (a region may carry several).
-    pub symbols: Vec<String>,
-    pub kind: ProblemKind,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
-    /// The package, file or declaration is not in this tree.
-    NotFound,
-    /// The tree holds something in the way (a stray directive, a foreign block).
-    InTheWay,
-}
-
-impl ProblemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProblemKind::NotFound => "symbol-not-found",
-            ProblemKind::InTheWay => "in-the-way",
-        }
-    }
 }
 
 /// How `apply` treats symbols it cannot place: refuse the whole plan naming every one, or
@@ -72,7 +39,7 @@ pub struct ApplyOptions {
 
 /// A site or region that cannot go into a file, or a failure that stops everything.
 enum Unplaced {
-    Problem(Problem),
+    Diagnostic(Diagnostic),
     Fatal(Error),
 }
 
@@ -82,13 +49,8 @@ impl From<Error> for Unplaced {
     }
 }
 
-fn problem(pos: Pos, symbols: Vec<String>, kind: ProblemKind, message: String) -> Problem {
-    Problem {
-        pos,
-        symbols,
-        kind,
-        message,
-    }
+fn problem(pos: Pos, symbols: Vec<String>, kind: DiagKind, message: String) -> Diagnostic {
+    Diagnostic::new(pos, kind, symbols, message)
 }
 
 /// A line edit: replace rows `start..end` with `lines`.
@@ -560,7 +522,7 @@ pub fn apply_remembering(
     let old_names = list.old_linker_names();
     let listed = list.governed_names();
     let needed = directive_needed(index);
-    let mut problems: Vec<Problem> = Vec::new();
+    let mut problems: Vec<Diagnostic> = Vec::new();
     let mut work: BTreeMap<String, FileWork> = BTreeMap::new();
     locator.prefetch(list.symbols.iter().flat_map(|s| &s.sites));
     for sym in &list.symbols {
@@ -724,7 +686,7 @@ fn owners_of(
 #[derive(Debug, Clone)]
 struct FilePlan {
     change: Option<(Option<String>, Option<String>)>,
-    problems: Vec<Problem>,
+    problems: Vec<Diagnostic>,
 }
 
 /// File plans of the previous run over the same base tree (a series stage), by path, with what
@@ -806,7 +768,7 @@ fn plan_one(
                 return Ok(FilePlan { change, problems });
             }
             Err(Unplaced::Fatal(e)) => return Err(e),
-            Err(Unplaced::Problem(p)) => {
+            Err(Unplaced::Diagnostic(p)) => {
                 let before = (w.sites.len(), w.regions.len());
                 w.sites
                     .retain(|(sym, _)| !p.symbols.contains(&sym.linker_name()));
@@ -824,13 +786,13 @@ fn plan_one(
     }
 }
 
-fn unplaced(problems: &[Problem], symbol: &str) -> bool {
+fn unplaced(problems: &[Diagnostic], symbol: &str) -> bool {
     problems
         .iter()
         .any(|p| p.symbols.iter().any(|s| s == symbol))
 }
 
-fn dedup_problems(mut problems: Vec<Problem>) -> Vec<Problem> {
+fn dedup_problems(mut problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut seen = HashSet::new();
     problems.retain(|p| seen.insert((p.pos.clone(), p.message.clone())));
     problems.sort_by(|a, b| (&a.pos.file, a.pos.line).cmp(&(&b.pos.file, b.pos.line)));
@@ -843,14 +805,14 @@ fn place_symbol<'a>(
     list: &Allowlist,
     locator: &mut Locator,
     sym: &'a Symbol,
-) -> std::result::Result<Vec<(String, &'a DocSite)>, Problem> {
+) -> std::result::Result<Vec<(String, &'a DocSite)>, Diagnostic> {
     let name = sym.linker_name();
     let mut placed = Vec::new();
     if pushes_method(sym) && !method_stubs_compile(locator.tree()) {
         return Err(problem(
             sym.pos.clone(),
             vec![name.clone()],
-            ProblemKind::InTheWay,
+            DiagKind::InTheWay,
             format!("{name}: {}", STUB_NEEDS_GO_1_23),
         ));
     }
@@ -859,7 +821,7 @@ fn place_symbol<'a>(
             problem(
                 sym.pos.clone(),
                 vec![name.clone()],
-                ProblemKind::NotFound,
+                DiagKind::SymbolNotFound,
                 message,
             )
         };
@@ -986,7 +948,7 @@ fn plan_file(
             if symbols.is_empty() {
                 Unplaced::Fatal(Error::Plan { pos, message })
             } else {
-                Unplaced::Problem(problem(pos, symbols, ProblemKind::InTheWay, message))
+                Unplaced::Diagnostic(problem(pos, symbols, DiagKind::InTheWay, message))
             }
         };
         verify_change(old_file, rel, text, &intent).map_err(|e| match e {
@@ -1035,7 +997,7 @@ fn check_region_names(
     region: &Region,
     list: &Allowlist,
     locator: &mut Locator,
-) -> Result<Option<Problem>> {
+) -> Result<Option<Diagnostic>> {
     let dir = crate::tree::dir_of(&region.file);
     let shown = if dir.is_empty() {
         "the module root"
@@ -1046,7 +1008,7 @@ fn check_region_names(
         Some(problem(
             region.pos.clone(),
             region.symbols.clone(),
-            ProblemKind::NotFound,
+            DiagKind::SymbolNotFound,
             message,
         ))
     };
@@ -1069,7 +1031,7 @@ fn check_region_names(
         return Ok(Some(problem(
             region.pos.clone(),
             region.symbols.clone(),
-            ProblemKind::InTheWay,
+            DiagKind::InTheWay,
             format!(
                 "{}: the region for {}: {STUB_NEEDS_GO_1_23}",
                 region.symbols.join(", "),
@@ -1202,10 +1164,10 @@ fn render_file(
     let mut documented: Vec<(usize, String)> = Vec::new();
     for (sym, site) in &w.sites {
         let Some(decl) = documented_decl(&file, site) else {
-            return Err(Unplaced::Problem(problem(
+            return Err(Unplaced::Diagnostic(problem(
                 sym.pos.clone(),
                 vec![sym.linker_name()],
-                ProblemKind::NotFound,
+                DiagKind::SymbolNotFound,
                 format!(
                     "{}: {rel} does not declare {}",
                     sym.linker_name(),
@@ -1215,10 +1177,10 @@ fn render_file(
         };
         // One doc comment holds one block: `var a, b T` cannot carry the blocks of both.
         if let Some((_, other)) = documented.iter().find(|(start, _)| *start == decl.start) {
-            return Err(Unplaced::Problem(problem(
+            return Err(Unplaced::Diagnostic(problem(
                 file.pos(decl.start, 0),
                 vec![sym.linker_name()],
-                ProblemKind::InTheWay,
+                DiagKind::InTheWay,
                 format!(
                     "{}: {} also documents {other}, and one doc comment holds one block; split the declaration or annotate it by hand",
                     sym.linker_name(),
@@ -1243,10 +1205,10 @@ fn render_file(
         // A block apply does not govern (its directive names something else) stays; a second
         // one beside it would come back on every run.
         if let Some(i) = doc.iter().position(|l| annotation::is_marker(l)) {
-            return Err(Unplaced::Problem(problem(
+            return Err(Unplaced::Diagnostic(problem(
                 file.pos(gs + i, 0),
                 vec![sym.linker_name()],
-                ProblemKind::InTheWay,
+                DiagKind::InTheWay,
                 format!(
                     "{}: the doc comment of {} already holds a hall-of-shame block that is not this symbol's (are its //go:linkname lines right?); refusing to add a second one",
                     sym.linker_name(),
@@ -1325,10 +1287,10 @@ fn render_file(
     for region in &w.regions {
         let after = region.after.as_deref().unwrap_or_default();
         let Some(end) = crate::tree::annotations::anchor_row(&file, after) else {
-            return Err(Unplaced::Problem(problem(
+            return Err(Unplaced::Diagnostic(problem(
                 region.pos.clone(),
                 region.symbols.clone(),
-                ProblemKind::NotFound,
+                DiagKind::SymbolNotFound,
                 format!(
                     "{}: region anchor `{after}` not found in {rel}",
                     region.symbols.join(", ")

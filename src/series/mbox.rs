@@ -3,8 +3,8 @@
 //! same bytes: no host names, no absolute paths, no clock.
 
 use crate::edit;
+use crate::edit::FileChange;
 use crate::error::{Error, Result};
-use crate::plan::{FileChange, Plan};
 use crate::series::message::CommitMessage;
 use crate::tree::Tree;
 use similar::{ChangeTag, TextDiff};
@@ -371,7 +371,7 @@ fn diffstat(tree: &Tree, changes: &[FileChange]) -> String {
                 }
             }
             (
-                edit::quote_path("", &edit::git_path(tree, &c.rel)),
+                edit::quote_path("", &edit::git_path(&tree.diff_paths(), &c.rel)),
                 ins,
                 del,
             )
@@ -416,12 +416,12 @@ fn diffstat(tree: &Tree, changes: &[FileChange]) -> String {
         match (&c.old, &c.new) {
             (None, _) => out.push_str(&format!(
                 " create mode 100644 {}\n",
-                edit::quote_path("", &edit::git_path(tree, &c.rel))
+                edit::quote_path("", &edit::git_path(&tree.diff_paths(), &c.rel))
             )),
             (_, None) => out.push_str(&format!(
                 " delete mode {} {}\n",
                 edit::file_mode(&tree.path(&c.rel)),
-                edit::quote_path("", &edit::git_path(tree, &c.rel))
+                edit::quote_path("", &edit::git_path(&tree.diff_paths(), &c.rel))
             )),
             _ => {}
         }
@@ -468,11 +468,7 @@ pub fn format_patch(
     out.push_str("---\n");
     out.push_str(&diffstat(tree, changes));
     out.push('\n');
-    let plan = Plan {
-        changes: changes.to_vec(),
-        ..Plan::default()
-    };
-    out.push_str(&edit::unified_diff(tree, &plan));
+    out.push_str(&edit::unified_diff(changes, &tree.diff_paths()));
     out.push_str(&format!("-- \nlinkallow {}\n\n", env!("CARGO_PKG_VERSION")));
     out
 }

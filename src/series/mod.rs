@@ -7,8 +7,9 @@ pub mod mbox;
 pub mod message;
 
 use crate::allowlist::{Allowlist, Symbol, module_path};
+use crate::edit::FileChange;
 use crate::error::Result;
-use crate::plan::{self, FileChange};
+use crate::plan;
 use crate::tree::index::TreeIndex;
 use crate::tree::locate::Locator;
 use crate::tree::{Tree, dir_of};

@@ -81,7 +81,7 @@ impl TreeIndex {
     pub fn with_changes(
         mut self,
         tree: &Tree,
-        changes: &[crate::plan::FileChange],
+        changes: &[crate::edit::FileChange],
         parsed: &mut BTreeMap<String, GoFile>,
     ) -> Result<TreeIndex> {
         for c in changes {

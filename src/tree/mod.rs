@@ -80,6 +80,18 @@ impl Tree {
         )))
     }
 
+    /// How diffs of this tree name its files.
+    pub fn diff_paths(&self) -> crate::edit::DiffPaths {
+        crate::edit::DiffPaths {
+            base: self.base.clone(),
+            git_prefix: if self.is_goroot() {
+                "src/".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+
     pub fn is_goroot(&self) -> bool {
         self.module.is_empty()
     }

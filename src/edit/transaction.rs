@@ -1,159 +1,15 @@
-//! Turning a plan into a diff or into files. Files are written as one transaction: every new text
-//! is staged beside its target first, each target is confirmed to still hold the bytes that were
-//! planned against right before it is replaced, and any failure puts every replaced file back.
+//! Writing files as one transaction: every new text is staged beside its target first, each
+//! target is confirmed to still hold the bytes that were planned against right before it is
+//! replaced, and any failure puts every replaced file back.
 
+use super::FileChange;
+use super::diff::blob_id_of;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
-use crate::tree::Tree;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs;
 use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-
-/// The path git would show for a file of the tree: `src/...` for a GOROOT.
-pub fn git_path(tree: &Tree, rel: &str) -> String {
-    if tree.is_goroot() {
-        format!("src/{rel}")
-    } else {
-        rel.to_string()
-    }
-}
-
-/// `prefix` + `path` as git writes a file name (quote_c_style, core.quotePath on): as it is,
-/// or, when it holds a control character, `"`, `\` or a byte of 0x80 and above, in double
-/// quotes with C escapes (`\t`, `\n`, `\"`, `\\`) and the other bytes in octal.
-pub fn quote_path(prefix: &str, path: &str) -> String {
-    let whole = format!("{prefix}{path}");
-    if !whole
-        .bytes()
-        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f)
-    {
-        return whole;
-    }
-    let mut out = String::from('"');
-    for b in whole.bytes() {
-        match b {
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            0x0b => out.push_str("\\v"),
-            0x0c => out.push_str("\\f"),
-            b'\r' => out.push_str("\\r"),
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b if !(0x20..0x7f).contains(&b) => out.push_str(&format!("\\{b:03o}")),
-            b => out.push(char::from(b)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A unified diff with git headers, so `git apply` (run at the tree root) takes it.
-pub fn unified_diff(tree: &Tree, plan: &Plan) -> String {
-    let mut out = String::new();
-    for c in &plan.changes {
-        let path = git_path(tree, &c.rel);
-        let old = c.old.as_deref().unwrap_or("");
-        let new = c.new.as_deref().unwrap_or("");
-        let (name_a, name_b) = (quote_path("a/", &path), quote_path("b/", &path));
-        out.push_str(&format!("diff --git {name_a} {name_b}\n"));
-        // As git: a name with a blank ends its ---/+++ line with a tab.
-        let tab = if path.contains(' ') { "\t" } else { "" };
-        let (name_a, name_b) = (format!("{name_a}{tab}"), format!("{name_b}{tab}"));
-        let mode = file_mode(&tree.path(&c.rel));
-        // Blob ids let `git am -3` fall back to a three-way merge.
-        let (a, b) = (blob_id(c.old.as_deref()), blob_id(c.new.as_deref()));
-        let (from, to) = match (&c.old, &c.new) {
-            (None, _) => {
-                out.push_str(&format!("new file mode 100644\nindex {a}..{b}\n"));
-                ("/dev/null".to_string(), name_b)
-            }
-            (_, None) => {
-                out.push_str(&format!("deleted file mode {mode}\nindex {a}..{b}\n"));
-                (name_a, "/dev/null".to_string())
-            }
-            _ => {
-                out.push_str(&format!("index {a}..{b} {mode}\n"));
-                (name_a, name_b)
-            }
-        };
-        let diff = similar::TextDiff::from_lines(old, new);
-        let text = diff
-            .unified_diff()
-            .context_radius(3)
-            .missing_newline_hint(true)
-            .header(&from, &to)
-            .to_string();
-        out.push_str(&with_function_context(&text, old));
-    }
-    out
-}
-
-/// Hunk headers with the enclosing function, as `git diff` writes them: the nearest line above
-/// the hunk that starts with a letter, `_` or `$` (git's default), cut to 80 bytes.
-fn with_function_context(diff: &str, old: &str) -> String {
-    let old_lines: Vec<&str> = old.lines().collect();
-    let mut out = String::with_capacity(diff.len());
-    for line in diff.split_inclusive('\n') {
-        let start = line
-            .strip_prefix("@@ -")
-            .and_then(|rest| rest.split([',', ' ']).next())
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|_| line.trim_end().ends_with("@@"));
-        let Some(start) = start else {
-            out.push_str(line);
-            continue;
-        };
-        let context = old_lines[..start.saturating_sub(1).min(old_lines.len())]
-            .iter()
-            .rev()
-            .find(|l| l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$'));
-        match context {
-            Some(func) => {
-                let mut cut = func.trim_end();
-                if cut.len() > 80 {
-                    let mut end = 80;
-                    while !cut.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    cut = cut[..end].trim_end();
-                }
-                out.push_str(line.trim_end_matches('\n'));
-                out.push(' ');
-                out.push_str(cut);
-                out.push('\n');
-            }
-            None => out.push_str(line),
-        }
-    }
-    out
-}
-
-/// The abbreviated git blob id of a file's text (zeros for no file), as `git diff` prints it.
-fn blob_id(text: Option<&str>) -> String {
-    match text {
-        None => "0000000".into(),
-        Some(t) => blob_id_of(t.as_bytes())
-            .get(..7)
-            .unwrap_or("0000000")
-            .to_string(),
-    }
-}
-
-pub fn file_mode(path: &Path) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let exec = fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false);
-    if exec {
-        "100755".into()
-    } else {
-        "100644".into()
-    }
-}
 
 /// An advisory lock on a directory (flock on the directory itself). While a transaction runs
 /// under it, a journal `.linkallow-PID.journal` in that directory names every file it touches,
@@ -259,12 +115,11 @@ pub enum Step {
 }
 
 /// Writes the plan as one transaction under `lock`, which must hold the tree.
-pub fn write(tree: &Tree, plan: &Plan, lock: &DirLock) -> Result<()> {
-    let writes: Vec<FileWrite> = plan
-        .changes
+pub fn write(base: &Path, changes: &[FileChange], lock: &DirLock) -> Result<()> {
+    let writes: Vec<FileWrite> = changes
         .iter()
         .map(|c| FileWrite {
-            path: tree.path(&c.rel),
+            path: base.join(&c.rel),
             old: c.old.clone(),
             new: c.new.clone(),
         })
@@ -872,12 +727,6 @@ impl Entry {
 /// The git blob id of a text: what a journal records to recognise a file's contents.
 fn text_id(text: &str) -> String {
     blob_id_of(text.as_bytes())
-}
-
-fn blob_id_of(bytes: &[u8]) -> String {
-    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
-        .map(|o| o.to_string())
-        .unwrap_or_default()
 }
 
 /// The blob id of what `name` in `fd` holds now, `None` when there is no such entry; a
