@@ -216,9 +216,11 @@ pub fn check(
     )?;
     // Symbols already reported as not found.
     let not_found_in = |f: &Diagnostic| {
-        (f.kind == DiagKind::SymbolNotFound)
-            .then(|| f.symbols.clone())
-            .unwrap_or_default()
+        if f.kind == DiagKind::SymbolNotFound {
+            f.symbols.clone()
+        } else {
+            Vec::new()
+        }
     };
     let mut not_found: HashSet<String> = findings.iter().flat_map(not_found_in).collect();
     for p in &applied.skipped {

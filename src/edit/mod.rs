@@ -2,7 +2,10 @@
 //! that writes it.
 
 pub mod diff;
+pub mod gofmt;
+pub mod queue;
 pub mod transaction;
+pub mod verify;
 
 pub use diff::{DiffPaths, file_mode, git_path, quote_path, unified_diff};
 pub use transaction::*;
