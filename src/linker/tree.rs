@@ -125,14 +125,14 @@ pub fn tree_version(goroot: &Path) -> Result<String> {
             goroot.display()
         )));
     }
-    if let Ok(v) = std::fs::read_to_string(goroot.join("VERSION"))
+    if let Ok(v) = crate::readfile::regular_string(&goroot.join("VERSION"))
         && let Some(first) = v.lines().next()
         && release_of(first).is_some()
     {
         return Ok(first.trim().to_string());
     }
     let gv = goroot.join("src/internal/goversion/goversion.go");
-    let text = std::fs::read_to_string(&gv).map_err(|e| Error::io(&gv, e))?;
+    let text = crate::readfile::regular_string(&gv).map_err(|e| Error::io(&gv, e))?;
     let n = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("const Version = "))
@@ -158,15 +158,15 @@ impl LinkerRule {
             cgo,
             experiments,
         };
-        let loader = std::fs::read_to_string(goroot.join(LOADER)).unwrap_or_default();
-        let objfile = std::fs::read_to_string(goroot.join(OBJFILE)).unwrap_or_default();
+        let loader = crate::readfile::regular_string(&goroot.join(LOADER)).unwrap_or_default();
+        let objfile = crate::readfile::regular_string(&goroot.join(OBJFILE)).unwrap_or_default();
         let check = check_shape(&loader, &objfile);
         let blocked = blocked::parse(&loader);
         let (symbols, packages, imports) = index_symbols(goroot, &ctx)?;
-        let builtins = std::fs::read_to_string(goroot.join(BUILTINS))
+        let builtins = crate::readfile::regular_string(&goroot.join(BUILTINS))
             .map(|t| parse_builtins(&t))
             .unwrap_or_default();
-        let linkname_not_builtin = std::fs::read_to_string(goroot.join(OBJ_SYM))
+        let linkname_not_builtin = crate::readfile::regular_string(&goroot.join(OBJ_SYM))
             .is_ok_and(|t| t.contains("i != -1 && !rs.IsLinkname()"));
         Ok(LinkerRule {
             goroot: goroot.to_path_buf(),
@@ -301,7 +301,7 @@ impl LinkerRule {
             {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(e.path()) else {
+            let Ok(text) = crate::readfile::regular_string(&e.path()) else {
                 continue;
             };
             if !file_is_built(&self.ctx, &name, &text) {
@@ -412,7 +412,7 @@ impl LinkerRule {
         files.sort();
         let mut out = Vec::new();
         for file in files {
-            let Ok(text) = std::fs::read_to_string(dir.join(&file)) else {
+            let Ok(text) = crate::readfile::regular_string(&dir.join(&file)) else {
                 continue;
             };
             if !text.contains(name) || file_is_built(&self.ctx, &file, &text) {
@@ -476,7 +476,7 @@ fn check_shape(loader: &str, objfile: &str) -> Option<CheckShape> {
 
 /// The architectures whose `regabiSupported` is set in internal/buildcfg.
 fn regabi_arches(goroot: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(goroot.join("src/internal/buildcfg/exp.go")) else {
+    let Ok(text) = crate::readfile::regular_string(&goroot.join("src/internal/buildcfg/exp.go")) else {
         return Vec::new();
     };
     let Some(start) = text.find("var regabiSupported") else {
@@ -505,7 +505,7 @@ fn regabi_arches(goroot: &Path) -> Vec<String> {
 /// The experiments on by default (`baseline := goexperiment.Flags{...}` in internal/buildcfg),
 /// lower case as the `goexperiment.X` build tags spell them.
 fn baseline_experiments(goroot: &Path, goos: &str, regabi: bool) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(goroot.join("src/internal/buildcfg/exp.go")) else {
+    let Ok(text) = crate::readfile::regular_string(&goroot.join("src/internal/buildcfg/exp.go")) else {
         return Vec::new();
     };
     let Some(start) = text.find("baseline := goexperiment.Flags{") else {
@@ -648,7 +648,7 @@ pub fn imports_c(text: &str) -> bool {
 
 fn read_tree_file(goroot: &Path, ctx: &BuildContext, dir: &str, rel: &str) -> Option<TreeFile> {
     let path = goroot.join("src").join(rel);
-    let bytes = std::fs::read(&path).ok()?;
+    let bytes = crate::readfile::regular(&path).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let name = rel.rsplit('/').next().unwrap_or(rel);
     if !file_is_built(ctx, name, &text) {
