@@ -464,15 +464,21 @@ fn run(cli: &Cli) -> Result<u8> {
             dry_run,
         } => {
             let goroot = goroot(cli)?;
-            let root = tree_root(&Tree::open(&goroot)?);
             // adopt writes the allowlist: never the built-in one, nor a file the user did not name
-            // or keep beside the tree.
-            let list_path = match find_allowlist(cli, Some(&root)) {
+            // or keep beside the tree. The tree is opened here only to look beside it: its errors
+            // come after the records' otherwise.
+            let list_path = match find_allowlist(cli, None) {
                 AllowlistSource::File(path) => path,
-                AllowlistSource::BuiltIn => anyhow::bail!(
-                    "no allowlist.toml here or in {}; adopt writes the allowlist and will not write the one built into linkallow: pass --allowlist FILE (the repository's allowlist.toml, or one `extract -o FILE` writes from an annotated tree)",
-                    root.display()
-                ),
+                AllowlistSource::BuiltIn => {
+                    let root = tree_root(&Tree::open(&goroot)?);
+                    match find_allowlist(cli, Some(&root)) {
+                        AllowlistSource::File(path) => path,
+                        AllowlistSource::BuiltIn => anyhow::bail!(
+                            "no allowlist.toml here or in {}; adopt writes the allowlist and will not write the one built into linkallow: pass --allowlist FILE (the repository's allowlist.toml, or one `extract -o FILE` writes from an annotated tree)",
+                            root.display()
+                        ),
+                    }
+                }
             };
             let opts = linkallow::survey::AdoptOptions {
                 scans,

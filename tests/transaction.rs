@@ -808,3 +808,62 @@ fn recovery_keeps_an_edit_made_after_the_kill() {
     assert!(tried > 0, "no kill point left a backup");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A journal that names real files with their real blob ids still came with the tree, not from
+/// a run here: without this machine's seal it is refused whole, and nothing is deleted or
+/// replaced. One cut short before its seal (a kill while it was written) means nothing was done
+/// yet: recovery only removes it.
+#[test]
+fn an_unsealed_journal_is_refused_and_a_cut_short_one_is_removed() {
+    let tmp = tempdir("unsealed-journal");
+    let tree = tmp.join("tree");
+    std::fs::create_dir_all(tree.join("p")).unwrap();
+    std::fs::write(tree.join("go.mod"), "module example.com/m\n").unwrap();
+    std::fs::write(tree.join("p/p.go"), "package p\n").unwrap();
+    let id = |text: &str| {
+        let f = tmp.join("blob");
+        std::fs::write(&f, text).unwrap();
+        let out = run(std::process::Command::new("git").arg("hash-object").arg(&f));
+        stdout(&out).trim().to_string()
+    };
+    let real = id("package p\n");
+    let evil = id("package p // evil\n");
+    std::fs::write(tree.join("p/.p.go.linkallow-7.old"), "package p // evil\n").unwrap();
+    for (i, journal) in [
+        // Created by the run, as if deleting p.go on roll back.
+        format!("linkallow transaction, pid 7\n[\"p\",\"p.go\",false,true,null,\"{real}\"]\nreplace 0\n"),
+        // A backup with other text, to be put over p.go on roll back.
+        format!("linkallow transaction, pid 7\n[\"p\",\"p.go\",true,true,\"{evil}\",\"{real}\"]\nreplace 0\n"),
+        // A seal that is not this machine's.
+        format!("linkallow transaction, pid 7\n[\"p\",\"p.go\",true,true,\"{evil}\",\"{real}\"]\nseal {real}\nreplace 0\n"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(tree.join(".linkallow-7.journal"), journal).unwrap();
+        let rec = run(bin().arg("recover").arg(&tree));
+        assert_eq!(rec.status.code(), Some(2), "journal {i}: {}", stderr(&rec));
+        assert!(stderr(&rec).contains("not sealed"), "journal {i}: {}", stderr(&rec));
+        assert_eq!(
+            std::fs::read_to_string(tree.join("p/p.go")).unwrap(),
+            "package p\n",
+            "journal {i}"
+        );
+    }
+    std::fs::remove_file(tree.join("p/.p.go.linkallow-7.old")).unwrap();
+    for cut in [
+        "",
+        "linkallow trans",
+        "linkallow transaction, pid 7",
+        "linkallow transaction, pid 7\n[\"p\",\"p.g",
+    ] {
+        std::fs::write(tree.join(".linkallow-7.journal"), cut).unwrap();
+        ok(&run(bin().arg("recover").arg(&tree)));
+        assert!(!tree.join(".linkallow-7.journal").exists(), "{cut:?}");
+        assert_eq!(
+            std::fs::read_to_string(tree.join("p/p.go")).unwrap(),
+            "package p\n"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod gofmt;
+pub mod journal;
 pub mod queue;
 pub mod transaction;
 pub mod verify;

@@ -3,7 +3,7 @@
 //! replaced, and any failure puts every replaced file back.
 
 use super::FileChange;
-use super::diff::blob_id_of;
+use super::journal::{Entry, Journal, recover_journals, remove_staged, undo};
 use crate::error::{Error, Result};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs;
@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 /// under it, a journal `.linkallow-PID.journal` in that directory names every file it touches,
 /// so that a run killed half-way is finished or rolled back by the next one that takes the lock.
 pub struct DirLock {
-    dir: fs::File,
-    root: PathBuf,
-    given: PathBuf,
-    recovered: Vec<String>,
+    pub(super) dir: fs::File,
+    pub(super) root: PathBuf,
+    pub(super) given: PathBuf,
+    pub(super) recovered: Vec<String>,
 }
 
 impl DirLock {
@@ -89,7 +89,7 @@ pub fn pending_journals(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The pid in a journal's name `.linkallow-PID.journal`.
-fn journal_pid(name: &str) -> Option<u32> {
+pub(super) fn journal_pid(name: &str) -> Option<u32> {
     name.strip_prefix(".linkallow-")?
         .strip_suffix(".journal")?
         .parse()
@@ -233,31 +233,31 @@ fn leftovers(writes: &[FileWrite]) -> Vec<PathBuf> {
 
 /// A folder of a transaction, opened once: every step in it goes through this handle
 /// (`openat`, `renameat`), so a path component swapped for a symlink cannot redirect a write.
-struct Folder {
-    fd: OwnedFd,
+pub(super) struct Folder {
+    pub(super) fd: OwnedFd,
     /// Relative to the lock's root, as opened (no symlink followed).
-    rel: PathBuf,
-    ino: (u64, u64),
+    pub(super) rel: PathBuf,
+    pub(super) ino: (u64, u64),
 }
 
 /// Owner and mode a file gets, taken from the file it replaces or, for a new file, from the
 /// package's other files.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Perm {
+pub(super) struct Perm {
     mode: u32,
     uid: u32,
     gid: u32,
 }
 
 /// One file of a transaction, resolved to its folder handle and name.
-struct Target<'a> {
-    w: &'a FileWrite,
-    folder: usize,
-    name: String,
+pub(super) struct Target<'a> {
+    pub(super) w: &'a FileWrite,
+    pub(super) folder: usize,
+    pub(super) name: String,
     /// The existing file's owner and mode, as confirmed at the start.
-    perm: Option<Perm>,
+    pub(super) perm: Option<Perm>,
     /// What a new file takes from its neighbours.
-    like: Option<Perm>,
+    pub(super) like: Option<Perm>,
 }
 
 /// Stage, confirm, replace, and on any failure roll back: afterwards either every file holds its
@@ -298,56 +298,6 @@ pub fn commit(
         std::process::exit(130);
     }
     result
-}
-
-/// The journal of a running transaction: a header line, one JSON line per file
-/// `[folder, name, had_old, has_new, old_id, new_id]` (the ids are git blob ids of the two
-/// texts, so that recovery touches only a file that still holds one of them), `replace K`
-/// before the K-th file is touched, and `committed` once every file holds its new text.
-struct Journal {
-    file: fs::File,
-    name: String,
-}
-
-impl Journal {
-    fn create(lock: &DirLock, targets: &[Target], folders: &[Folder]) -> Result<Journal> {
-        let name = format!(".linkallow-{}.journal", std::process::id());
-        let mut text = format!("linkallow transaction, pid {}\n", std::process::id());
-        for t in targets {
-            let folder = folders[t.folder].rel.to_string_lossy().to_string();
-            let line = serde_json::json!([
-                folder,
-                t.name,
-                t.w.old.is_some(),
-                t.w.new.is_some(),
-                t.w.old.as_deref().map(text_id),
-                t.w.new.as_deref().map(text_id),
-            ]);
-            text.push_str(&line.to_string());
-            text.push('\n');
-        }
-        let path = lock.root.join(&name);
-        let fd = rustix::fs::openat(
-            &lock.dir,
-            name.as_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        )
-        .map_err(|e| Error::io(&path, e.into()))?;
-        let mut file = fs::File::from(fd);
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| Error::io(&path, e))?;
-        Ok(Journal { file, name })
-    }
-
-    fn note(&mut self, line: &str, sync: bool) -> std::io::Result<()> {
-        self.file.write_all(format!("{line}\n").as_bytes())?;
-        if sync {
-            self.file.sync_data()?;
-        }
-        Ok(())
-    }
 }
 
 fn commit_locked(
@@ -430,7 +380,7 @@ fn commit_locked(
 }
 
 /// Opens `rel` below the lock's root one component at a time, following no symlink.
-fn open_folder(lock: &DirLock, rel: &Path) -> std::io::Result<OwnedFd> {
+pub(super) fn open_folder(lock: &DirLock, rel: &Path) -> std::io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mut fd = rustix::fs::openat(&lock.dir, ".", flags, Mode::empty())?;
     for c in rel.components() {
@@ -659,94 +609,6 @@ fn replace(t: &Target, folder: &Folder) -> Result<()> {
     result.map_err(|e| Error::io(&t.w.path, e.into()))
 }
 
-/// One file of a transaction as its journal names it.
-#[derive(Debug, Clone, PartialEq)]
-struct Entry {
-    /// The folder below the lock's root, `""` for the root itself.
-    folder: String,
-    /// A plain file name in that folder.
-    name: String,
-    /// Git blob ids of the text before and after: `None` for no file.
-    old_id: Option<String>,
-    new_id: Option<String>,
-}
-
-impl Entry {
-    fn of(t: &Target, folders: &[Folder]) -> Entry {
-        Entry {
-            folder: folders[t.folder].rel.to_string_lossy().to_string(),
-            name: t.name.clone(),
-            old_id: t.w.old.as_deref().map(text_id),
-            new_id: t.w.new.as_deref().map(text_id),
-        }
-    }
-
-    /// Reads a journal line; `None` for anything but a well-formed entry naming a plain file
-    /// below the root (a journal is read from the tree, so it is untrusted input).
-    fn parse(line: &str) -> Option<Entry> {
-        let (folder, name, had_old, has_new, old_id, new_id): (
-            String,
-            String,
-            bool,
-            bool,
-            Option<String>,
-            Option<String>,
-        ) = serde_json::from_str(line).ok()?;
-        let plain_name =
-            !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0']);
-        let plain_folder = !folder.contains('\0')
-            && Path::new(&folder)
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-        let is_id = |id: &Option<String>| {
-            id.as_ref()
-                .is_none_or(|i| i.len() == 40 && i.bytes().all(|b| b.is_ascii_hexdigit()))
-        };
-        (plain_name
-            && plain_folder
-            && had_old == old_id.is_some()
-            && has_new == new_id.is_some()
-            && is_id(&old_id)
-            && is_id(&new_id))
-        .then_some(Entry {
-            folder,
-            name,
-            old_id,
-            new_id,
-        })
-    }
-
-    fn shown(&self) -> String {
-        Path::new(&self.folder)
-            .join(&self.name)
-            .to_string_lossy()
-            .to_string()
-    }
-}
-
-/// The git blob id of a text: what a journal records to recognise a file's contents.
-fn text_id(text: &str) -> String {
-    blob_id_of(text.as_bytes())
-}
-
-/// The blob id of what `name` in `fd` holds now, `None` when there is no such entry; a
-/// symlink or anything but a regular file is an error.
-fn held_id(fd: &OwnedFd, name: &str) -> std::io::Result<Option<String>> {
-    let opened = rustix::fs::openat(
-        fd,
-        name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    );
-    match opened {
-        Err(rustix::io::Errno::NOENT) => Ok(None),
-        Err(e) => Err(e.into()),
-        Ok(fd) => Ok(Some(blob_id_of(&crate::readfile::from_file(
-            fs::File::from(fd),
-        )?))),
-    }
-}
-
 /// Puts back every file of `touched` (the replacements begun) from its backup and removes
 /// created ones, newest first, then every staged text. Idempotent: a recovery killed half-way
 /// is run again. Returns what could not be restored.
@@ -765,208 +627,4 @@ fn roll_back(targets: &[Target], folders: &[Folder], touched: &[usize]) -> Vec<S
         }
     }
     failed
-}
-
-/// Undoes one begun replacement of run `pid`: the backup goes back over the file (when the
-/// backup and the file are one inode, rename does nothing, so the backup is removed), and a
-/// file the run created is removed once its staged text is gone. Only a file that holds the
-/// run's old or new text is touched, and only from a backup that holds the old text: an edit
-/// made after the run died is kept, and said.
-fn undo(fd: &OwnedFd, entry: &Entry, pid: u32) -> std::io::Result<()> {
-    let name = entry.name.as_str();
-    let backup = format!(".{name}.linkallow-{pid}.old");
-    let staged = format!(".{name}.linkallow-{pid}.new");
-    let exists = |n: &str| rustix::fs::statat(fd, n, AtFlags::SYMLINK_NOFOLLOW).is_ok();
-    let edited_since = |now: Option<String>| {
-        std::io::Error::other(format!(
-            "changed after the killed run (it holds {}); left as it is{}",
-            now.map_or("no file".to_string(), |id| format!("blob {}", &id[..12])),
-            if held_id(fd, &backup).is_ok_and(|id| id.is_some() && id == entry.old_id) {
-                format!(", and the text before the run is in {backup}")
-            } else {
-                String::new()
-            }
-        ))
-    };
-    let now = held_id(fd, name)?;
-    let as_run_left = now == entry.old_id || now == entry.new_id;
-    if entry.old_id.is_some() {
-        if exists(&backup) {
-            // Until the rename, the backup is a hard link of the file: an edit in place shows in
-            // both, so the file is looked at first.
-            if !as_run_left {
-                return Err(edited_since(now));
-            }
-            if held_id(fd, &backup)? != entry.old_id {
-                return Err(std::io::Error::other(format!(
-                    "its backup {backup} does not hold the text before the run; left as it is"
-                )));
-            }
-            rustix::fs::renameat(fd, backup.as_str(), fd, name)?;
-            if exists(&backup) {
-                rustix::fs::unlinkat(fd, backup.as_str(), AtFlags::empty())?;
-            }
-        }
-    } else if !exists(&staged) && now.is_some() {
-        if now != entry.new_id {
-            return Err(edited_since(now));
-        }
-        rustix::fs::unlinkat(fd, name, AtFlags::empty())?;
-    }
-    Ok(())
-}
-
-/// Removes the staged text of one file of run `pid`, if there is one.
-fn remove_staged(fd: &OwnedFd, entry: &Entry, pid: u32) -> std::io::Result<()> {
-    if entry.new_id.is_none() {
-        return Ok(());
-    }
-    let staged = format!(".{}.linkallow-{pid}.new", entry.name);
-    match rustix::fs::unlinkat(fd, staged.as_str(), AtFlags::empty()) {
-        Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A journal as written by [`Journal`]: its entries, the replacements begun, and whether the
-/// run reached its commit point. Every line is checked before anything is touched.
-struct Recorded {
-    entries: Vec<Entry>,
-    touched: Vec<usize>,
-    committed: bool,
-}
-
-fn read_journal(text: &str, path: &Path) -> Result<Recorded> {
-    let refuse = |n: usize, why: &str| {
-        Error::Tree(format!(
-            "{}:{n}: {why}; nothing was touched: check the files it names, then remove the journal by hand",
-            crate::error::display_file(path)
-        ))
-    };
-    let mut lines = text.split_inclusive('\n').enumerate();
-    match lines.next() {
-        Some((_, first)) if first.starts_with("linkallow transaction, pid ") => {}
-        _ => return Err(refuse(1, "not a linkallow journal")),
-    }
-    let mut recorded = Recorded {
-        entries: Vec::new(),
-        touched: Vec::new(),
-        committed: false,
-    };
-    for (i, raw) in lines {
-        let Some(line) = raw.strip_suffix('\n') else {
-            // A line cut short by the kill is the last one, and was not acted on yet.
-            break;
-        };
-        if line == "committed" {
-            recorded.committed = true;
-        } else if let Some(k) = line.strip_prefix("replace ") {
-            match k.parse::<usize>() {
-                Ok(k) if k < recorded.entries.len() => recorded.touched.push(k),
-                _ => return Err(refuse(i + 1, "names no file of the journal")),
-            }
-        } else if !recorded.touched.is_empty() || recorded.committed {
-            return Err(refuse(i + 1, "an entry after the replacements began"));
-        } else {
-            match Entry::parse(line) {
-                Some(e) => recorded.entries.push(e),
-                None => {
-                    return Err(refuse(
-                        i + 1,
-                        "not an entry naming a plain file below the tree (or written by an older linkallow)",
-                    ));
-                }
-            }
-        }
-    }
-    Ok(recorded)
-}
-
-/// Finishes (after its commit point) or rolls back each transaction whose journal is in the
-/// lock's root. Holding the lock proves its run is gone: a run holds the lock until it ends.
-fn recover_journals(lock: &DirLock) -> Result<Vec<String>> {
-    let mut done = Vec::new();
-    for path in pending_journals(&lock.root) {
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let Some(pid) = journal_pid(&name) else {
-            continue;
-        };
-        let fd = rustix::fs::openat(
-            &lock.dir,
-            name.as_str(),
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::io(&path, e.into()))?;
-        let bytes =
-            crate::readfile::from_file(fs::File::from(fd)).map_err(|e| Error::io(&path, e))?;
-        let recorded = read_journal(&String::from_utf8_lossy(&bytes), &path)?;
-        let mut failed = Vec::new();
-        let mut folder_of = |entry: &Entry| match open_folder(lock, Path::new(&entry.folder)) {
-            Ok(fd) => Some(fd),
-            // A folder gone with its files leaves nothing to restore or remove.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                failed.push(format!("{}: {e}", entry.shown()));
-                None
-            }
-        };
-        let mut work: Vec<(OwnedFd, &Entry, Option<usize>)> = Vec::new();
-        for (k, entry) in recorded.entries.iter().enumerate() {
-            if let Some(fd) = folder_of(entry) {
-                work.push((fd, entry, Some(k)));
-            }
-        }
-        if recorded.committed {
-            for (fd, entry, _) in &work {
-                if entry.old_id.is_none() {
-                    continue;
-                }
-                let backup = format!(".{}.linkallow-{pid}.old", entry.name);
-                match rustix::fs::unlinkat(fd, backup.as_str(), AtFlags::empty()) {
-                    Ok(()) | Err(rustix::io::Errno::NOENT) => {}
-                    Err(e) => failed.push(format!("{}: {e}", entry.shown())),
-                }
-            }
-        } else {
-            for &k in recorded.touched.iter().rev() {
-                if let Some((fd, entry, _)) = work.iter().find(|w| w.2 == Some(k))
-                    && let Err(e) = undo(fd, entry, pid)
-                {
-                    failed.push(format!("{}: {e}", entry.shown()));
-                }
-            }
-            for (fd, entry, _) in &work {
-                if let Err(e) = remove_staged(fd, entry, pid) {
-                    failed.push(format!("{}: {e}", entry.shown()));
-                }
-            }
-        }
-        if !failed.is_empty() {
-            return Err(Error::Tree(format!(
-                "{}: recovering the transaction of killed run {pid} stopped, the journal stays: {}",
-                path.display(),
-                failed.join("; ")
-            )));
-        }
-        rustix::fs::unlinkat(&lock.dir, name.as_str(), AtFlags::empty())
-            .map_err(|e| Error::io(&path, e.into()))?;
-        let files = crate::error::plural(recorded.entries.len(), "file", "files");
-        done.push(if recorded.committed {
-            format!(
-                "{}: finished the transaction of killed run {pid} ({files}): each holds its new text; removed the backups",
-                lock.given.display()
-            )
-        } else {
-            format!(
-                "{}: rolled back the transaction of killed run {pid} ({files}): each holds what it held before",
-                lock.given.display()
-            )
-        });
-    }
-    Ok(done)
 }

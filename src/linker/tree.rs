@@ -476,7 +476,8 @@ fn check_shape(loader: &str, objfile: &str) -> Option<CheckShape> {
 
 /// The architectures whose `regabiSupported` is set in internal/buildcfg.
 fn regabi_arches(goroot: &Path) -> Vec<String> {
-    let Ok(text) = crate::readfile::regular_string(&goroot.join("src/internal/buildcfg/exp.go")) else {
+    let Ok(text) = crate::readfile::regular_string(&goroot.join("src/internal/buildcfg/exp.go"))
+    else {
         return Vec::new();
     };
     let Some(start) = text.find("var regabiSupported") else {
@@ -505,7 +506,8 @@ fn regabi_arches(goroot: &Path) -> Vec<String> {
 /// The experiments on by default (`baseline := goexperiment.Flags{...}` in internal/buildcfg),
 /// lower case as the `goexperiment.X` build tags spell them.
 fn baseline_experiments(goroot: &Path, goos: &str, regabi: bool) -> Vec<String> {
-    let Ok(text) = crate::readfile::regular_string(&goroot.join("src/internal/buildcfg/exp.go")) else {
+    let Ok(text) = crate::readfile::regular_string(&goroot.join("src/internal/buildcfg/exp.go"))
+    else {
         return Vec::new();
     };
     let Some(start) = text.find("baseline := goexperiment.Flags{") else {
