@@ -179,174 +179,29 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
     let mut seen = HashSet::new();
     for (i, entry) in spec.symbols.into_iter().enumerate() {
         let pos = at(entry.span().start);
-        let s = entry.into_inner();
-        let own = s.own_site();
-        let bad = |message: String| Error::Allowlist {
-            pos: pos.clone(),
-            message,
-        };
-        // A bad package or name is shown at its value, at the offending character.
-        let at_field = |field: &str, message: String| Error::Allowlist {
-            pos: value_pos(path, text, i, None, field, 0).unwrap_or_else(|| pos.clone()),
-            message,
-        };
-        check_package(&s.package).map_err(|m| at_field("package", m))?;
-        let sites = s.sites.iter().enumerate().map(|(j, site)| (Some(j), site));
-        for (j, spec) in sites.chain([(None, &own)]) {
-            // At the character itself: in a CRLF file that is the first line of the value, not
-            // the entry's header.
-            check_site_text(spec).map_err(|(field, k, message)| Error::Allowlist {
-                pos: value_pos(path, text, i, j, field, k).unwrap_or_else(|| pos.clone()),
-                message,
-            })?;
-        }
-        if s.name.is_empty()
-            || s.name
-                .contains(|c: char| c.is_whitespace() || c.is_control() || is_bidi(c))
-        {
-            return Err(at_field(
-                "name",
-                format!(
-                    "symbol name {:?} is not a Go identifier or method symbol",
-                    s.name
-                ),
-            ));
-        }
-        let linker_name = format!("{}.{}", s.package, s.name);
-        if !seen.insert(linker_name.clone()) {
-            return Err(bad(format!("{linker_name} is listed twice")));
-        }
-        if let Some(old) = &s.renamed_from
-            && (old.is_empty() || old.contains(char::is_whitespace) || *old == s.name)
-        {
-            return Err(bad(format!(
-                "renamed_from = {old:?}: expected the symbol's previous name"
-            )));
-        }
-        if let Some(old) = &s.moved_from {
-            check_package(old).map_err(&bad)?;
-            if *old == s.package {
-                return Err(bad(format!(
-                    "moved_from = {old:?} is the symbol's own package"
-                )));
-            }
-        }
-        let mut modules = HashSet::new();
-        for (k, m) in s.modules.iter().enumerate() {
-            // At the item, where it is written.
-            let at_item = |message: String| Error::Allowlist {
-                pos: item_pos(path, text, i, "modules", k).unwrap_or_else(|| pos.clone()),
-                message,
-            };
-            check_module_item(m).map_err(at_item)?;
-            if !modules.insert(module_path(m)) {
-                return Err(at_item(format!(
-                    "module {m} is listed twice for {linker_name}"
-                )));
-            }
-        }
-        let has_own = !own.is_empty() || !s.files.is_empty();
-        if !s.sites.is_empty() && has_own {
-            return Err(bad(
-                "give site fields either on the symbol or in [[symbol.site]] tables, not both"
-                    .into(),
-            ));
-        }
-        let mut sites = Vec::new();
-        if s.files.is_empty() {
-            for spec in &s.sites {
-                sites
-                    .push(resolve_site(&s.package, &s.name, spec, spec.file.clone()).map_err(bad)?);
-            }
-            if s.sites.is_empty() && !own.is_empty() {
-                sites.push(resolve_site(&s.package, &s.name, &own, own.file.clone()).map_err(bad)?);
-            }
-        } else {
-            if own.file.is_some() {
-                return Err(bad("give either file or files".into()));
-            }
-            for f in &s.files {
-                sites.push(resolve_site(&s.package, &s.name, &own, Some(f.clone())).map_err(bad)?);
-            }
-        }
-        list.symbols.push(Symbol {
-            package: s.package,
-            name: s.name,
-            modules: s.modules,
-            sites,
-            renamed_from: s.renamed_from,
-            moved_from: s.moved_from,
+        list.symbols.push(read_symbol(
+            path,
+            text,
+            i,
+            entry.into_inner(),
             pos,
-        });
+            &mut seen,
+        )?);
     }
     for entry in spec.regions {
         let pos = at(entry.span().start);
-        let r = entry.into_inner();
-        let bad = |message: String| Error::Allowlist {
-            pos: pos.clone(),
-            message,
-        };
-        check_inside(&r.file).map_err(|e| bad(e.to_string()))?;
-        for sym in &r.symbols {
-            if list.symbol(sym).is_none() {
-                return Err(bad(format!(
-                    "region names {sym}, which has no [[symbol]] entry"
-                )));
-            }
-        }
-        // Line k of the text, where the TOML shows it: a `'''` string starts on the next line.
-        let text_start = r.text.span().start;
-        let multiline =
-            text[text_start..].starts_with("'''\n") || text[text_start..].starts_with("\"\"\"\n");
-        let (first_line, _) = lines.line_col(text_start);
-        let text_pos = |k: usize, col: usize| {
-            if multiline {
-                Pos {
-                    file: path.to_string(),
-                    line: first_line + 1 + k,
-                    col,
-                }
-            } else {
-                at(text_start)
-            }
-        };
-        let region = Region {
-            file: r.file,
-            after: r.after,
-            symbols: r.symbols,
-            text: r.text.into_inner(),
+        list.regions.push(read_region(
+            path,
+            text,
+            &lines,
+            entry.into_inner(),
             pos,
-        };
-        check_region(&region, &list, &text_pos)?;
-        list.regions.push(region);
+            &list,
+        )?);
     }
     for entry in spec.removed {
         let pos = at(entry.span().start);
-        let r = entry.into_inner();
-        let bad = |message: String| Error::Allowlist {
-            pos: pos.clone(),
-            message,
-        };
-        if crate::go::name::split_linker_name(&r.symbol).is_none() {
-            return Err(bad(format!(
-                "removed symbol {:?} is not a linker name like runtime.memhash",
-                r.symbol
-            )));
-        }
-        for m in &r.modules {
-            check_module_item(m).map_err(&bad)?;
-        }
-        if r.reason.trim().is_empty() || r.reason.contains(|c: char| c.is_control() && c != '\n') {
-            return Err(bad(
-                "removed: reason must say, in plain text, why no one pulls it any more".into(),
-            ));
-        }
-        list.removed.push(Removal {
-            symbol: r.symbol,
-            modules: r.modules,
-            reason: r.reason,
-            pos,
-        });
+        list.removed.push(read_removal(entry.into_inner(), pos)?);
     }
     let known: HashSet<&str> = list.module_paths().into_iter().collect();
     if let Some(unknown) = list.dependents.keys().find(|m| !known.contains(m.as_str())) {
@@ -373,6 +228,198 @@ pub fn parse(path: &str, text: &str) -> Result<Allowlist> {
         }
     }
     Ok(list)
+}
+
+/// The `i`th `[[symbol]]` entry checked and its sites resolved; `seen` holds the linker names
+/// of the entries before it.
+fn read_symbol(
+    path: &str,
+    text: &str,
+    i: usize,
+    s: SymbolSpec,
+    pos: Pos,
+    seen: &mut HashSet<String>,
+) -> Result<Symbol> {
+    let own = s.own_site();
+    let bad = |message: String| Error::Allowlist {
+        pos: pos.clone(),
+        message,
+    };
+    // A bad package or name is shown at its value, at the offending character.
+    let at_field = |field: &str, message: String| Error::Allowlist {
+        pos: value_pos(path, text, i, None, field, 0).unwrap_or_else(|| pos.clone()),
+        message,
+    };
+    check_package(&s.package).map_err(|m| at_field("package", m))?;
+    let sites = s.sites.iter().enumerate().map(|(j, site)| (Some(j), site));
+    for (j, spec) in sites.chain([(None, &own)]) {
+        // At the character itself: in a CRLF file that is the first line of the value, not
+        // the entry's header.
+        check_site_text(spec).map_err(|(field, k, message)| Error::Allowlist {
+            pos: value_pos(path, text, i, j, field, k).unwrap_or_else(|| pos.clone()),
+            message,
+        })?;
+    }
+    if s.name.is_empty()
+        || s.name
+            .contains(|c: char| c.is_whitespace() || c.is_control() || is_bidi(c))
+    {
+        return Err(at_field(
+            "name",
+            format!(
+                "symbol name {:?} is not a Go identifier or method symbol",
+                s.name
+            ),
+        ));
+    }
+    let linker_name = format!("{}.{}", s.package, s.name);
+    if !seen.insert(linker_name.clone()) {
+        return Err(bad(format!("{linker_name} is listed twice")));
+    }
+    if let Some(old) = &s.renamed_from
+        && (old.is_empty() || old.contains(char::is_whitespace) || *old == s.name)
+    {
+        return Err(bad(format!(
+            "renamed_from = {old:?}: expected the symbol's previous name"
+        )));
+    }
+    if let Some(old) = &s.moved_from {
+        check_package(old).map_err(&bad)?;
+        if *old == s.package {
+            return Err(bad(format!(
+                "moved_from = {old:?} is the symbol's own package"
+            )));
+        }
+    }
+    let mut modules = HashSet::new();
+    for (k, m) in s.modules.iter().enumerate() {
+        // At the item, where it is written.
+        let at_item = |message: String| Error::Allowlist {
+            pos: item_pos(path, text, i, "modules", k).unwrap_or_else(|| pos.clone()),
+            message,
+        };
+        check_module_item(m).map_err(at_item)?;
+        if !modules.insert(module_path(m)) {
+            return Err(at_item(format!(
+                "module {m} is listed twice for {linker_name}"
+            )));
+        }
+    }
+    let has_own = !own.is_empty() || !s.files.is_empty();
+    if !s.sites.is_empty() && has_own {
+        return Err(bad(
+            "give site fields either on the symbol or in [[symbol.site]] tables, not both".into(),
+        ));
+    }
+    let mut sites = Vec::new();
+    if s.files.is_empty() {
+        for spec in &s.sites {
+            sites.push(resolve_site(&s.package, &s.name, spec, spec.file.clone()).map_err(bad)?);
+        }
+        if s.sites.is_empty() && !own.is_empty() {
+            sites.push(resolve_site(&s.package, &s.name, &own, own.file.clone()).map_err(bad)?);
+        }
+    } else {
+        if own.file.is_some() {
+            return Err(bad("give either file or files".into()));
+        }
+        for f in &s.files {
+            sites.push(resolve_site(&s.package, &s.name, &own, Some(f.clone())).map_err(bad)?);
+        }
+    }
+    Ok(Symbol {
+        package: s.package,
+        name: s.name,
+        modules: s.modules,
+        sites,
+        renamed_from: s.renamed_from,
+        moved_from: s.moved_from,
+        pos,
+    })
+}
+
+/// One `[[region]]` entry, checked against the symbols read before it.
+fn read_region(
+    path: &str,
+    text: &str,
+    lines: &LineIndex,
+    r: RegionSpec,
+    pos: Pos,
+    list: &Allowlist,
+) -> Result<Region> {
+    let at = |offset: usize| {
+        let (line, col) = lines.line_col(offset);
+        Pos {
+            file: path.to_string(),
+            line,
+            col,
+        }
+    };
+    let bad = |message: String| Error::Allowlist {
+        pos: pos.clone(),
+        message,
+    };
+    check_inside(&r.file).map_err(|e| bad(e.to_string()))?;
+    for sym in &r.symbols {
+        if list.symbol(sym).is_none() {
+            return Err(bad(format!(
+                "region names {sym}, which has no [[symbol]] entry"
+            )));
+        }
+    }
+    // Line k of the text, where the TOML shows it: a `'''` string starts on the next line.
+    let text_start = r.text.span().start;
+    let multiline =
+        text[text_start..].starts_with("'''\n") || text[text_start..].starts_with("\"\"\"\n");
+    let (first_line, _) = lines.line_col(text_start);
+    let text_pos = |k: usize, col: usize| {
+        if multiline {
+            Pos {
+                file: path.to_string(),
+                line: first_line + 1 + k,
+                col,
+            }
+        } else {
+            at(text_start)
+        }
+    };
+    let region = Region {
+        file: r.file,
+        after: r.after,
+        symbols: r.symbols,
+        text: r.text.into_inner(),
+        pos,
+    };
+    check_region(&region, list, &text_pos)?;
+    Ok(region)
+}
+
+/// One `[[removed]]` note, checked.
+fn read_removal(r: RemovedSpec, pos: Pos) -> Result<Removal> {
+    let bad = |message: String| Error::Allowlist {
+        pos: pos.clone(),
+        message,
+    };
+    if crate::go::name::split_linker_name(&r.symbol).is_none() {
+        return Err(bad(format!(
+            "removed symbol {:?} is not a linker name like runtime.memhash",
+            r.symbol
+        )));
+    }
+    for m in &r.modules {
+        check_module_item(m).map_err(&bad)?;
+    }
+    if r.reason.trim().is_empty() || r.reason.contains(|c: char| c.is_control() && c != '\n') {
+        return Err(bad(
+            "removed: reason must say, in plain text, why no one pulls it any more".into(),
+        ));
+    }
+    Ok(Removal {
+        symbol: r.symbol,
+        modules: r.modules,
+        reason: r.reason,
+        pos,
+    })
 }
 
 /// A `[dependents]` value: `1234` or `">=50000"` / `"≥50000"` (the tier without the count).
