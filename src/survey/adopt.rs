@@ -56,9 +56,141 @@ pub fn adopt(
     counts: &BTreeMap<String, (Dependents, Pos)>,
     min_dependents: u64,
 ) -> Result<Adoption> {
+    let (candidates, mut cannot) = candidates(records, rule)?;
+    let mut below: Vec<Left> = Vec::new();
+    // Keep those from modules with enough dependents that the allowlist does not list yet.
+    let mut chosen: Vec<&Candidate> = Vec::new();
+    for c in &candidates {
+        let package = package_of(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        if list.symbol(&c.symbol).is_none() && !allowlist::validate::is_identifier(name) {
+            cannot.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "a method: the tree pushes methods through a stub function (`local` and \
+                         `in` in the allowlist, see badlinkname.go), which adopt does not invent; \
+                         add the entry by hand"
+                    .into(),
+            });
+            continue;
+        }
+        let count = counts
+            .get(&c.module)
+            .map(|(d, _)| *d)
+            .or_else(|| list.dependents.get(&c.module).copied());
+        let listed = list.symbol(&c.symbol).is_some_and(|s| {
+            s.modules
+                .iter()
+                .any(|m| allowlist::module_path(m) == c.module)
+        });
+        if listed {
+            continue;
+        }
+        match count {
+            Some(d) if d.floor() >= min_dependents => chosen.push(c),
+            Some(d) => below.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: format!(
+                    "{} dependents, below {min_dependents}",
+                    match d {
+                        Dependents::Count(n) => n.to_string(),
+                        Dependents::AtLeast(n) => format!(">={n}"),
+                    }
+                ),
+            }),
+            None => below.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "no dependents count (dependents count, then --dependents)".into(),
+            }),
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(Adoption {
+            text: list_text.to_string(),
+            added: Vec::new(),
+            new_symbols: Vec::new(),
+            cannot,
+            below,
+        });
+    }
+
+    let written = write(list_path, list_text, &chosen, counts)?;
+    Ok(Adoption {
+        cannot,
+        below,
+        ..written
+    })
+}
+
+/// Adds the chosen modules to the list and records their counts, as `dependents import` does:
+/// what is left out is for the caller to fill in.
+fn write(
+    list_path: &str,
+    list_text: &str,
+    chosen: &[&Candidate],
+    counts: &BTreeMap<String, (Dependents, Pos)>,
+) -> Result<Adoption> {
+    let mut doc = AllowlistDoc::parse(list_path, list_text)?;
+    let mut added = Vec::new();
+    let mut new_symbols = Vec::new();
+    for c in chosen {
+        let package = package_of(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        if doc.add_module(package, name, &c.item)? {
+            new_symbols.push(c.symbol.clone());
+        }
+        added.push((c.symbol.clone(), c.item.clone()));
+    }
+    // Record each adopted module's count, as `dependents import` writes counts.
+    let mut recorded: Vec<Count> = Vec::new();
+    for c in chosen {
+        if recorded.iter().any(|r| r.module == c.module) {
+            continue;
+        }
+        if let Some((d, pos)) = counts.get(&c.module) {
+            recorded.push(Count {
+                module: c.module.clone(),
+                dependents: *d,
+                pos: pos.clone(),
+            });
+        }
+    }
+    if !recorded.is_empty() && !doc.has_dependents() {
+        // Say where these counts come from (import would say deps.dev).
+        doc.insert_dependents(
+            "\n# Dependents (direct + indirect) per module: from `linkallow dependents count` over a\n\
+             # corpus (written by `adopt`) or from deps.dev (`dependents import`). A module without a\n\
+             # count goes in the final round.\n"
+                .into(),
+        );
+    }
+    // The modules must load before their counts are written, and the counts after.
+    doc.load()?;
+    doc.set_counts(&recorded)?;
+    doc.load()?;
+    let text = doc.text();
+    Ok(Adoption {
+        text,
+        added,
+        new_symbols,
+        cannot: Vec::new(),
+        below: Vec::new(),
+    })
+}
+
+/// The rejected pulls of `records` a push would let link (one per symbol and module), and those
+/// no push of ours helps, once per class.
+fn candidates(
+    records: &[(PullRecord, String)],
+    rule: &LinkerRule,
+) -> Result<(Vec<Candidate>, Vec<Left>)> {
     let version = &rule.version;
     let mut cannot: Vec<Left> = Vec::new();
-    let mut below: Vec<Left> = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (r, at) in records {
@@ -158,114 +290,7 @@ pub fn adopt(
             });
         }
     }
-
-    // Keep those from modules with enough dependents that the allowlist does not list yet.
-    let mut chosen: Vec<&Candidate> = Vec::new();
-    for c in &candidates {
-        let package = package_of(&c.symbol).unwrap_or("");
-        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
-        if list.symbol(&c.symbol).is_none() && !allowlist::validate::is_identifier(name) {
-            cannot.push(Left {
-                symbol: c.symbol.clone(),
-                module: c.module.clone(),
-                at: c.at.clone(),
-                reason: "a method: the tree pushes methods through a stub function (`local` and \
-                         `in` in the allowlist, see badlinkname.go), which adopt does not invent; \
-                         add the entry by hand"
-                    .into(),
-            });
-            continue;
-        }
-        let count = counts
-            .get(&c.module)
-            .map(|(d, _)| *d)
-            .or_else(|| list.dependents.get(&c.module).copied());
-        let listed = list.symbol(&c.symbol).is_some_and(|s| {
-            s.modules
-                .iter()
-                .any(|m| allowlist::module_path(m) == c.module)
-        });
-        if listed {
-            continue;
-        }
-        match count {
-            Some(d) if d.floor() >= min_dependents => chosen.push(c),
-            Some(d) => below.push(Left {
-                symbol: c.symbol.clone(),
-                module: c.module.clone(),
-                at: c.at.clone(),
-                reason: format!(
-                    "{} dependents, below {min_dependents}",
-                    match d {
-                        Dependents::Count(n) => n.to_string(),
-                        Dependents::AtLeast(n) => format!(">={n}"),
-                    }
-                ),
-            }),
-            None => below.push(Left {
-                symbol: c.symbol.clone(),
-                module: c.module.clone(),
-                at: c.at.clone(),
-                reason: "no dependents count (dependents count, then --dependents)".into(),
-            }),
-        }
-    }
-    if chosen.is_empty() {
-        return Ok(Adoption {
-            text: list_text.to_string(),
-            added: Vec::new(),
-            new_symbols: Vec::new(),
-            cannot,
-            below,
-        });
-    }
-
-    let mut doc = AllowlistDoc::parse(list_path, list_text)?;
-    let mut added = Vec::new();
-    let mut new_symbols = Vec::new();
-    for c in &chosen {
-        let package = package_of(&c.symbol).unwrap_or("");
-        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
-        if doc.add_module(package, name, &c.item)? {
-            new_symbols.push(c.symbol.clone());
-        }
-        added.push((c.symbol.clone(), c.item.clone()));
-    }
-    // Record each adopted module's count, as `dependents import` writes counts.
-    let mut recorded: Vec<Count> = Vec::new();
-    for c in &chosen {
-        if recorded.iter().any(|r| r.module == c.module) {
-            continue;
-        }
-        if let Some((d, pos)) = counts.get(&c.module) {
-            recorded.push(Count {
-                module: c.module.clone(),
-                dependents: *d,
-                pos: pos.clone(),
-            });
-        }
-    }
-    if !recorded.is_empty() && !doc.has_dependents() {
-        // Say where these counts come from (import would say deps.dev).
-        doc.insert_dependents(
-            "\n# Dependents (direct + indirect) per module: from `linkallow dependents count` over a\n\
-             # corpus (written by `adopt`) or from deps.dev (`dependents import`). A module without a\n\
-             # count goes in the final round.\n"
-                .into(),
-        );
-    }
-    // The modules must load before their counts are written, and the counts after.
-    doc.load()?;
-    doc.set_counts(&recorded)?;
-    doc.load()?;
-    let text = doc.text();
-    Ok(Adoption {
-        text,
-        added,
-        new_symbols,
-        cannot,
-        below,
-    })
+    Ok((candidates, cannot))
 }
 
 fn at_error(at: &str, message: &str) -> Error {
