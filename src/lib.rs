@@ -4,7 +4,7 @@
 //! ([`allowlist`]) → plan every edit ([`plan`], blocks from [`annotation`]) → diff or write
 //! ([`edit`]). [`compare`] holds `extract` and `check`, which compare the two sides. [`series`]
 //! splits the work into one change per dependents tier, written as patches or git commits;
-//! [`dependents`] imports the counts the tiers need. [`scan`] finds pulls in module sources and
+//! [`allowlist::counts`] reads the counts the tiers need. [`scan`] finds pulls in module sources and
 //! predicts each release's verdict with the linker's rule ([`linker`]). Everything that reads Go
 //! text or asks the go command lives in [`go`], the leaf both pipelines share.
 //! `ARCHITECTURE.md` gives the layers.
@@ -13,7 +13,6 @@ pub mod allowlist;
 pub mod annotation;
 pub mod compare;
 pub mod date;
-pub mod dependents;
 pub mod diag;
 pub mod edit;
 pub mod error;

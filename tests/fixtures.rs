@@ -121,7 +121,7 @@ fn round_trip_case(name: &str) {
 /// Symbols that only live in a region whose file strip deletes are reported once per file.
 fn count_region_only(allow: &Path) -> usize {
     let text = std::fs::read_to_string(allow).unwrap();
-    let list = linkallow::allowlist::parse("a", &text).unwrap();
+    let list = linkallow::allowlist::read::parse("a", &text).unwrap();
     list.symbols.iter().filter(|s| s.sites.is_empty()).count()
 }
 
@@ -175,14 +175,14 @@ fn extract_onto_an_allowlist_keeps_counts_notes_and_order() {
     );
     let allow = tmp.join("allowlist.toml");
     std::fs::write(&allow, &reordered).unwrap();
-    let before = linkallow::allowlist::load(allow.to_str().unwrap()).unwrap();
+    let before = linkallow::allowlist::read::load(allow.to_str().unwrap()).unwrap();
     ok(&run(bin()
         .arg("--goroot")
         .arg(&tree)
         .arg("extract")
         .arg("-o")
         .arg(&allow)));
-    let after = linkallow::allowlist::load(allow.to_str().unwrap()).unwrap();
+    let after = linkallow::allowlist::read::load(allow.to_str().unwrap()).unwrap();
     let names = |l: &linkallow::allowlist::Allowlist| {
         l.symbols
             .iter()

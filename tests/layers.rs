@@ -17,7 +17,6 @@ const LAYERS: &[(&str, usize)] = &[
     ("linker", 1),
     ("edit", 1),
     ("allowlist", 2),
-    ("dependents", 2),
     ("tree", 3),
     ("plan", 4),
     ("scan", 4),

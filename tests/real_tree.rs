@@ -34,7 +34,7 @@ fn round_trip(orig: &Path, label: &str, full: bool) {
         .arg(&allow));
     ok(&out);
     eprintln!("{label}: {}", stderr(&out).trim());
-    let list = linkallow::allowlist::load(allow.to_str().unwrap()).unwrap();
+    let list = linkallow::allowlist::read::load(allow.to_str().unwrap()).unwrap();
     assert!(
         list.symbols.len() >= 200,
         "{label}: only {} symbols",

@@ -78,7 +78,7 @@ fn extract(tree: &Path, tmp: &Path) -> Allowlist {
         .arg("extract")
         .arg("-o")
         .arg(&out_path)));
-    allowlist::load(out_path.to_str().unwrap()).unwrap()
+    allowlist::read::load(out_path.to_str().unwrap()).unwrap()
 }
 
 /// `linkallow patches` of `tree` into `out`.
@@ -116,7 +116,7 @@ fn tiers_apply_with_git_am_in_order_build_and_give_the_tree_back() {
     let Some(goroot) = goroot() else { return };
     let tmp = TempDir::new("series");
     let allow = allowlist_with_counts(&tmp);
-    let list = allowlist::load(allow.to_str().unwrap()).unwrap();
+    let list = allowlist::read::load(allow.to_str().unwrap()).unwrap();
 
     // The series against the installed tree (read-only), twice: byte-identical.
     let p1 = tmp.join("p1");

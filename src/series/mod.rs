@@ -439,7 +439,7 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allowlist::parse;
+    use crate::allowlist::read::parse;
 
     const LIST: &str = r#"
 tiers = [1000, 100]

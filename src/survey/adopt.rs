@@ -4,8 +4,9 @@
 //! or constant, assembly-only definitions) are listed as "cannot be allowed" with the reason.
 
 use super::{Error, Result, records};
+use crate::allowlist::counts::Count;
+use crate::allowlist::patch::AllowlistDoc;
 use crate::allowlist::{self, Allowlist, Dependents};
-use crate::dependents::{self, Count};
 use crate::error::Pos;
 use crate::go::name::package_of;
 use crate::linker::LinkerRule;
@@ -55,9 +56,141 @@ pub fn adopt(
     counts: &BTreeMap<String, (Dependents, Pos)>,
     min_dependents: u64,
 ) -> Result<Adoption> {
+    let (candidates, mut cannot) = candidates(records, rule)?;
+    let mut below: Vec<Left> = Vec::new();
+    // Keep those from modules with enough dependents that the allowlist does not list yet.
+    let mut chosen: Vec<&Candidate> = Vec::new();
+    for c in &candidates {
+        let package = package_of(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        if list.symbol(&c.symbol).is_none() && !allowlist::validate::is_identifier(name) {
+            cannot.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "a method: the tree pushes methods through a stub function (`local` and \
+                         `in` in the allowlist, see badlinkname.go), which adopt does not invent; \
+                         add the entry by hand"
+                    .into(),
+            });
+            continue;
+        }
+        let count = counts
+            .get(&c.module)
+            .map(|(d, _)| *d)
+            .or_else(|| list.dependents.get(&c.module).copied());
+        let listed = list.symbol(&c.symbol).is_some_and(|s| {
+            s.modules
+                .iter()
+                .any(|m| allowlist::module_path(m) == c.module)
+        });
+        if listed {
+            continue;
+        }
+        match count {
+            Some(d) if d.floor() >= min_dependents => chosen.push(c),
+            Some(d) => below.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: format!(
+                    "{} dependents, below {min_dependents}",
+                    match d {
+                        Dependents::Count(n) => n.to_string(),
+                        Dependents::AtLeast(n) => format!(">={n}"),
+                    }
+                ),
+            }),
+            None => below.push(Left {
+                symbol: c.symbol.clone(),
+                module: c.module.clone(),
+                at: c.at.clone(),
+                reason: "no dependents count (dependents count, then --dependents)".into(),
+            }),
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(Adoption {
+            text: list_text.to_string(),
+            added: Vec::new(),
+            new_symbols: Vec::new(),
+            cannot,
+            below,
+        });
+    }
+
+    let written = write(list_path, list_text, &chosen, counts)?;
+    Ok(Adoption {
+        cannot,
+        below,
+        ..written
+    })
+}
+
+/// Adds the chosen modules to the list and records their counts, as `dependents import` does:
+/// what is left out is for the caller to fill in.
+fn write(
+    list_path: &str,
+    list_text: &str,
+    chosen: &[&Candidate],
+    counts: &BTreeMap<String, (Dependents, Pos)>,
+) -> Result<Adoption> {
+    let mut doc = AllowlistDoc::parse(list_path, list_text)?;
+    let mut added = Vec::new();
+    let mut new_symbols = Vec::new();
+    for c in chosen {
+        let package = package_of(&c.symbol).unwrap_or("");
+        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
+        if doc.add_module(package, name, &c.item)? {
+            new_symbols.push(c.symbol.clone());
+        }
+        added.push((c.symbol.clone(), c.item.clone()));
+    }
+    // Record each adopted module's count, as `dependents import` writes counts.
+    let mut recorded: Vec<Count> = Vec::new();
+    for c in chosen {
+        if recorded.iter().any(|r| r.module == c.module) {
+            continue;
+        }
+        if let Some((d, pos)) = counts.get(&c.module) {
+            recorded.push(Count {
+                module: c.module.clone(),
+                dependents: *d,
+                pos: pos.clone(),
+            });
+        }
+    }
+    if !recorded.is_empty() && !doc.has_dependents() {
+        // Say where these counts come from (import would say deps.dev).
+        doc.insert_dependents(
+            "\n# Dependents (direct + indirect) per module: from `linkallow dependents count` over a\n\
+             # corpus (written by `adopt`) or from deps.dev (`dependents import`). A module without a\n\
+             # count goes in the final round.\n"
+                .into(),
+        );
+    }
+    // The modules must load before their counts are written, and the counts after.
+    doc.load()?;
+    doc.set_counts(&recorded)?;
+    doc.load()?;
+    let text = doc.text();
+    Ok(Adoption {
+        text,
+        added,
+        new_symbols,
+        cannot: Vec::new(),
+        below: Vec::new(),
+    })
+}
+
+/// The rejected pulls of `records` a push would let link (one per symbol and module), and those
+/// no push of ours helps, once per class.
+fn candidates(
+    records: &[(PullRecord, String)],
+    rule: &LinkerRule,
+) -> Result<(Vec<Candidate>, Vec<Left>)> {
     let version = &rule.version;
     let mut cannot: Vec<Left> = Vec::new();
-    let mut below: Vec<Left> = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (r, at) in records {
@@ -138,7 +271,7 @@ pub fn adopt(
         } else {
             r.module.clone()
         };
-        allowlist::check_module_item(&item).map_err(|m| at_error(at, &m))?;
+        allowlist::validate::check_module_item(&item).map_err(|m| at_error(at, &m))?;
         // One item per module and symbol: plain when Go code pulls it, "(from assembly)" when
         // only assembly does.
         if let Some(c) = candidates
@@ -157,158 +290,7 @@ pub fn adopt(
             });
         }
     }
-
-    // Keep those from modules with enough dependents that the allowlist does not list yet.
-    let mut chosen: Vec<&Candidate> = Vec::new();
-    for c in &candidates {
-        let package = package_of(&c.symbol).unwrap_or("");
-        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
-        if list.symbol(&c.symbol).is_none() && !allowlist::is_identifier(name) {
-            cannot.push(Left {
-                symbol: c.symbol.clone(),
-                module: c.module.clone(),
-                at: c.at.clone(),
-                reason: "a method: the tree pushes methods through a stub function (`local` and \
-                         `in` in the allowlist, see badlinkname.go), which adopt does not invent; \
-                         add the entry by hand"
-                    .into(),
-            });
-            continue;
-        }
-        let count = counts
-            .get(&c.module)
-            .map(|(d, _)| *d)
-            .or_else(|| list.dependents.get(&c.module).copied());
-        let listed = list.symbol(&c.symbol).is_some_and(|s| {
-            s.modules
-                .iter()
-                .any(|m| allowlist::module_path(m) == c.module)
-        });
-        if listed {
-            continue;
-        }
-        match count {
-            Some(d) if d.floor() >= min_dependents => chosen.push(c),
-            Some(d) => below.push(Left {
-                symbol: c.symbol.clone(),
-                module: c.module.clone(),
-                at: c.at.clone(),
-                reason: format!(
-                    "{} dependents, below {min_dependents}",
-                    match d {
-                        Dependents::Count(n) => n.to_string(),
-                        Dependents::AtLeast(n) => format!(">={n}"),
-                    }
-                ),
-            }),
-            None => below.push(Left {
-                symbol: c.symbol.clone(),
-                module: c.module.clone(),
-                at: c.at.clone(),
-                reason: "no dependents count (dependents count, then --dependents)".into(),
-            }),
-        }
-    }
-    if chosen.is_empty() {
-        return Ok(Adoption {
-            text: list_text.to_string(),
-            added: Vec::new(),
-            new_symbols: Vec::new(),
-            cannot,
-            below,
-        });
-    }
-
-    let mut doc: toml_edit::DocumentMut =
-        list_text.parse().map_err(|e: toml_edit::TomlError| {
-            let (line, col) = allowlist::line_col(list_text, e.span().map_or(0, |s| s.start));
-            Error::at(list_path, line, col, e.message().trim())
-        })?;
-    let mut added = Vec::new();
-    let mut new_symbols = Vec::new();
-    for c in &chosen {
-        let package = package_of(&c.symbol).unwrap_or("");
-        let name = c.symbol.get(package.len() + 1..).unwrap_or("");
-        let entries = doc
-            .entry("symbol")
-            .or_insert_with(|| toml_edit::Item::ArrayOfTables(Default::default()))
-            .as_array_of_tables_mut()
-            .ok_or_else(|| Error::at(list_path, 1, 1, "symbol is not an array of tables"))?;
-        let existing = entries.iter_mut().find(|t| {
-            t.get("package").and_then(|v| v.as_str()) == Some(package)
-                && t.get("name").and_then(|v| v.as_str()) == Some(name)
-        });
-        match existing {
-            Some(table) => {
-                let modules = table
-                    .entry("modules")
-                    .or_insert_with(|| toml_edit::value(toml_edit::Array::new()))
-                    .as_array_mut()
-                    .ok_or_else(|| {
-                        Error::at(
-                            list_path,
-                            1,
-                            1,
-                            format!("{}: modules is not an array", c.symbol),
-                        )
-                    })?;
-                push_like_the_rest(modules, &c.item);
-            }
-            None => {
-                let mut table = toml_edit::Table::new();
-                table.insert("package", toml_edit::value(package));
-                table.insert("name", toml_edit::value(name));
-                // One module per line, as `extract` writes every entry.
-                let mut modules = toml_edit::Array::new();
-                modules.push(c.item.as_str());
-                for v in modules.iter_mut() {
-                    v.decor_mut().set_prefix("\n    ");
-                }
-                modules.set_trailing_comma(true);
-                modules.set_trailing("\n");
-                table.insert("modules", toml_edit::value(modules));
-                entries.push(table);
-                new_symbols.push(c.symbol.clone());
-            }
-        }
-        added.push((c.symbol.clone(), c.item.clone()));
-    }
-    // Record each adopted module's count, as `dependents import` writes counts.
-    let mut recorded: Vec<Count> = Vec::new();
-    for c in &chosen {
-        if recorded.iter().any(|r| r.module == c.module) {
-            continue;
-        }
-        if let Some((d, pos)) = counts.get(&c.module) {
-            recorded.push(Count {
-                module: c.module.clone(),
-                dependents: *d,
-                pos: pos.clone(),
-            });
-        }
-    }
-    if !recorded.is_empty() && doc.get("dependents").is_none() {
-        // Say where these counts come from (import would say deps.dev).
-        let mut t = toml_edit::Table::new();
-        t.set_position(Some(-1));
-        t.decor_mut().set_prefix(
-            "\n# Dependents (direct + indirect) per module: from `linkallow dependents count` over a\n\
-             # corpus (written by `adopt`) or from deps.dev (`dependents import`). A module without a\n\
-             # count goes in the final round.\n",
-        );
-        doc.insert("dependents", toml_edit::Item::Table(t));
-    }
-    let text = doc.to_string();
-    let with_modules = allowlist::parse(list_path, &text)?;
-    let (text, _) = dependents::import(list_path, &text, &with_modules, &recorded)?;
-    allowlist::parse(list_path, &text)?;
-    Ok(Adoption {
-        text,
-        added,
-        new_symbols,
-        cannot,
-        below,
-    })
+    Ok((candidates, cannot))
 }
 
 fn at_error(at: &str, message: &str) -> Error {
@@ -377,42 +359,5 @@ pub fn why_not_pushable(
                 def.site
             ),
         )),
-    }
-}
-
-/// Appends `item` in the array's own layout: on a line of its own, indented as the last item,
-/// when the items are one per line; after a space otherwise. A comment before the last item
-/// stays with it.
-fn push_like_the_rest(array: &mut toml_edit::Array, item: &str) {
-    let prefix = array.iter().last().map(|v| {
-        let before = v.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
-        match before.rfind('\n') {
-            Some(at) => format!("\n{}", &before[at + 1..]),
-            None => " ".to_string(),
-        }
-    });
-    array.push(item);
-    if let (Some(prefix), Some(last)) = (prefix, array.iter_mut().last()) {
-        last.decor_mut().set_prefix(prefix);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn appended_modules_follow_the_array_layout_and_keep_comments() {
-        let text = "[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\n    \"m.example/one\", # first\n    \"m.example/two\",\n]\n\n[[symbol]]\npackage = \"runtime\"\nname = \"b\"\nmodules = [\"m.example/one\"]\n";
-        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
-        let entries = doc["symbol"].as_array_of_tables_mut().unwrap();
-        for (i, t) in entries.iter_mut().enumerate() {
-            let arr = t["modules"].as_array_mut().unwrap();
-            push_like_the_rest(arr, &format!("m.example/new{i}"));
-        }
-        assert_eq!(
-            doc.to_string(),
-            "[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\n    \"m.example/one\", # first\n    \"m.example/two\",\n    \"m.example/new0\",\n]\n\n[[symbol]]\npackage = \"runtime\"\nname = \"b\"\nmodules = [\"m.example/one\", \"m.example/new1\"]\n"
-        );
     }
 }

@@ -87,7 +87,7 @@ pub fn read_counts(
     let shown = file.display().to_string();
     let text = crate::readfile::read_text(file, "a counts file is UTF-8")?;
     let mut out = std::collections::BTreeMap::new();
-    for c in crate::dependents::read(&shown, &text)? {
+    for c in crate::allowlist::counts::read(&shown, &text)? {
         if let Some(known) = known
             && !known.contains(&c.module)
         {
@@ -152,7 +152,7 @@ pub fn adopt_command(
     let list_path = opts.allowlist.display().to_string();
     let list_text =
         crate::readfile::read_text(opts.allowlist, "an allowlist is UTF-8, as TOML is")?;
-    let list = crate::allowlist::parse(&list_path, &list_text)?;
+    let list = crate::allowlist::read::parse(&list_path, &list_text)?;
     let records = read_scans(opts.scans)?;
     let modules: std::collections::BTreeSet<String> =
         records.iter().map(|(r, _)| r.module.clone()).collect();

@@ -52,7 +52,7 @@ impl FoundDoc {
     /// on: the old name, when the declaration was renamed and the prose was not.
     pub fn lead_claim(&self, package: &str) -> Option<String> {
         let name = self.site.text.lead_name.as_deref()?;
-        (crate::allowlist::is_identifier(name) && name != self.site.decl_name())
+        (crate::allowlist::validate::is_identifier(name) && name != self.site.decl_name())
             .then(|| format!("{package}.{name}"))
     }
 }

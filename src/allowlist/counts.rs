@@ -1,7 +1,7 @@
-//! `dependents import`: reads `module,dependents` counts (CSV or JSON) and writes them into the
-//! allowlist's `[dependents]` table with toml_edit, so its comments and order stay as they were.
+//! The counts `dependents import` and `adopt` write into `[dependents]`: `module,dependents` as
+//! CSV or JSON, read strictly, each count with the position it was given at.
 
-use crate::allowlist::{self, Allowlist, Dependents};
+use crate::allowlist::{self, Dependents};
 use crate::error::{Error, Pos, Result};
 
 /// One imported count and where the import file gives it.
@@ -95,7 +95,7 @@ fn read_csv(path: &str, text: &str) -> Result<Vec<Count>> {
         if out.is_empty() && module == "module" && parse_count(count).is_err() {
             continue; // header
         }
-        allowlist::check_module_item(module).map_err(|message| Error::Allowlist {
+        allowlist::validate::check_module_item(module).map_err(|message| Error::Allowlist {
             pos: at(1),
             message,
         })?;
@@ -205,7 +205,7 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
     let pos_of = |needle: &str, nth: usize| {
         let quoted = format!("\"{needle}\"");
         let offset = text.match_indices(&quoted).nth(nth).map_or(0, |(i, _)| i);
-        let (line, col) = allowlist::line_col(text, offset);
+        let (line, col) = allowlist::read::line_col(text, offset);
         Pos {
             file: path.to_string(),
             line,
@@ -217,7 +217,7 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
         message,
     };
     let at_offset = |offset: usize| {
-        let (line, col) = allowlist::line_col(text, offset);
+        let (line, col) = allowlist::read::line_col(text, offset);
         Pos {
             file: path.to_string(),
             line,
@@ -299,149 +299,9 @@ fn read_json(path: &str, text: &str) -> Result<Vec<Count>> {
     Ok(out)
 }
 
-/// What an import did, for the summary line.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Imported {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Module paths of the allowlist that still have no count (they go in the final round).
-    pub without_count: usize,
-}
-
-/// The allowlist text with `counts` written into `[dependents]`. Every module must be one the
-/// allowlist names: a typo would otherwise silently land in the final round.
-pub fn import(
-    allowlist_path: &str,
-    allowlist_text: &str,
-    list: &Allowlist,
-    counts: &[Count],
-) -> Result<(String, Imported)> {
-    let known = list.module_paths();
-    if let Some(c) = counts.iter().find(|c| !known.contains(&c.module.as_str())) {
-        return Err(Error::Allowlist {
-            pos: c.pos.clone(),
-            message: format!(
-                "unknown module {}: no symbol in {allowlist_path} lists it",
-                c.module
-            ),
-        });
-    }
-    if counts.is_empty() {
-        // Nothing to record: leave the file as it is (no empty [dependents] table).
-        let reread = allowlist::parse(allowlist_path, allowlist_text)?;
-        let without_count = reread
-            .module_paths()
-            .iter()
-            .filter(|m| !reread.dependents.contains_key(**m))
-            .count();
-        return Ok((
-            allowlist_text.to_string(),
-            Imported {
-                without_count,
-                ..Imported::default()
-            },
-        ));
-    }
-    let mut doc: toml_edit::DocumentMut =
-        allowlist_text.parse().map_err(|e: toml_edit::TomlError| {
-            let (line, col) = allowlist::line_col(allowlist_text, e.span().map_or(0, |s| s.start));
-            Error::Allowlist {
-                pos: Pos {
-                    file: allowlist_path.to_string(),
-                    line,
-                    col,
-                },
-                message: e.message().trim().to_string(),
-            }
-        })?;
-    if doc.get("dependents").is_none() {
-        let mut t = toml_edit::Table::new();
-        // Before the first [[symbol]], right under the file's header.
-        t.set_position(Some(-1));
-        // A blank line from what precedes it (the header), none at the top of the file.
-        let after_header = allowlist_text
-            .lines()
-            .take_while(|l| !l.trim_start().starts_with('['))
-            .any(|l| !l.trim().is_empty());
-        let blank = if after_header { "\n" } else { "" };
-        t.decor_mut().set_prefix(format!(
-            "{blank}# Dependents (direct + indirect, as deps.dev reports them) per module, written by\n\
-             # `linkallow dependents import`. A module without a count goes in the final round.\n",
-        ));
-        doc.insert("dependents", toml_edit::Item::Table(t));
-        // And a blank line between it and the first entry that follows.
-        if let Some(first) = doc
-            .get_mut("symbol")
-            .and_then(|s| s.as_array_of_tables_mut())
-            .and_then(|a| a.get_mut(0))
-        {
-            let prefix = first
-                .decor()
-                .prefix()
-                .and_then(|p| p.as_str())
-                .unwrap_or("")
-                .to_string();
-            if !prefix.starts_with('\n') {
-                first.decor_mut().set_prefix(format!("\n{prefix}"));
-            }
-        }
-    }
-    // `[dependents]` or `dependents = { ... }`: both are tables to TOML (and to `check`).
-    let table = doc["dependents"].as_table_like_mut().ok_or_else(|| {
-        let at = allowlist_text
-            .lines()
-            .position(|l| l.trim_start().starts_with("dependents"))
-            .unwrap_or(0);
-        Error::Allowlist {
-            pos: Pos {
-                file: allowlist_path.to_string(),
-                line: at + 1,
-                col: 1,
-            },
-            message: "dependents is not a table".into(),
-        }
-    })?;
-    let mut imported = Imported::default();
-    for c in counts {
-        // parse_count refused what i64 cannot hold.
-        let new = match c.dependents {
-            Dependents::Count(n) => toml_edit::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
-            Dependents::AtLeast(n) => toml_edit::Value::from(format!(">={n}")),
-        };
-        match table.get_mut(&c.module).and_then(|i| i.as_value_mut()) {
-            Some(old) if old.to_string().trim() == new.to_string().trim() => {
-                imported.unchanged += 1
-            }
-            Some(old) => {
-                // Keep the comments around the old value.
-                let decor = old.decor().clone();
-                *old = new;
-                *old.decor_mut() = decor;
-                imported.updated += 1;
-            }
-            None => {
-                table.insert(&c.module, toml_edit::value(new));
-                imported.added += 1;
-            }
-        }
-    }
-    let text = doc.to_string();
-    // What we write must load: the same checks as any allowlist.
-    let reread = allowlist::parse(allowlist_path, &text)?;
-    imported.without_count = reread
-        .module_paths()
-        .iter()
-        .filter(|m| !reread.dependents.contains_key(**m))
-        .count();
-    Ok((text, imported))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const LIST: &str = "# top comment\nsource = \"x\"\n\n[[symbol]]\npackage = \"runtime\"\nname = \"a\"\nmodules = [\"m.example/one\", \"m.example/two (from assembly)\"]\n";
 
     #[test]
     fn csv_and_json_read_the_same() {
@@ -517,51 +377,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a whole number"), "{e}");
-    }
-
-    #[test]
-    fn an_empty_counts_file_changes_nothing() {
-        let list = allowlist::parse("a.toml", LIST).unwrap();
-        let counts = read("c.csv", "module,dependents\n").unwrap();
-        let (text, _) = import("a.toml", LIST, &list, &counts).unwrap();
-        assert_eq!(text, LIST);
-    }
-
-    #[test]
-    fn import_keeps_comments_and_refuses_unknown_modules() {
-        let list = allowlist::parse("a.toml", LIST).unwrap();
-        let counts = read("c.csv", "m.example/one,120\n").unwrap();
-        let (text, got) = import("a.toml", LIST, &list, &counts).unwrap();
-        assert!(
-            text.starts_with("# top comment\nsource = \"x\"\n"),
-            "{text}"
-        );
-        assert!(
-            text.find("[dependents]") < text.find("[[symbol]]"),
-            "{text}"
-        );
-        assert_eq!(got.added, 1);
-        assert_eq!(got.without_count, 1);
-        let reread = allowlist::parse("a.toml", &text).unwrap();
-        assert_eq!(
-            reread.dependents.get("m.example/one"),
-            Some(&allowlist::Dependents::Count(120))
-        );
-        // A second import updates in place and keeps a comment on the value.
-        let commented = text.replace("= 120", "= 120 # checked");
-        let list = allowlist::parse("a.toml", &commented).unwrap();
-        let counts = read("c.csv", "m.example/one,150\n").unwrap();
-        let (again, got) = import("a.toml", &commented, &list, &counts).unwrap();
-        assert_eq!(got.updated, 1);
-        assert!(again.contains("= 150 # checked"), "{again}");
-
-        let counts = read("c.csv", "x\n".replace('x', "m.example/typo,3").as_str()).unwrap();
-        let e = import("a.toml", LIST, &list, &counts)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("c.csv:1:1:") && e.contains("unknown module m.example/typo"),
-            "{e}"
-        );
     }
 }
