@@ -3,7 +3,6 @@
 //! before anything is touched.
 
 use super::diff::blob_id_of;
-use super::transaction::{DirLock, Folder, Target, journal_pid, open_folder, pending_journals};
 use crate::error::{Error, Result};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs;
@@ -25,21 +24,20 @@ pub(super) struct Journal {
 
 impl Journal {
     pub(super) fn create(
-        lock: &DirLock,
-        targets: &[Target],
-        folders: &[Folder],
+        dir: &impl std::os::fd::AsFd,
+        root: &Path,
+        entries: &[Entry],
     ) -> Result<Journal> {
         let name = format!(".linkallow-{}.journal", std::process::id());
         let mut text = format!("linkallow transaction, pid {}\n", std::process::id());
-        for t in targets {
-            let folder = folders[t.folder].rel.to_string_lossy().to_string();
+        for e in entries {
             let line = serde_json::json!([
-                folder,
-                t.name,
-                t.w.old.is_some(),
-                t.w.new.is_some(),
-                t.w.old.as_deref().map(text_id),
-                t.w.new.as_deref().map(text_id),
+                e.folder,
+                e.name,
+                e.old_id.is_some(),
+                e.new_id.is_some(),
+                e.old_id,
+                e.new_id,
             ]);
             text.push_str(&line.to_string());
             text.push('\n');
@@ -47,9 +45,9 @@ impl Journal {
         if let Some(seal) = seal(&text) {
             text.push_str(&format!("seal {seal}\n"));
         }
-        let path = lock.root.join(&name);
+        let path = root.join(&name);
         let fd = rustix::fs::openat(
-            &lock.dir,
+            dir,
             name.as_str(),
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o600),
@@ -119,24 +117,15 @@ fn seal(text: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Entry {
     /// The folder below the lock's root, `""` for the root itself.
-    folder: String,
+    pub(super) folder: String,
     /// A plain file name in that folder.
-    name: String,
+    pub(super) name: String,
     /// Git blob ids of the text before and after: `None` for no file.
-    old_id: Option<String>,
-    new_id: Option<String>,
+    pub(super) old_id: Option<String>,
+    pub(super) new_id: Option<String>,
 }
 
 impl Entry {
-    pub(super) fn of(t: &Target, folders: &[Folder]) -> Entry {
-        Entry {
-            folder: folders[t.folder].rel.to_string_lossy().to_string(),
-            name: t.name.clone(),
-            old_id: t.w.old.as_deref().map(text_id),
-            new_id: t.w.new.as_deref().map(text_id),
-        }
-    }
-
     /// Reads a journal line; `None` for anything but a well-formed entry naming a plain file
     /// below the root (a journal is read from the tree, so it is untrusted input).
     fn parse(line: &str) -> Option<Entry> {
@@ -172,7 +161,7 @@ impl Entry {
         })
     }
 
-    fn shown(&self) -> String {
+    pub(super) fn shown(&self) -> String {
         Path::new(&self.folder)
             .join(&self.name)
             .to_string_lossy()
@@ -266,13 +255,13 @@ pub(super) fn remove_staged(fd: &OwnedFd, entry: &Entry, pid: u32) -> std::io::R
 
 /// A journal as written by [`Journal`]: its entries, the replacements begun, and whether the
 /// run reached its commit point. Every line is checked before anything is touched.
-struct Recorded {
-    entries: Vec<Entry>,
-    touched: Vec<usize>,
-    committed: bool,
+pub(super) struct Recorded {
+    pub(super) entries: Vec<Entry>,
+    pub(super) touched: Vec<usize>,
+    pub(super) committed: bool,
 }
 
-fn read_journal(text: &str, path: &Path) -> Result<Recorded> {
+pub(super) fn read_journal(text: &str, path: &Path) -> Result<Recorded> {
     let refuse = |n: usize, why: &str| {
         Error::Tree(format!(
             "{}:{n}: {why}; nothing was touched: check the files it names, then remove the journal by hand",
@@ -350,93 +339,4 @@ fn read_journal(text: &str, path: &Path) -> Result<Recorded> {
         recorded.entries.clear();
     }
     Ok(recorded)
-}
-
-/// Finishes (after its commit point) or rolls back each transaction whose journal is in the
-/// lock's root. Holding the lock proves its run is gone: a run holds the lock until it ends.
-pub(super) fn recover_journals(lock: &DirLock) -> Result<Vec<String>> {
-    let mut done = Vec::new();
-    for path in pending_journals(&lock.root) {
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let Some(pid) = journal_pid(&name) else {
-            continue;
-        };
-        let fd = rustix::fs::openat(
-            &lock.dir,
-            name.as_str(),
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::io(&path, e.into()))?;
-        let bytes =
-            crate::readfile::from_file(fs::File::from(fd)).map_err(|e| Error::io(&path, e))?;
-        let recorded = read_journal(&String::from_utf8_lossy(&bytes), &path)?;
-        let mut failed = Vec::new();
-        let mut folder_of = |entry: &Entry| match open_folder(lock, Path::new(&entry.folder)) {
-            Ok(fd) => Some(fd),
-            // A folder gone with its files leaves nothing to restore or remove.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                failed.push(format!("{}: {e}", entry.shown()));
-                None
-            }
-        };
-        let mut work: Vec<(OwnedFd, &Entry, Option<usize>)> = Vec::new();
-        for (k, entry) in recorded.entries.iter().enumerate() {
-            if let Some(fd) = folder_of(entry) {
-                work.push((fd, entry, Some(k)));
-            }
-        }
-        if recorded.committed {
-            for (fd, entry, _) in &work {
-                if entry.old_id.is_none() {
-                    continue;
-                }
-                let backup = format!(".{}.linkallow-{pid}.old", entry.name);
-                match rustix::fs::unlinkat(fd, backup.as_str(), AtFlags::empty()) {
-                    Ok(()) | Err(rustix::io::Errno::NOENT) => {}
-                    Err(e) => failed.push(format!("{}: {e}", entry.shown())),
-                }
-            }
-        } else {
-            for &k in recorded.touched.iter().rev() {
-                if let Some((fd, entry, _)) = work.iter().find(|w| w.2 == Some(k))
-                    && let Err(e) = undo(fd, entry, pid)
-                {
-                    failed.push(format!("{}: {e}", entry.shown()));
-                }
-            }
-            for (fd, entry, _) in &work {
-                if let Err(e) = remove_staged(fd, entry, pid) {
-                    failed.push(format!("{}: {e}", entry.shown()));
-                }
-            }
-        }
-        if !failed.is_empty() {
-            return Err(Error::Tree(format!(
-                "{}: recovering the transaction of killed run {pid} stopped, the journal stays: {}",
-                path.display(),
-                failed.join("; ")
-            )));
-        }
-        rustix::fs::unlinkat(&lock.dir, name.as_str(), AtFlags::empty())
-            .map_err(|e| Error::io(&path, e.into()))?;
-        let files = crate::error::plural(recorded.entries.len(), "file", "files");
-        done.push(if recorded.committed {
-            format!(
-                "{}: finished the transaction of killed run {pid} ({files}): each holds its new text; removed the backups",
-                lock.given.display()
-            )
-        } else {
-            format!(
-                "{}: rolled back the transaction of killed run {pid} ({files}): each holds what it held before",
-                lock.given.display()
-            )
-        });
-    }
-    Ok(done)
 }

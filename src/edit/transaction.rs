@@ -3,7 +3,7 @@
 //! replaced, and any failure puts every replaced file back.
 
 use super::FileChange;
-use super::journal::{Entry, Journal, recover_journals, remove_staged, undo};
+use super::journal::{Entry, Journal, read_journal, remove_staged, text_id, undo};
 use crate::error::{Error, Result};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs;
@@ -306,7 +306,8 @@ fn commit_locked(
     lock: &DirLock,
     hook: &mut dyn FnMut(Step) -> std::io::Result<()>,
 ) -> Result<()> {
-    let mut journal = Journal::create(lock, targets, folders)?;
+    let entries: Vec<Entry> = targets.iter().map(|t| entry_of(t, folders)).collect();
+    let mut journal = Journal::create(&lock.dir, &lock.root, &entries)?;
     kill_point();
     let mut touched: Vec<usize> = Vec::new();
     let fail = |touched: &[usize], journal: &Journal, err: Error| {
@@ -613,7 +614,7 @@ fn replace(t: &Target, folder: &Folder) -> Result<()> {
 /// created ones, newest first, then every staged text. Idempotent: a recovery killed half-way
 /// is run again. Returns what could not be restored.
 fn roll_back(targets: &[Target], folders: &[Folder], touched: &[usize]) -> Vec<String> {
-    let entries: Vec<Entry> = targets.iter().map(|t| Entry::of(t, folders)).collect();
+    let entries: Vec<Entry> = targets.iter().map(|t| entry_of(t, folders)).collect();
     let fds: Vec<&OwnedFd> = targets.iter().map(|t| &folders[t.folder].fd).collect();
     let mut failed = Vec::new();
     for &k in touched.iter().rev() {
@@ -627,4 +628,103 @@ fn roll_back(targets: &[Target], folders: &[Folder], touched: &[usize]) -> Vec<S
         }
     }
     failed
+}
+
+/// The journal's entry for one target.
+fn entry_of(t: &Target, folders: &[Folder]) -> Entry {
+    Entry {
+        folder: folders[t.folder].rel.to_string_lossy().to_string(),
+        name: t.name.clone(),
+        old_id: t.w.old.as_deref().map(text_id),
+        new_id: t.w.new.as_deref().map(text_id),
+    }
+}
+
+/// Finishes (after its commit point) or rolls back each transaction whose journal is in the
+/// lock's root. Holding the lock proves its run is gone: a run holds the lock until it ends.
+pub(super) fn recover_journals(lock: &DirLock) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    for path in pending_journals(&lock.root) {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let Some(pid) = journal_pid(&name) else {
+            continue;
+        };
+        let fd = rustix::fs::openat(
+            &lock.dir,
+            name.as_str(),
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io(&path, e.into()))?;
+        let bytes =
+            crate::readfile::from_file(fs::File::from(fd)).map_err(|e| Error::io(&path, e))?;
+        let recorded = read_journal(&String::from_utf8_lossy(&bytes), &path)?;
+        let mut failed = Vec::new();
+        let mut folder_of = |entry: &Entry| match open_folder(lock, Path::new(&entry.folder)) {
+            Ok(fd) => Some(fd),
+            // A folder gone with its files leaves nothing to restore or remove.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                failed.push(format!("{}: {e}", entry.shown()));
+                None
+            }
+        };
+        let mut work: Vec<(OwnedFd, &Entry, Option<usize>)> = Vec::new();
+        for (k, entry) in recorded.entries.iter().enumerate() {
+            if let Some(fd) = folder_of(entry) {
+                work.push((fd, entry, Some(k)));
+            }
+        }
+        if recorded.committed {
+            for (fd, entry, _) in &work {
+                if entry.old_id.is_none() {
+                    continue;
+                }
+                let backup = format!(".{}.linkallow-{pid}.old", entry.name);
+                match rustix::fs::unlinkat(fd, backup.as_str(), AtFlags::empty()) {
+                    Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+                    Err(e) => failed.push(format!("{}: {e}", entry.shown())),
+                }
+            }
+        } else {
+            for &k in recorded.touched.iter().rev() {
+                if let Some((fd, entry, _)) = work.iter().find(|w| w.2 == Some(k))
+                    && let Err(e) = undo(fd, entry, pid)
+                {
+                    failed.push(format!("{}: {e}", entry.shown()));
+                }
+            }
+            for (fd, entry, _) in &work {
+                if let Err(e) = remove_staged(fd, entry, pid) {
+                    failed.push(format!("{}: {e}", entry.shown()));
+                }
+            }
+        }
+        if !failed.is_empty() {
+            return Err(Error::Tree(format!(
+                "{}: recovering the transaction of killed run {pid} stopped, the journal stays: {}",
+                path.display(),
+                failed.join("; ")
+            )));
+        }
+        rustix::fs::unlinkat(&lock.dir, name.as_str(), AtFlags::empty())
+            .map_err(|e| Error::io(&path, e.into()))?;
+        let files = crate::error::plural(recorded.entries.len(), "file", "files");
+        done.push(if recorded.committed {
+            format!(
+                "{}: finished the transaction of killed run {pid} ({files}): each holds its new text; removed the backups",
+                lock.given.display()
+            )
+        } else {
+            format!(
+                "{}: rolled back the transaction of killed run {pid} ({files}): each holds what it held before",
+                lock.given.display()
+            )
+        });
+    }
+    Ok(done)
 }
