@@ -151,6 +151,12 @@ fn run_case(case: &Path, bless: bool) -> Result<(), Failed> {
         .env_remove("SOURCE_DATE_EPOCH")
         .env("NO_COLOR", "1")
         .env("HOME", &work)
+        // The journal seal's key lives in the user's cache folder: outside the case's tree, so
+        // it is not a file the case created.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("linkallow-ui-cache"),
+        )
         .env("GIT_CONFIG_NOSYSTEM", "1");
     if !args
         .iter()
