@@ -113,6 +113,11 @@ fn seal(text: &str) -> Option<String> {
     Some(blob_id_of(&[key.as_slice(), inner.as_bytes()].concat()))
 }
 
+/// `.name.linkallow-PID.what`: the temp names run `pid` gives a file (`new`, `old`).
+pub(super) fn sibling_of(name: &str, pid: u32, what: &str) -> String {
+    format!(".{name}.linkallow-{pid}.{what}")
+}
+
 /// One file of a transaction as its journal names it.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Entry {
@@ -199,8 +204,8 @@ fn held_id(fd: &OwnedFd, name: &str) -> std::io::Result<Option<String>> {
 /// made after the run died is kept, and said.
 pub(super) fn undo(fd: &OwnedFd, entry: &Entry, pid: u32) -> std::io::Result<()> {
     let name = entry.name.as_str();
-    let backup = format!(".{name}.linkallow-{pid}.old");
-    let staged = format!(".{name}.linkallow-{pid}.new");
+    let backup = sibling_of(name, pid, "old");
+    let staged = sibling_of(name, pid, "new");
     let exists = |n: &str| rustix::fs::statat(fd, n, AtFlags::SYMLINK_NOFOLLOW).is_ok();
     let edited_since = |now: Option<String>| {
         std::io::Error::other(format!(
@@ -246,7 +251,7 @@ pub(super) fn remove_staged(fd: &OwnedFd, entry: &Entry, pid: u32) -> std::io::R
     if entry.new_id.is_none() {
         return Ok(());
     }
-    let staged = format!(".{}.linkallow-{pid}.new", entry.name);
+    let staged = sibling_of(&entry.name, pid, "new");
     match rustix::fs::unlinkat(fd, staged.as_str(), AtFlags::empty()) {
         Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
         Err(e) => Err(e.into()),

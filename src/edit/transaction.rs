@@ -3,7 +3,7 @@
 //! replaced, and any failure puts every replaced file back.
 
 use super::FileChange;
-use super::journal::{Entry, Journal, read_journal, remove_staged, text_id, undo};
+use super::journal::{Entry, Journal, read_journal, remove_staged, sibling_of, text_id, undo};
 use crate::error::{Error, Result};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs;
@@ -519,7 +519,7 @@ fn neighbour_perm(fd: &OwnedFd, name: &str) -> Option<Perm> {
 
 /// `.name.linkallow-PID.what` beside `name`.
 fn sibling(name: &str, what: &str) -> String {
-    format!(".{name}.linkallow-{}.{what}", std::process::id())
+    sibling_of(name, std::process::id(), what)
 }
 
 /// Writes `text` to a fresh temp file in the target's folder with the target's owner and mode
@@ -684,7 +684,7 @@ pub(super) fn recover_journals(lock: &DirLock) -> Result<Vec<String>> {
                 if entry.old_id.is_none() {
                     continue;
                 }
-                let backup = format!(".{}.linkallow-{pid}.old", entry.name);
+                let backup = sibling_of(&entry.name, pid, "old");
                 match rustix::fs::unlinkat(fd, backup.as_str(), AtFlags::empty()) {
                     Ok(()) | Err(rustix::io::Errno::NOENT) => {}
                     Err(e) => failed.push(format!("{}: {e}", entry.shown())),
